@@ -1,0 +1,48 @@
+"""Analytic 2-D loss surfaces with exact gradients and Hessians.
+
+>>> import landscapes
+>>> s = landscapes.get("rosenbrock")
+>>> s.f(1.0, 1.0), s.grad(1.0, 1.0)
+(0.0, (0.0, 0.0))
+"""
+from . import _numba_env  # noqa: F401  (must run before numba is imported)
+from ._base import CATEGORIES, Landscape, Minimum, Param, SurfaceSpec
+from . import quadratic, rosenbrock
+
+# The registry: one line per surface, in the order the app lists them. A surface's position
+# here is the integer id the kernels specialize on.
+SURFACES: tuple[SurfaceSpec, ...] = (
+    quadratic.SPEC,
+    rosenbrock.SPEC,
+)
+
+_BY_NAME = {spec.name: i for i, spec in enumerate(SURFACES)}
+assert len(_BY_NAME) == len(SURFACES), "two surfaces share a name"
+
+
+def names() -> list[str]:
+    """Names of every surface in the catalogue, in display order."""
+    return [spec.name for spec in SURFACES]
+
+
+def get(name: str, **params) -> Landscape:
+    """The surface called ``name``, with its default parameters overridden by ``params``."""
+    if isinstance(name, Landscape):
+        return name.with_params(**params) if params else name
+    if name not in _BY_NAME:
+        raise ValueError(f"Unknown landscape {name!r}; valid names: {', '.join(names())}")
+    index = _BY_NAME[name]
+    spec = SURFACES[index]
+    landscape = Landscape(spec=spec, index=index, param_values={p.name: p.default for p in spec.params})
+    return landscape.with_params(**params) if params else landscape
+
+
+def by_category() -> dict[str, list[str]]:
+    """Surface names grouped under the category headings, in catalogue order."""
+    groups: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+    for spec in SURFACES:
+        groups[spec.category].append(spec.name)
+    return groups
+
+
+__all__ = ["CATEGORIES", "Landscape", "Minimum", "Param", "SurfaceSpec", "SURFACES", "names", "get", "by_category"]

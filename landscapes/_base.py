@@ -1,0 +1,196 @@
+"""The Landscape type shared by every surface, and the small records it is built from.
+
+A surface file defines three plain functions of ``(x, y, *params)`` written with NumPy
+ufuncs and no branches, so the same source serves two purposes: numba compiles it for the
+scalar kernels, and the undecorated Python function (``.py_func``) evaluates whole grids
+with NumPy for drawing.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+from numba import njit
+
+CATEGORIES = ("ravine", "saddle", "cliff", "plateau", "multimodal", "convex")
+
+# LLVM inlines these small functions into each kernel specialization, so the optimizer sees
+# one flat loop; cache=True serves the standalone scalar calls (Landscape.f/grad/hessian).
+surface_jit = njit(cache=True, nogil=True)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A shape parameter of a surface (a condition number, a cliff height), shown as a slider."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    label: str
+    help: str = ""
+    log: bool = False
+
+    def validate(self, value) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"Invalid {self.name}: {value!r}; expected a number in [{self.low}, {self.high}]") from None
+        if not (self.low <= number <= self.high):  # also rejects NaN
+            raise ValueError(f"Invalid {self.name}: {value!r}; allowed range is [{self.low}, {self.high}]")
+        return number
+
+
+@dataclass(frozen=True)
+class Minimum:
+    x: float
+    y: float
+    value: float
+    kind: str = "global"  # "global" or "local"
+
+
+@dataclass(frozen=True)
+class SurfaceSpec:
+    """Everything one surface file declares; ``landscapes.get`` binds it to parameter values."""
+
+    name: str
+    title: str
+    category: str
+    description: str
+    formula: str  # LaTeX, for the gallery and the formula panel
+    value: Callable
+    grad: Callable
+    hessian: Callable
+    bounds: tuple
+    starts: tuple
+    minima: Callable | tuple  # a tuple, or a function of the parameter dict returning one
+    params: tuple = ()
+    log_colors: bool = False  # colour contours on a log scale (surfaces spanning decades)
+    escape_factor: float = 100.0  # diverged once a point is this many half-widths from the centre
+
+    def __post_init__(self):
+        if self.category not in CATEGORIES:
+            raise ValueError(f"{self.name}: unknown category {self.category!r}; use one of {CATEGORIES}")
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """A surface bound to concrete parameter values: what pages, tests and kernels use."""
+
+    spec: SurfaceSpec
+    index: int  # position in the registry, the integer the kernels dispatch on
+    param_values: dict = field(default_factory=dict)
+
+    # ----- metadata -------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def category(self) -> str:
+        return self.spec.category
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def formula(self) -> str:
+        return self.spec.formula
+
+    @property
+    def bounds(self) -> tuple:
+        return self.spec.bounds
+
+    @property
+    def starts(self) -> tuple:
+        return self.spec.starts
+
+    @property
+    def start(self) -> tuple:
+        return self.spec.starts[0]
+
+    @property
+    def params(self) -> tuple:
+        return self.spec.params
+
+    @property
+    def log_colors(self) -> bool:
+        return self.spec.log_colors
+
+    @property
+    def minima(self) -> tuple:
+        minima = self.spec.minima
+        return tuple(minima(dict(self.param_values))) if callable(minima) else tuple(minima)
+
+    @property
+    def param_tuple(self) -> tuple:
+        """Parameter values in declaration order, as the kernels receive them."""
+        return tuple(float(self.param_values[p.name]) for p in self.spec.params)
+
+    @property
+    def escape_box(self) -> tuple:
+        """(x_low, x_high, y_low, y_high) outside which a run counts as diverged."""
+        (x0, x1), (y0, y1) = self.bounds
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        hx, hy = (x1 - x0) / 2 * self.spec.escape_factor, (y1 - y0) / 2 * self.spec.escape_factor
+        return (cx - hx, cx + hx, cy - hy, cy + hy)
+
+    def with_params(self, **values) -> "Landscape":
+        """A copy with some parameters changed; unknown names or out-of-range values raise."""
+        known = {p.name: p for p in self.spec.params}
+        merged = dict(self.param_values)
+        for key, value in values.items():
+            if key not in known:
+                allowed = ", ".join(known) or "none"
+                raise ValueError(f"Unknown parameter {key!r} for landscape {self.name!r}; its parameters: {allowed}")
+            merged[key] = known[key].validate(value)
+        return replace(self, param_values=merged)
+
+    # ----- evaluation -------------------------------------------------------------------
+    def f(self, x, y):
+        """Loss at (x, y): a float for scalars, an array (NumPy, vectorized) for arrays."""
+        if np.ndim(x) == 0 and np.ndim(y) == 0:
+            return float(self.spec.value(float(x), float(y), *self.param_tuple))
+        x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        with np.errstate(all="ignore"):
+            return np.asarray(self.spec.value.py_func(x, y, *self.param_tuple), dtype=float) + np.zeros_like(x)
+
+    def grad(self, x, y):
+        """Exact gradient (gx, gy): floats for scalars, arrays for arrays."""
+        if np.ndim(x) == 0 and np.ndim(y) == 0:
+            gx, gy = self.spec.grad(float(x), float(y), *self.param_tuple)
+            return float(gx), float(gy)
+        x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        with np.errstate(all="ignore"):
+            gx, gy = self.spec.grad.py_func(x, y, *self.param_tuple)
+        return np.asarray(gx, dtype=float) + np.zeros_like(x), np.asarray(gy, dtype=float) + np.zeros_like(x)
+
+    def hessian(self, x, y):
+        """Exact Hessian: a 2x2 array for scalars, an array of shape (..., 2, 2) for arrays."""
+        if np.ndim(x) == 0 and np.ndim(y) == 0:
+            hxx, hxy, hyy = self.spec.hessian(float(x), float(y), *self.param_tuple)
+            return np.array([[hxx, hxy], [hxy, hyy]], dtype=float)
+        x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        with np.errstate(all="ignore"):
+            hxx, hxy, hyy = (np.asarray(h, dtype=float) + np.zeros_like(x) for h in self.spec.hessian.py_func(x, y, *self.param_tuple))
+        return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
+
+    def nearest_minimum(self, x: float, y: float):
+        """The known minimum closest to (x, y) and its distance, or (None, inf) if none are known."""
+        best, best_distance = None, math.inf
+        for minimum in self.minima:
+            distance = math.hypot(x - minimum.x, y - minimum.y)
+            if distance < best_distance:
+                best, best_distance = minimum, distance
+        return best, best_distance
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v:g}" for k, v in self.param_values.items())
+        return f"Landscape({self.name!r}{', ' + params if params else ''})"

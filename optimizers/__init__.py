@@ -1,0 +1,286 @@
+"""Optimizers as Numba kernels, following ``torch.optim``'s documented algorithms.
+
+>>> import optimizers
+>>> r = optimizers.run("adam", "rosenbrock", start=(-1.5, 2.0), steps=500, lr=0.01)
+>>> r.path.shape, r.diverged_at
+((501, 2), None)
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import landscapes  # noqa: F401  (configures numba before it is imported)
+import numpy as np
+from landscapes import Landscape
+
+from ._base import Hyper, OptimizerSpec
+from ._kernels import call_specialized, trace, trace_many
+from ._registry import OPTIMIZERS
+from ._schedules import SCHEDULES, lr_factors
+from ._schedules import resolve as resolve_schedule
+
+MAX_STEPS = 1_000_000
+MAX_BATCH_WORK = 2**31  # runs x steps in one run_many call
+MAX_SEED = 2**63 - 1
+
+_BY_NAME = {spec.name: i for i, spec in enumerate(OPTIMIZERS)}
+assert len(_BY_NAME) == len(OPTIMIZERS), "two optimizers share a name"
+
+
+def names() -> list[str]:
+    """Names of every optimizer, in display order."""
+    return [spec.name for spec in OPTIMIZERS]
+
+
+def get(name: str) -> OptimizerSpec:
+    """The declaration of optimizer ``name``: hyperparameters, formula, torch equivalent."""
+    if name not in _BY_NAME:
+        raise ValueError(f"Unknown optimizer {name!r}; valid names: {', '.join(names())}")
+    return OPTIMIZERS[_BY_NAME[name]]
+
+
+@dataclass
+class Result:
+    """One trajectory. Arrays end where the run diverged; they never hold NaN or inf."""
+
+    optimizer: str
+    landscape: Landscape
+    hyperparams: dict
+    schedule: dict
+    path: np.ndarray  # (n+1, 2): path[0] is the start
+    loss: np.ndarray  # (n+1,)
+    grad_norm: np.ndarray  # (n+1,) norm of the exact gradient (before noise and clipping)
+    lr: np.ndarray  # (n,) learning rate used by step k, which moves path[k] to path[k+1]
+    diverged_at: int | None  # index of the first point that was non-finite or escaped, else None
+    elapsed: float = 0.0  # seconds spent in the kernel
+
+    @property
+    def final(self) -> tuple[float, float]:
+        return float(self.path[-1, 0]), float(self.path[-1, 1])
+
+
+@dataclass
+class ManyResult:
+    """Summaries of a batch of runs; every array has the broadcast shape of the inputs."""
+
+    optimizer: str
+    landscape: Landscape
+    steps: int
+    final_point: np.ndarray  # (..., 2) last valid point
+    final_loss: np.ndarray
+    final_grad_norm: np.ndarray
+    diverged_at: np.ndarray  # int, -1 where the run did not diverge
+    reached_at: np.ndarray  # int, first step with loss <= target_loss, -1 if never
+    target_loss: float
+    elapsed: float = 0.0
+    inputs: dict = field(default_factory=dict)
+
+    @property
+    def diverged(self) -> np.ndarray:
+        return self.diverged_at >= 0
+
+
+# ----- validation -------------------------------------------------------------------------
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not (0 <= steps <= MAX_STEPS):
+        raise ValueError(f"Invalid steps: {steps!r}; expected a whole number in [0, {MAX_STEPS}]")
+    return int(steps)
+
+
+def _check_optional_positive(name: str, value) -> float:
+    """0.0 (meaning off) for None, else a positive number."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (value > 0):
+        raise ValueError(f"Invalid {name}: {value!r}; expected None (off) or a positive number")
+    return 0.0 if math.isinf(value) else float(value)
+
+
+def _check_noise(noise) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) or not (0 <= noise <= 1e6):
+        raise ValueError(f"Invalid noise: {noise!r}; expected a standard deviation in [0, 1e6]")
+    return float(noise)
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not (0 <= seed <= MAX_SEED):
+        raise ValueError(f"Invalid seed: {seed!r}; expected a whole number in [0, 2**63 - 1]")
+    return int(seed)
+
+
+def _landscape(landscape) -> Landscape:
+    return landscape if isinstance(landscape, Landscape) else landscapes.get(landscape)
+
+
+def _check_start(surface: Landscape, start) -> tuple[float, float]:
+    if start is None:
+        return surface.start
+    try:
+        x, y = (float(v) for v in start)
+    except (TypeError, ValueError):
+        raise ValueError(f"Invalid start: {start!r}; expected two numbers (x, y)") from None
+    x_low, x_high, y_low, y_high = surface.escape_box
+    if not (x_low <= x <= x_high and y_low <= y <= y_high):  # also rejects NaN
+        raise ValueError(
+            f"Invalid start: {start!r}; it must be finite and within x in [{x_low:g}, {x_high:g}], "
+            f"y in [{y_low:g}, {y_high:g}]"
+        )
+    f = surface.f(x, y)
+    gx, gy = surface.grad(x, y)
+    if not all(math.isfinite(v) for v in (f, gx, gy)):
+        raise ValueError(f"Invalid start: {start!r}; the loss or its gradient is not finite there")
+    return x, y
+
+
+def _oracle(noise, seed, clip_value, clip_norm) -> tuple:
+    return (_check_noise(noise), _check_seed(seed), _check_optional_positive("clip_value", clip_value),
+            _check_optional_positive("clip_norm", clip_norm))
+
+
+# ----- single trajectory --------------------------------------------------------------------
+def run(optimizer: str, landscape, start=None, steps: int = 500, *, schedule=None, clip_norm=None,
+        clip_value=None, noise: float = 0.0, seed: int = 0, **hyperparams) -> Result:
+    """Trace one optimizer from ``start`` for ``steps`` steps on ``landscape``.
+
+    ``hyperparams`` use torch's keywords (``lr``, ``momentum``, ``betas``, ...); unknown names
+    and invalid values raise ``ValueError`` saying what is allowed. Divergence is not an error:
+    the run stops and ``diverged_at`` says where.
+    """
+    spec = get(optimizer)
+    surface = _landscape(landscape)
+    steps = _check_steps(steps)
+    x, y = _check_start(surface, start)
+    values = spec.resolve(hyperparams)
+    schedule = resolve_schedule(schedule)
+    factors = lr_factors(schedule, steps)
+    oracle = _oracle(noise, seed, clip_value, clip_norm)
+
+    path = np.empty((steps + 1, 2))
+    loss = np.empty(steps + 1)
+    grad_norm = np.empty(steps + 1)
+    lr_used = np.empty(steps)
+    began = time.perf_counter()
+    stop = call_specialized(trace, 2, surface.index, _BY_NAME[optimizer], surface.param_tuple, spec.pack(values), x, y,
+                 float(values["lr"]), factors, oracle, surface.escape_box, path, loss, grad_norm, lr_used)
+    elapsed = time.perf_counter() - began
+    end = steps + 1 if stop < 0 else stop
+    return Result(
+        optimizer=optimizer, landscape=surface, hyperparams=values, schedule=schedule,
+        path=path[:end], loss=loss[:end], grad_norm=grad_norm[:end], lr=lr_used[: end - 1],
+        diverged_at=None if stop < 0 else int(stop), elapsed=elapsed,
+    )
+
+
+# ----- batches --------------------------------------------------------------------------------
+def _as_float_array(hyper: Hyper, name: str, value) -> np.ndarray:
+    array = np.asarray(value, dtype=float) if not isinstance(value, (str, bytes)) else None
+    if array is None or array.dtype.kind not in "fiu":
+        raise ValueError(f"Invalid {name}: expected numbers in {hyper.describe_range()}")
+    low_bad = array <= hyper.low if hyper.low_open else array < hyper.low
+    high_bad = array >= hyper.high if hyper.high_open else array > hyper.high
+    bad = np.isnan(array) | low_bad | high_bad
+    if bad.any():
+        raise ValueError(f"Invalid {name}: {array[bad].flat[0]!r}; allowed range is {hyper.describe_range()}")
+    return array
+
+
+def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedule=None, clip_norm=None,
+             clip_value=None, noise: float = 0.0, seed=0, target_loss: float | None = None,
+             **hyperparams) -> ManyResult:
+    """Many runs in one parallel kernel call: a grid of start points and/or hyperparameters.
+
+    ``starts`` has shape (..., 2); any float hyperparameter (and ``lr``, ``seed``) may be an
+    array. Everything broadcasts together, and every result array has the broadcast shape.
+    Element ``i`` equals ``run`` with the same settings: the same numbers, bit for bit.
+    With one scalar ``seed`` every run sees the same noise (common random numbers).
+    """
+    spec = get(optimizer)
+    surface = _landscape(landscape)
+    steps = _check_steps(steps)
+    starts = np.asarray(surface.start if starts is None else starts, dtype=float)
+    if starts.ndim == 0 or starts.shape[-1] != 2:
+        raise ValueError(f"Invalid starts: expected an array of shape (..., 2), got shape {starts.shape}")
+    x_low, x_high, y_low, y_high = surface.escape_box
+    inside = (starts[..., 0] >= x_low) & (starts[..., 0] <= x_high) & (starts[..., 1] >= y_low) & (starts[..., 1] <= y_high)
+    if not inside.all():
+        raise ValueError("Invalid starts: every start point must be finite and within the landscape's range")
+
+    # Validate scalars the usual way, arrays element-wise, then broadcast everything.
+    arrays, scalars = {}, {}
+    for name, value in hyperparams.items():
+        if name not in {h.name for h in spec.hypers}:
+            spec.resolve({name: value})  # raises the standard "unknown hyperparameter" message
+        hyper = spec.hyper(name)
+        if hyper.kind == "float" and np.ndim(value) > 0:
+            arrays[name] = _as_float_array(hyper, name, value)
+        elif hyper.kind == "pair" and isinstance(value, (tuple, list)) and len(value) == 2 and any(np.ndim(v) > 0 for v in value):
+            arrays[name + "[0]"] = _as_float_array(hyper, f"{name}[0]", value[0])
+            arrays[name + "[1]"] = _as_float_array(hyper, f"{name}[1]", value[1])
+        else:
+            scalars[name] = value
+    probe = dict(scalars)
+    for key, array in arrays.items():  # cross-checks see each array's smallest element
+        name = key.split("[")[0]
+        if key.endswith("]"):
+            pair = list(probe.get(name, (0.5, 0.5)))
+            pair[int(key[-2])] = float(array.min())
+            probe[name] = tuple(pair)
+        else:
+            probe[name] = float(array.min())
+    values = spec.resolve(probe)
+    schedule = resolve_schedule(schedule)
+    factors = lr_factors(schedule, steps)
+    oracle = _oracle(noise, 0, clip_value, clip_norm)
+    seeds = np.asarray(seed)
+    if seeds.dtype.kind not in "iu" or (seeds < 0).any():
+        raise ValueError(f"Invalid seed: expected whole numbers in [0, 2**63 - 1]")
+    if target_loss is None:
+        target_loss = min((m.value for m in surface.minima), default=-math.inf) + 1e-6
+    target_loss = float(target_loss)
+
+    shape = np.broadcast_shapes(starts.shape[:-1], seeds.shape, *(a.shape for a in arrays.values()))
+    n = int(np.prod(shape))
+    if n * max(steps, 1) > MAX_BATCH_WORK:
+        raise ValueError(f"Too much work: {n} runs x {steps} steps exceeds {MAX_BATCH_WORK}")
+
+    columns = []
+    for hyper in spec.hypers[1:]:
+        if hyper.kind == "pair":
+            for i in (0, 1):
+                key = f"{hyper.name}[{i}]"
+                columns.append(arrays[key] if key in arrays else values[hyper.name][i])
+        elif hyper.name in arrays:
+            columns.append(arrays[hyper.name])
+        else:
+            columns.extend(hyper.pack(values[hyper.name]))
+    columns.extend(float(v) for _, v in spec.constants)
+    hp_table = np.empty((n, len(columns)))
+    for j, column in enumerate(columns):
+        hp_table[:, j] = np.broadcast_to(column, shape).reshape(n)
+    lrs = np.ascontiguousarray(np.broadcast_to(arrays.get("lr", values["lr"]), shape).reshape(n), dtype=float)
+    flat_starts = np.ascontiguousarray(np.broadcast_to(starts, shape + (2,)).reshape(n, 2))
+    flat_seeds = np.ascontiguousarray(np.broadcast_to(seeds, shape).reshape(n), dtype=np.int64)
+
+    final_point = np.empty((n, 2))
+    final_loss = np.empty(n)
+    final_grad_norm = np.empty(n)
+    diverged_at = np.empty(n, dtype=np.int64)
+    reached_at = np.empty(n, dtype=np.int64)
+    began = time.perf_counter()
+    call_specialized(trace_many, 3, surface.index, _BY_NAME[optimizer], len(columns), surface.param_tuple, hp_table, flat_starts,
+               lrs, flat_seeds, factors, oracle, surface.escape_box, target_loss,
+               final_point, final_loss, final_grad_norm, diverged_at, reached_at)
+    elapsed = time.perf_counter() - began
+    return ManyResult(
+        optimizer=optimizer, landscape=surface, steps=steps,
+        final_point=final_point.reshape(shape + (2,)), final_loss=final_loss.reshape(shape),
+        final_grad_norm=final_grad_norm.reshape(shape), diverged_at=diverged_at.reshape(shape),
+        reached_at=reached_at.reshape(shape), target_loss=target_loss, elapsed=elapsed,
+        inputs={"hyperparams": values, "arrays": arrays, "schedule": schedule},
+    )
+
+
+__all__ = ["OPTIMIZERS", "SCHEDULES", "ManyResult", "OptimizerSpec", "Result", "get", "names", "run", "run_many",
+           "MAX_STEPS", "lr_factors"]

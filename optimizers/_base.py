@@ -1,0 +1,156 @@
+"""Hyperparameter metadata and the OptimizerSpec record every optimizer file declares.
+
+A hyperparameter is declared once (torch's keyword, default, allowed range, label, help) and
+drives both validation here and the sliders in the app.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from numba import njit
+
+# LLVM inlines an update rule into each kernel specialization that uses it.
+rule_jit = njit(cache=True, nogil=True)
+
+TINY = 1e-300  # below this a decayed state value is flushed to zero: subnormals cost 3-20x per step
+
+
+@njit(cache=True, nogil=True, inline="always")
+def flush(value):
+    """Zero out values so small that they would sink into slow subnormal arithmetic."""
+    return value if abs(value) > TINY else 0.0
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One hyperparameter, named as in ``torch.optim``."""
+
+    name: str
+    default: object
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False  # True: the low end itself is not allowed
+    high_open: bool = False
+    kind: str = "float"  # "float", "int", "bool", "pair" (two floats, like betas) or "choice"
+    label: str = ""
+    help: str = ""
+    log: bool = False  # a log-scale slider suits it
+    choices: tuple = ()  # for kind "choice": allowed values (the first is packed as 0.0, ...)
+    slider: tuple | None = None  # (low, high) the app offers, when narrower than the valid range
+
+    def describe_range(self) -> str:
+        lo = "(" if self.low_open else "["
+        hi = ")" if self.high_open else "]"
+        return f"{lo}{self.low:g}, {self.high:g}{hi}"
+
+    def _check_number(self, value, what: str) -> float:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"Invalid {what}: {value!r}; expected a number in {self.describe_range()}")
+        number = float(value)
+        too_low = number <= self.low if self.low_open else number < self.low
+        too_high = number >= self.high if self.high_open else number > self.high
+        if math.isnan(number) or too_low or too_high:
+            raise ValueError(f"Invalid {what}: {value!r}; allowed range is {self.describe_range()}")
+        return number
+
+    def validate(self, value):
+        """Return the value in canonical form, or raise ValueError saying what is allowed."""
+        if self.kind == "bool":
+            if isinstance(value, (bool, np.bool_)):
+                return bool(value)
+            raise ValueError(f"Invalid {self.name}: {value!r}; expected True or False")
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ValueError(f"Invalid {self.name}: {value!r}; expected one of {list(self.choices)}")
+            return value
+        if self.kind == "pair":
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                raise ValueError(f"Invalid {self.name}: {value!r}; expected a pair of numbers, each in {self.describe_range()}")
+            return tuple(self._check_number(v, f"{self.name}[{i}]") for i, v in enumerate(value))
+        number = self._check_number(value, self.name)
+        if self.kind == "int":
+            if number != int(number):
+                raise ValueError(f"Invalid {self.name}: {value!r}; expected a whole number in {self.describe_range()}")
+            return int(number)
+        return number
+
+    def pack(self, value) -> tuple:
+        """The float(s) this value contributes to the tuple a kernel receives."""
+        if self.kind == "pair":
+            return (float(value[0]), float(value[1]))
+        if self.kind == "bool":
+            return (1.0 if value else 0.0,)
+        if self.kind == "choice":
+            return (float(self.choices.index(value)),)
+        return (float(value),)
+
+
+def learning_rate(default: float, note: str = "") -> Hyper:
+    """The ``lr`` hyperparameter every optimizer shares (its default is torch's for that class)."""
+    return Hyper(
+        "lr", default, 0.0, 1e6, low_open=True, label="learning rate",
+        help="Step size η." + (" " + note if note else ""), log=True, slider=(1e-5, 10.0),
+    )
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """What one optimizer file declares. ``step`` is the jitted update rule.
+
+    ``step(t, x, y, f, gx, gy, h, lr, hp, state) -> (x, y, state)`` where ``t`` counts from 1,
+    ``h = (hxx, hxy, hyy)`` is the Hessian (only computed when ``uses_hessian``), ``hp`` is the
+    packed tuple of hyperparameters (in ``hypers`` order after ``lr``, then ``constants``), and
+    ``state`` the tuple ``init(hp)`` returned. Optimizers that search along a line
+    (``needs_oracle``) receive ``(lid, p, oracle)`` after ``state``, and no ``h``, so they can
+    evaluate the surface where they like.
+    """
+
+    name: str
+    title: str
+    torch: str  # the equivalent torch.optim call, so a student can check the numbers
+    formula: str  # LaTeX of the update rule
+    convention: str  # where lecture notes differ, which form is used and why
+    hypers: tuple  # Hyper records; the first is always lr
+    init: Callable
+    step: Callable
+    constants: tuple = ()  # (name, value) pairs packed after the hypers: fixed switches of this variant
+    check: Callable | None = None  # cross-parameter validation, raising ValueError
+    uses_hessian: bool = False
+    needs_oracle: bool = False
+    summary: str = ""
+    defaults_note: str = field(default="")
+
+    @property
+    def defaults(self) -> dict:
+        return {h.name: h.default for h in self.hypers}
+
+    def hyper(self, name: str) -> Hyper:
+        for h in self.hypers:
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+    def resolve(self, overrides: dict) -> dict:
+        """Defaults updated by ``overrides``, every value validated; unknown names raise."""
+        known = {h.name: h for h in self.hypers}
+        unknown = [k for k in overrides if k not in known]
+        if unknown:
+            raise ValueError(
+                f"Unknown hyperparameter {unknown[0]!r} for optimizer {self.name!r}; "
+                f"its hyperparameters: {', '.join(known)}"
+            )
+        values = {h.name: h.validate(overrides.get(h.name, h.default)) for h in self.hypers}
+        if self.check is not None:
+            self.check(values)
+        return values
+
+    def pack(self, values: dict) -> tuple:
+        """Hyperparameters after lr, then the constants, as one flat tuple of floats."""
+        packed: list[float] = []
+        for h in self.hypers[1:]:
+            packed.extend(h.pack(values[h.name]))
+        packed.extend(float(v) for _, v in self.constants)
+        return tuple(packed)

@@ -1,0 +1,53 @@
+r"""**AdaGrad** (Duchi et al., 2011), exactly as ``torch.optim.Adagrad``.
+
+$$\tilde\eta_t = \frac{\eta}{1 + (t-1)\,\text{lr\_decay}},\quad
+s_t = s_{t-1} + g_t^2,\quad \theta_t = \theta_{t-1} - \tilde\eta_t\,\frac{g_t}{\sqrt{s_t} + \epsilon}$$
+"""
+import math
+
+from ._base import Hyper, OptimizerSpec, learning_rate, rule_jit
+
+
+@rule_jit
+def init(hp):
+    initial = hp[2]
+    return (initial, initial)
+
+
+@rule_jit
+def step(t, x, y, f, gx, gy, h, lr, hp, state):
+    lr_decay, weight_decay, initial_accumulator_value, eps = hp
+    sx, sy = state
+    if weight_decay != 0.0:
+        gx = gx + weight_decay * x
+        gy = gy + weight_decay * y
+    clr = lr / (1.0 + (t - 1) * lr_decay)
+    sx = sx + gx * gx
+    sy = sy + gy * gy
+    return x + (-clr * gx) / (math.sqrt(sx) + eps), y + (-clr * gy) / (math.sqrt(sy) + eps), (sx, sy)
+
+
+ADAGRAD = OptimizerSpec(
+    name="adagrad",
+    title="AdaGrad",
+    torch="torch.optim.Adagrad(params, lr=1e-2)",
+    formula=(
+        r"s_t = s_{t-1} + g_t \odot g_t" "\n"
+        r"\theta_t = \theta_{t-1} - \frac{\eta}{\sqrt{s_t} + \epsilon} \odot g_t"
+    ),
+    convention=(
+        "ε is added outside the square root, as in torch.optim.Adagrad (default 1e-10); Goodfellow's "
+        "Algorithm 8.4 writes δ + √r with δ ≈ 1e-7, CS231n adds 1e-7 inside the code the same way."
+    ),
+    hypers=(
+        learning_rate(1e-2),
+        Hyper("lr_decay", 0.0, 0.0, 1e3, label="lr decay", help="Divides the step by 1 + (t−1)·lr_decay."),
+        Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient: g + λθ."),
+        Hyper("initial_accumulator_value", 0.0, 0.0, 1e6, label="initial accumulator",
+              help="Starting value of the running sum of squared gradients."),
+        Hyper("eps", 1e-10, 0.0, 1.0, low_open=True, label="ε", help="Added to √s to avoid division by zero.", log=True),
+    ),
+    init=init,
+    step=step,
+    summary="Divides each coordinate's step by the root of all its past squared gradients: steps only shrink.",
+)

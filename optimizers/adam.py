@@ -1,0 +1,155 @@
+r"""**Adam** (Kingma & Ba, 2015) and its variants, exactly as ``torch.optim.Adam``/``AdamW``.
+
+$$m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\qquad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$$
+$$\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}$$
+
+One rule with three switches: AMSGrad (divide by the running maximum of v), bias correction
+(off only in ``adam_nobias``, which exists to show what the correction is for), and decoupled
+weight decay (AdamW: shrink θ by ηλ instead of adding λθ to g).
+"""
+import math
+
+from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
+
+_NEGLIGIBLE = 1e-17  # below this, 1 - beta**t == 1.0 exactly in float64: stop computing the power
+
+
+@rule_jit
+def init(hp):
+    return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0)
+
+
+@rule_jit
+def lerp(start, end, weight):
+    """torch.lerp: start + w(end - start), computed from the nearer end for accuracy."""
+    if weight < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1.0 - weight)
+
+
+@rule_jit
+def step(t, x, y, f, gx, gy, h, lr, hp, state):
+    beta1, beta2, eps, weight_decay, amsgrad, bias_correction, decoupled = hp
+    mx, my, vx, vy, vmax_x, vmax_y, beta1_t, beta2_t = state
+    if weight_decay != 0.0:
+        if decoupled != 0.0:
+            x = x * (1.0 - lr * weight_decay)
+            y = y * (1.0 - lr * weight_decay)
+        else:
+            gx = gx + weight_decay * x
+            gy = gy + weight_decay * y
+    mx = flush(lerp(mx, gx, 1.0 - beta1))
+    my = flush(lerp(my, gy, 1.0 - beta1))
+    vx = flush(vx * beta2 + (1.0 - beta2) * gx * gx)
+    vy = flush(vy * beta2 + (1.0 - beta2) * gy * gy)
+    # beta**t as torch computes it (a float power, not a running product that drifts)
+    beta1_t = beta1 ** float(t) if beta1_t > _NEGLIGIBLE else 0.0
+    beta2_t = beta2 ** float(t) if beta2_t > _NEGLIGIBLE else 0.0
+    if bias_correction != 0.0:
+        step_size = lr / (1.0 - beta1_t)
+        bias_correction2_sqrt = math.sqrt(1.0 - beta2_t)
+    else:
+        step_size = lr
+        bias_correction2_sqrt = 1.0
+    if amsgrad != 0.0:
+        vmax_x = max(vmax_x, vx)
+        vmax_y = max(vmax_y, vy)
+        denom_x = math.sqrt(vmax_x) / bias_correction2_sqrt + eps
+        denom_y = math.sqrt(vmax_y) / bias_correction2_sqrt + eps
+    else:
+        denom_x = math.sqrt(vx) / bias_correction2_sqrt + eps
+        denom_y = math.sqrt(vy) / bias_correction2_sqrt + eps
+    x = x + (-step_size * mx) / denom_x
+    y = y + (-step_size * my) / denom_y
+    return x, y, (mx, my, vx, vy, vmax_x, vmax_y, beta1_t, beta2_t)
+
+
+def _hypers(lr: float, weight_decay: float, amsgrad: bool, decoupled: bool) -> tuple:
+    decay_help = (
+        "Decoupled weight decay: θ shrinks by ηλθ each step, apart from the adaptive step."
+        if decoupled else "L2 penalty added to the gradient: g + λθ (then rescaled like the gradient)."
+    )
+    return (
+        learning_rate(lr),
+        Hyper("betas", (0.9, 0.999), 0.0, 1.0, high_open=True, kind="pair", label="betas (β₁, β₂)",
+              help="Decay rates of the running means of g (momentum) and of g² (scale)."),
+        Hyper("eps", 1e-8, 0.0, 1.0, low_open=True, label="ε", help="Added to the denominator, outside the square root.", log=True),
+        Hyper("weight_decay", weight_decay, 0.0, 1e3, label="weight decay λ", help=decay_help),
+        Hyper("amsgrad", amsgrad, kind="bool", label="AMSGrad", help="Divide by the running maximum of v, so steps never grow back."),
+    )
+
+
+_ADAM_FORMULA = (
+    r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2" "\n"
+    r"\hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t}" "\n"
+    r"\theta_t = \theta_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}"
+)
+_ADAM_CONVENTION = (
+    "ε sits outside the square root, as in the paper, CS231n and torch.optim.Adam (default 1e-8); "
+    "Goodfellow's Algorithm 8.7 writes δ + √r̂ the same way with δ = 1e-8. torch folds the bias "
+    "corrections into η/(1−β₁ᵗ) and √v/√(1−β₂ᵗ) + ε, which this app reproduces operation for operation."
+)
+
+ADAM = OptimizerSpec(
+    name="adam",
+    title="Adam",
+    torch="torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)",
+    formula=_ADAM_FORMULA,
+    convention=_ADAM_CONVENTION,
+    hypers=_hypers(1e-3, 0.0, False, False),
+    init=init,
+    step=step,
+    constants=(("bias_correction", 1.0), ("decoupled_weight_decay", 0.0)),
+    summary="Momentum on the gradient divided by the RMS of the gradient: each coordinate moves about η per step.",
+)
+
+ADAM_NOBIAS = OptimizerSpec(
+    name="adam_nobias",
+    title="Adam without bias correction",
+    torch="no torch equivalent: torch.optim.Adam always corrects the bias",
+    formula=(
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1)\, g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2" "\n"
+        r"\theta_t = \theta_{t-1} - \eta\,\frac{m_t}{\sqrt{v_t} + \epsilon}"
+    ),
+    convention=(
+        "Adam with the two bias corrections removed, to show why they exist: m and v start at zero, so "
+        "early on m ≈ (1−β₁)g and √v ≈ √(1−β₂)|g|, and the first step is (1−β₁)/√(1−β₂) ≈ 3.2 times "
+        "larger than Adam's (CS231n lecture 6)."
+    ),
+    hypers=_hypers(1e-3, 0.0, False, False),
+    init=init,
+    step=step,
+    constants=(("bias_correction", 0.0), ("decoupled_weight_decay", 0.0)),
+    summary="Adam without the 1/(1−βᵗ) corrections: the first steps are the wrong size.",
+)
+
+ADAMW = OptimizerSpec(
+    name="adamw",
+    title="AdamW",
+    torch="torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)",
+    formula=r"\theta_{t-1} \leftarrow \theta_{t-1}\,(1 - \eta\lambda)" "\n" + _ADAM_FORMULA,
+    convention="Loshchilov & Hutter (2019): weight decay is applied to θ directly, not through the gradient. "
+    + _ADAM_CONVENTION,
+    hypers=_hypers(1e-3, 1e-2, False, True),
+    init=init,
+    step=step,
+    constants=(("bias_correction", 1.0), ("decoupled_weight_decay", 1.0)),
+    summary="Adam with decoupled weight decay: pulls θ towards the origin at a rate independent of the gradient scale.",
+)
+
+AMSGRAD = OptimizerSpec(
+    name="amsgrad",
+    title="AMSGrad",
+    torch="torch.optim.Adam(params, lr=1e-3, amsgrad=True)",
+    formula=(
+        r"m_t, v_t \text{ as in Adam},\quad \hat v^{\max}_t = \max(\hat v^{\max}_{t-1}, v_t)" "\n"
+        r"\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,\frac{m_t}{\sqrt{\hat v^{\max}_t}/\sqrt{1-\beta_2^t} + \epsilon}"
+    ),
+    convention="Reddi et al. (2018), in torch's form: the maximum is taken of the uncorrected v. " + _ADAM_CONVENTION,
+    hypers=_hypers(1e-3, 0.0, True, False),
+    init=init,
+    step=step,
+    constants=(("bias_correction", 1.0), ("decoupled_weight_decay", 0.0)),
+    summary="Adam that never lets its denominator shrink, so a rare large gradient keeps steps small afterwards.",
+    defaults_note="amsgrad defaults to True.",
+)

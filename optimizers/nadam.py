@@ -1,0 +1,84 @@
+r"""**NAdam** (Dozat, 2016): Adam with Nesterov momentum, exactly as ``torch.optim.NAdam``.
+
+$$\mu_t = \beta_1\big(1 - \tfrac12\, 0.96^{t\psi}\big),\qquad m_t, v_t \text{ as in Adam}$$
+$$\theta_t = \theta_{t-1} - \eta\,\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\,\frac{g_t}{\sqrt{\hat v_t}+\epsilon}
+ - \eta\,\frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\,\frac{m_t}{\sqrt{\hat v_t}+\epsilon}$$
+"""
+import math
+
+from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
+from .adam import lerp
+
+_NEGLIGIBLE = 1e-17
+
+
+@rule_jit
+def momentum_coefficient(beta1, momentum_decay, t):
+    return beta1 * (1.0 - 0.5 * 0.96 ** (float(t) * momentum_decay))
+
+
+@rule_jit
+def init(hp):
+    beta1, momentum_decay = hp[0], hp[4]
+    # state: m, v, the running product of mu, beta2**t, and mu for the coming step
+    return (0.0, 0.0, 0.0, 0.0, 1.0, 1.0, momentum_coefficient(beta1, momentum_decay, 1))
+
+
+@rule_jit
+def step(t, x, y, f, gx, gy, h, lr, hp, state):
+    beta1, beta2, eps, weight_decay, momentum_decay, decoupled = hp
+    mx, my, vx, vy, mu_product, beta2_t, mu = state
+    beta2_t = beta2 ** float(t) if beta2_t > _NEGLIGIBLE else 0.0
+    bias_correction2 = 1.0 - beta2_t
+    if weight_decay != 0.0:
+        if decoupled != 0.0:
+            x = x * (1.0 - lr * weight_decay)
+            y = y * (1.0 - lr * weight_decay)
+        else:
+            gx = gx + weight_decay * x
+            gy = gy + weight_decay * y
+    # mu_t was computed as last step's mu_{t+1}: the same float expression, so the same value
+    mu_next = momentum_coefficient(beta1, momentum_decay, t + 1)
+    mu_product = flush(mu_product * mu)
+    mx = flush(lerp(mx, gx, 1.0 - beta1))
+    my = flush(lerp(my, gy, 1.0 - beta1))
+    vx = flush(vx * beta2 + (1.0 - beta2) * gx * gx)
+    vy = flush(vy * beta2 + (1.0 - beta2) * gy * gy)
+    denom_x = math.sqrt(vx / bias_correction2) + eps
+    denom_y = math.sqrt(vy / bias_correction2) + eps
+    mu_product_next = mu_product * mu_next
+    grad_scale = -lr * (1.0 - mu) / (1.0 - mu_product)
+    momentum_scale = (-lr * mu_next) / (1.0 - mu_product_next)
+    x = x + grad_scale * gx / denom_x
+    y = y + grad_scale * gy / denom_y
+    x = x + momentum_scale * mx / denom_x
+    y = y + momentum_scale * my / denom_y
+    return x, y, (mx, my, vx, vy, mu_product, beta2_t, mu_next)
+
+
+NADAM = OptimizerSpec(
+    name="nadam",
+    title="NAdam",
+    torch="torch.optim.NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, momentum_decay=4e-3)",
+    formula=(
+        r"\mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right)" "\n"
+        r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad \hat v_t = \frac{\beta_2 v_{t-1} + (1-\beta_2) g_t^2}{1-\beta_2^t}" "\n"
+        r"\theta_t = \theta_{t-1} - \eta\left[\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\, g_t + \frac{\mu_{t+1}}{1-\prod_{i\le t+1}\mu_i}\, m_t\right] \Big/ \left(\sqrt{\hat v_t}+\epsilon\right)"
+    ),
+    convention=(
+        "torch's NAdam, with Dozat's momentum schedule μₜ (ψ = momentum_decay = 4e-3): the Nesterov "
+        "look-ahead is applied to Adam's first moment. ε sits outside the square root."
+    ),
+    hypers=(
+        learning_rate(2e-3),
+        Hyper("betas", (0.9, 0.999), 0.0, 1.0, high_open=True, kind="pair", label="betas (β₁, β₂)",
+              help="Decay rates of the running means of g and of g²."),
+        Hyper("eps", 1e-8, 0.0, 1.0, low_open=True, label="ε", help="Added to the denominator, outside the square root.", log=True),
+        Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient (or decoupled)."),
+        Hyper("momentum_decay", 4e-3, 0.0, 1.0, label="momentum decay ψ", help="How fast μₜ warms up towards β₁."),
+        Hyper("decoupled_weight_decay", False, kind="bool", label="decoupled weight decay", help="Shrink θ by ηλ like AdamW."),
+    ),
+    init=init,
+    step=step,
+    summary="Adam whose momentum looks ahead like Nesterov's.",
+)

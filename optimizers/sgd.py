@@ -1,0 +1,111 @@
+r"""**SGD, heavy-ball momentum and Nesterov momentum**, exactly as ``torch.optim.SGD``.
+
+$$g_t \leftarrow g_t + \lambda\theta_{t-1},\qquad
+b_t = \begin{cases} g_t & t = 1\\ \mu\,b_{t-1} + (1-\tau)\,g_t & t > 1\end{cases}$$
+$$\theta_t = \theta_{t-1} - \eta\,\begin{cases} g_t + \mu\,b_t & \text{Nesterov}\\ b_t & \text{otherwise}\end{cases}$$
+"""
+from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
+
+
+@rule_jit
+def init(hp):
+    return (0.0, 0.0)
+
+
+@rule_jit
+def step(t, x, y, f, gx, gy, h, lr, hp, state):
+    momentum, dampening, weight_decay, nesterov = hp
+    bx, by = state
+    if weight_decay != 0.0:
+        gx = gx + weight_decay * x
+        gy = gy + weight_decay * y
+    if momentum != 0.0:
+        if t == 1:  # torch starts the buffer at the first gradient, undamped
+            bx, by = gx, gy
+        else:
+            bx = flush(bx * momentum + (1.0 - dampening) * gx)
+            by = flush(by * momentum + (1.0 - dampening) * gy)
+        if nesterov != 0.0:
+            gx = gx + momentum * bx
+            gy = gy + momentum * by
+        else:
+            gx, gy = bx, by
+    return x - lr * gx, y - lr * gy, (bx, by)
+
+
+def _check(values):
+    if values["nesterov"] and (values["momentum"] <= 0.0 or values["dampening"] != 0.0):
+        raise ValueError("Nesterov momentum requires a momentum and zero dampening (as in torch.optim.SGD)")
+
+
+def _hypers(lr: float, momentum: float, nesterov: bool) -> tuple:
+    return (
+        learning_rate(lr),
+        Hyper("momentum", momentum, 0.0, 1.0, high_open=True, label="momentum μ",
+              help="Fraction of the previous velocity kept each step: the friction of the heavy ball is 1 − μ."),
+        Hyper("dampening", 0.0, 0.0, 1.0, label="dampening τ",
+              help="Scales the new gradient entering the velocity by 1 − τ (0 in almost all uses)."),
+        Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient: g + λθ."),
+        Hyper("nesterov", nesterov, kind="bool", label="Nesterov", help="Evaluate the step at the look-ahead point."),
+    )
+
+
+_SGD_FORMULA = r"\theta_t = \theta_{t-1} - \eta\, g_t"
+_MOMENTUM_FORMULA = (
+    r"b_t = \mu\, b_{t-1} + (1-\tau)\, g_t \quad (b_1 = g_1)" "\n"
+    r"\theta_t = \theta_{t-1} - \eta\, b_t"
+)
+_NESTEROV_FORMULA = (
+    r"b_t = \mu\, b_{t-1} + (1-\tau)\, g_t \quad (b_1 = g_1)" "\n"
+    r"\theta_t = \theta_{t-1} - \eta\,(g_t + \mu\, b_t)"
+)
+_MOMENTUM_CONVENTION = (
+    "Lecture notes write v ← αv − εg, θ ← θ + v (Goodfellow, CS231n). torch.optim.SGD keeps b = −v/η "
+    "and starts it at the first gradient, so its first step equals plain SGD; with a constant learning "
+    "rate the two trajectories coincide from the second step on up to that start. This app follows torch."
+)
+
+SGD = OptimizerSpec(
+    name="sgd",
+    title="Gradient descent (SGD)",
+    torch="torch.optim.SGD(params, lr=1e-3)",
+    formula=_SGD_FORMULA,
+    convention="Steepest descent: a step of length η·|g| straight down the gradient (Goodfellow Alg. 8.1).",
+    hypers=_hypers(1e-3, 0.0, False),
+    init=init,
+    step=step,
+    check=_check,
+    summary="Steps straight down the gradient. Jitters across ravines, crawls on plateaus, stops at saddles.",
+)
+
+MOMENTUM = OptimizerSpec(
+    name="momentum",
+    title="SGD with momentum (heavy ball)",
+    torch="torch.optim.SGD(params, lr=1e-3, momentum=0.9)",
+    formula=_MOMENTUM_FORMULA,
+    convention=_MOMENTUM_CONVENTION,
+    hypers=_hypers(1e-3, 0.9, False),
+    init=init,
+    step=step,
+    check=_check,
+    summary="A heavy ball with friction: builds speed along consistent directions, damps zig-zags, overshoots.",
+    defaults_note="momentum defaults to 0.9 (torch's default of 0 would make it plain SGD).",
+)
+
+NESTEROV = OptimizerSpec(
+    name="nesterov",
+    title="Nesterov momentum",
+    torch="torch.optim.SGD(params, lr=1e-3, momentum=0.9, nesterov=True)",
+    formula=_NESTEROV_FORMULA,
+    convention=(
+        "Sutskever et al. (2013) and Goodfellow write v ← αv − εg(θ + αv): the gradient at the look-ahead "
+        "point. torch uses the rewritten form of CS231n, which tracks the look-ahead point itself, so one "
+        "gradient per step suffices: g + μb. This app follows torch."
+    ),
+    hypers=_hypers(1e-3, 0.9, True),
+    init=init,
+    step=step,
+    check=_check,
+    summary="Momentum that corrects its course using where it is about to be: less overshoot.",
+    defaults_note="momentum defaults to 0.9 and nesterov to True.",
+)
