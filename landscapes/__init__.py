@@ -7,13 +7,34 @@
 """
 from . import _numba_env  # noqa: F401  (must run before numba is imported)
 from ._base import CATEGORIES, Landscape, Minimum, Param, SurfaceSpec
-from . import quadratic, rosenbrock
+from . import (ackley, beale, booth, bowl, cliff, double_well, flat_sharp, himmelblau, monkey_saddle, plateau,
+               quadratic, rastrigin, rosenbrock, rotated_quadratic, saddle, six_hump_camel)
 
 # The registry: one line per surface, in the order the app lists them. A surface's position
 # here is the integer id the kernels specialize on.
 SURFACES: tuple[SurfaceSpec, ...] = (
+    # ravine
     quadratic.SPEC,
+    rotated_quadratic.SPEC,
     rosenbrock.SPEC,
+    # saddle
+    saddle.SPEC,
+    monkey_saddle.SPEC,
+    double_well.SPEC,
+    # cliff
+    cliff.SPEC,
+    # plateau
+    plateau.SPEC,
+    # multimodal
+    himmelblau.SPEC,
+    rastrigin.SPEC,
+    ackley.SPEC,
+    six_hump_camel.SPEC,
+    flat_sharp.SPEC,
+    # convex
+    bowl.SPEC,
+    booth.SPEC,
+    beale.SPEC,
 )
 
 _BY_NAME = {spec.name: i for i, spec in enumerate(SURFACES)}

@@ -16,9 +16,15 @@ from numba import njit
 
 CATEGORIES = ("ravine", "saddle", "cliff", "plateau", "multimodal", "convex")
 
+# Options for every jitted function of the engine. error_model="numpy": a division by zero
+# gives inf/NaN, which the driver reports as divergence, instead of raising inside a kernel;
+# the zero test Python semantics need is also a branch that stopped LLVM from vectorizing
+# batch loops (measured). nogil: several Streamlit sessions can compute at once.
+JIT_OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+
 # LLVM inlines these small functions into each kernel specialization, so the optimizer sees
-# one flat loop; cache=True serves the standalone scalar calls (Landscape.f/grad/hessian).
-surface_jit = njit(cache=True, nogil=True)
+# one flat loop; cache=True also serves the standalone scalar calls (Landscape.f/grad/hessian).
+surface_jit = njit(**JIT_OPTIONS)
 
 
 @dataclass(frozen=True)

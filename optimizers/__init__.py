@@ -16,7 +16,7 @@ import numpy as np
 from landscapes import Landscape
 
 from ._base import Hyper, OptimizerSpec
-from ._kernels import call_specialized, trace, trace_many
+from ._kernels import call_specialized, trace, trace_many, trace_many_serial
 from ._registry import OPTIMIZERS
 from ._schedules import SCHEDULES, lr_factors
 from ._schedules import resolve as resolve_schedule
@@ -90,12 +90,12 @@ def _check_steps(steps) -> int:
 
 
 def _check_optional_positive(name: str, value) -> float:
-    """0.0 (meaning off) for None, else a positive number."""
+    """inf (meaning off, as the kernels expect) for None, else a positive number."""
     if value is None:
-        return 0.0
+        return math.inf
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (value > 0):
         raise ValueError(f"Invalid {name}: {value!r}; expected None (off) or a positive number")
-    return 0.0 if math.isinf(value) else float(value)
+    return float(value)
 
 
 def _check_noise(noise) -> float:
@@ -256,9 +256,9 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
         else:
             columns.extend(hyper.pack(values[hyper.name]))
     columns.extend(float(v) for _, v in spec.constants)
-    hp_table = np.empty((n, len(columns)))
+    hp_table = np.empty((len(columns), n))  # one column per run: the batch kernel reads it that way
     for j, column in enumerate(columns):
-        hp_table[:, j] = np.broadcast_to(column, shape).reshape(n)
+        hp_table[j] = np.broadcast_to(column, shape).reshape(n)
     lrs = np.ascontiguousarray(np.broadcast_to(arrays.get("lr", values["lr"]), shape).reshape(n), dtype=float)
     flat_starts = np.ascontiguousarray(np.broadcast_to(starts, shape + (2,)).reshape(n, 2))
     flat_seeds = np.ascontiguousarray(np.broadcast_to(seeds, shape).reshape(n), dtype=np.int64)
@@ -269,9 +269,13 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     diverged_at = np.empty(n, dtype=np.int64)
     reached_at = np.empty(n, dtype=np.int64)
     began = time.perf_counter()
-    call_specialized(trace_many, 3, surface.index, _BY_NAME[optimizer], len(columns), surface.param_tuple, hp_table, flat_starts,
-               lrs, flat_seeds, factors, oracle, surface.escape_box, target_loss,
-               final_point, final_loss, final_grad_norm, diverged_at, reached_at)
+    outputs = (final_point, final_loss, final_grad_norm, diverged_at, reached_at)
+    ids = (surface.index, _BY_NAME[optimizer], len(columns))
+    inputs = (surface.param_tuple, hp_table, flat_starts, lrs, flat_seeds, factors, oracle, surface.escape_box, target_loss)
+    if spec.needs_oracle:  # array state: one trajectory per run
+        call_specialized(trace_many_serial, 3, *ids, *inputs, *outputs)
+    else:
+        call_specialized(trace_many, 4, *ids, oracle[0] > 0.0, *inputs, *outputs)
     elapsed = time.perf_counter() - began
     return ManyResult(
         optimizer=optimizer, landscape=surface, steps=steps,

@@ -12,13 +12,15 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
+from landscapes._base import JIT_OPTIONS
+
 # LLVM inlines an update rule into each kernel specialization that uses it.
-rule_jit = njit(cache=True, nogil=True)
+rule_jit = njit(**JIT_OPTIONS)
 
 TINY = 1e-300  # below this a decayed state value is flushed to zero: subnormals cost 3-20x per step
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(inline="always", **JIT_OPTIONS)
 def flush(value):
     """Zero out values so small that they would sink into slow subnormal arithmetic."""
     return value if abs(value) > TINY else 0.0

@@ -1,30 +1,35 @@
-"""The driver loop shared by every optimizer: record, check for divergence, perturb, step.
+"""The driver loops shared by every optimizer: record, check for divergence, perturb, step.
 
 One kernel serves every (surface, optimizer) pair: ``literally`` makes numba compile and
-disk-cache a specialization per pair of registry positions (about 0.5 s once, about 10 ms to
-load afterwards), in which the surface and the update rule are inlined.
+disk-cache a specialization per pair of registry positions (about a second once, about
+10 ms to load afterwards), in which the surface and the update rule are inlined.
 """
 import math
 
 import numpy as np
+from landscapes._base import JIT_OPTIONS
 from numba import literally, njit, prange, types
+from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from ._base import flush
 from ._dispatch import rule_init, rule_step
+from ._oracle import add_noise, clip, perturb
 from ._surfaces import surface_grad, surface_value
-from ._oracle import perturb
+
+# Runs advanced together by one thread in a batch: long enough for SIMD and to hide the
+# latency of each run's dependent chain, short enough that their state stays in L1/L2.
+BATCH_CHUNK = 128
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _escaped(x, y, f, gx, gy, escape):
-    """True when the run must stop: anything non-finite, or the point far outside the plot."""
-    if not (math.isfinite(f) and math.isfinite(gx) and math.isfinite(gy)):
-        return True
-    return not (escape[0] <= x <= escape[1] and escape[2] <= y <= escape[3])
+@njit(inline="always", **JIT_OPTIONS)
+def _healthy(x, y, f, gx, gy, escape):
+    """False once the run must stop: anything non-finite, or the point far outside the plot."""
+    finite = math.isfinite(f) and math.isfinite(gx) and math.isfinite(gy)
+    return finite and escape[0] <= x <= escape[1] and escape[2] <= y <= escape[3]
 
 
-@njit(cache=True, nogil=True)
+@njit(**JIT_OPTIONS)
 def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad_norm, lr_used):
     """Fill path/loss/grad_norm (steps+1 rows) and lr_used (steps); return the stop index.
 
@@ -38,7 +43,7 @@ def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad
     for t in range(steps + 1):
         f = surface_value(lid, x, y, p)
         gx, gy = surface_grad(lid, x, y, p)
-        if _escaped(x, y, f, gx, gy, escape):
+        if not _healthy(x, y, f, gx, gy, escape):
             return t
         path[t, 0] = x
         path[t, 1] = y
@@ -55,55 +60,119 @@ def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad
     return -1
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def trace_many(lid, oid, hp_len, p, hp_table, starts, lrs, seeds, lr_factor, oracle_base, escape, target_loss,
+@njit(parallel=True, **JIT_OPTIONS)
+def trace_many(lid, oid, hp_len, noisy, p, hp_table, starts, lrs, seeds, lr_factor, oracle, escape, target_loss,
                final_point, final_loss, final_grad_norm, stopped_at, reached_at):
-    """Run every row of ``starts``/``hp_table``/``lrs``/``seeds`` in parallel, keeping summaries.
+    """Batch of runs for update rules whose state is a tuple; the runs of a chunk advance in step.
 
+    Column i of ``hp_table`` (hp_len x n) holds run i's packed hyperparameters, and each
+    run's state is kept column-wise too, so the inner loop over runs is branch-free and
+    LLVM vectorizes it. Results are bit-identical to ``trace`` (same operations, in order).
     ``stopped_at[i]`` is -1 or the index where run i diverged (as ``trace`` returns);
     ``reached_at[i]`` is the first step whose loss is at or below ``target_loss``, or -1.
     """
     literally(lid)
     literally(oid)
     literally(hp_len)
+    literally(noisy)
     steps = lr_factor.shape[0]
-    noise, _, clip_value, clip_norm = oracle_base
-    for i in prange(starts.shape[0]):
-        hp = to_fixed_tuple(hp_table[i], hp_len)
-        oracle = (noise, seeds[i], clip_value, clip_norm)
-        state = rule_init(oid, hp)
-        x = starts[i, 0]
-        y = starts[i, 1]
-        lr = lrs[i]
-        reached = -1
-        stopped = -1
-        f = 0.0
-        gnorm = 0.0
-        last_x = x
-        last_y = y
+    n = starts.shape[0]
+    noise, _, clip_value, clip_norm = oracle
+    hp_template = to_fixed_tuple(np.zeros(hp_len), hp_len)
+    for chunk in prange((n + BATCH_CHUNK - 1) // BATCH_CHUNK):
+        lo = chunk * BATCH_CHUNK
+        m = min(lo + BATCH_CHUNK, n) - lo
+        state_template = rule_init(oid, hp_template)
+        size = len(state_template)
+        hps = hp_table[:, lo:lo + m].copy()
+        states = np.empty((size, m))
+        xs = starts[lo:lo + m, 0].copy()
+        ys = starts[lo:lo + m, 1].copy()
+        run_lrs = lrs[lo:lo + m].copy()
+        last_x = xs.copy()
+        last_y = ys.copy()
+        last_f = np.full(m, np.nan)  # stays NaN only for a run invalid at its start
+        stop = np.full(m, -1, np.int64)
+        reach = np.full(m, -1, np.int64)
+        for i in range(m):
+            hp = hp_template
+            for k in range(hp_len):
+                hp = tuple_setitem(hp, k, hps[k, i])
+            state = rule_init(oid, hp)
+            for k in range(size):
+                states[k, i] = state[k]
         for t in range(steps + 1):
-            f_t = surface_value(lid, x, y, p)
-            gx, gy = surface_grad(lid, x, y, p)
-            if _escaped(x, y, f_t, gx, gy, escape):
-                stopped = t
-                break
-            f = f_t
-            last_x = x
-            last_y = y
-            gnorm = math.sqrt(gx * gx + gy * gy)
-            if reached < 0 and f <= target_loss:
+            factor = lr_factor[t] if t < steps else 0.0
+            for i in range(m):
+                x = xs[i]
+                y = ys[i]
+                f = surface_value(lid, x, y, p)
+                gx, gy = surface_grad(lid, x, y, p)
+                running = stop[i] < 0
+                ok = running and _healthy(x, y, f, gx, gy, escape)
+                stop[i] = t if (running and not ok) else stop[i]
+                reach[i] = t if (ok and reach[i] < 0 and f <= target_loss) else reach[i]
+                last_f[i] = f if ok else last_f[i]
+                last_x[i] = x if ok else last_x[i]
+                last_y[i] = y if ok else last_y[i]
+                hp = hp_template
+                for k in range(hp_len):
+                    hp = tuple_setitem(hp, k, hps[k, i])
+                state = state_template
+                for k in range(size):
+                    state = tuple_setitem(state, k, states[k, i])
+                if noisy:
+                    gx, gy = add_noise(gx, gy, t, 0, noise, seeds[lo + i])
+                gx, gy = clip(gx, gy, clip_value, clip_norm)
+                nx, ny, state = rule_step(oid, lid, t + 1, x, y, f, gx, gy, run_lrs[i] * factor, hp, state, p, oracle)
+                advance = ok and t < steps
+                xs[i] = flush(nx) if advance else x
+                ys[i] = flush(ny) if advance else y
+                for k in range(size):
+                    states[k, i] = state[k] if advance else states[k, i]
+        for i in range(m):
+            gx, gy = surface_grad(lid, last_x[i], last_y[i], p)
+            final_point[lo + i, 0] = last_x[i]
+            final_point[lo + i, 1] = last_y[i]
+            final_loss[lo + i] = last_f[i]
+            final_grad_norm[lo + i] = math.sqrt(gx * gx + gy * gy)
+            stopped_at[lo + i] = stop[i]
+            reached_at[lo + i] = reach[i]
+
+
+@njit(parallel=True, **JIT_OPTIONS)
+def trace_many_serial(lid, oid, hp_len, p, hp_table, starts, lrs, seeds, lr_factor, oracle, escape, target_loss,
+                      final_point, final_loss, final_grad_norm, stopped_at, reached_at):
+    """Batch of runs for update rules with array state (L-BFGS): one ``trace`` per run."""
+    literally(lid)
+    literally(oid)
+    literally(hp_len)
+    steps = lr_factor.shape[0]
+    noise, _, clip_value, clip_norm = oracle
+    hp_template = to_fixed_tuple(np.zeros(hp_len), hp_len)
+    for i in prange(starts.shape[0]):
+        hp = hp_template
+        for k in range(hp_len):
+            hp = tuple_setitem(hp, k, hp_table[k, i])
+        path = np.empty((steps + 1, 2))
+        loss = np.empty(steps + 1)
+        grad_norm = np.empty(steps + 1)
+        lr_used = np.empty(steps)
+        stop = trace(lid, oid, p, hp, starts[i, 0], starts[i, 1], lrs[i], lr_factor,
+                     (noise, seeds[i], clip_value, clip_norm), escape, path, loss, grad_norm, lr_used)
+        last = steps if stop < 0 else stop - 1
+        if last < 0:  # invalid at its start: report the start, with no loss
+            path[0, 0], path[0, 1], loss[0], grad_norm[0], last = starts[i, 0], starts[i, 1], np.nan, np.nan, 0
+        reached = -1
+        for t in range(last + 1):
+            if loss[t] <= target_loss:
                 reached = t
-            if t == steps:
                 break
-            gx, gy = perturb(gx, gy, t, 0, oracle)
-            x, y, state = rule_step(oid, lid, t + 1, x, y, f, gx, gy, lr * lr_factor[t], hp, state, p, oracle)
-            x = flush(x)
-            y = flush(y)
-        final_point[i, 0] = last_x
-        final_point[i, 1] = last_y
-        final_loss[i] = f
-        final_grad_norm[i] = gnorm
-        stopped_at[i] = stopped
+        final_point[i, 0] = path[last, 0]
+        final_point[i, 1] = path[last, 1]
+        final_loss[i] = loss[last]
+        final_grad_norm[i] = grad_norm[last]
+        stopped_at[i] = stop
         reached_at[i] = reached
 
 

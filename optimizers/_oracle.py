@@ -7,6 +7,7 @@ it, and a plain-Python reference can draw the very same numbers.
 import math
 
 import numpy as np
+from landscapes._base import JIT_OPTIONS
 from numba import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -18,7 +19,7 @@ _ONE = np.uint64(1)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(inline="always", **JIT_OPTIONS)
 def splitmix64(z):
     z = z + _GOLDEN
     z = (z ^ (z >> _S30)) * _MIX1
@@ -26,7 +27,7 @@ def splitmix64(z):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True, nogil=True)
+@njit(**JIT_OPTIONS)
 def normal_pair(seed, t, j):
     """Two independent standard normals for (seed, step t, evaluation j within the step)."""
     key = splitmix64(np.uint64(seed) * _GOLDEN + np.uint64(t))
@@ -39,25 +40,34 @@ def normal_pair(seed, t, j):
     return radius * math.cos(angle), radius * math.sin(angle)
 
 
-@njit(cache=True, nogil=True)
+@njit(**JIT_OPTIONS)
+def add_noise(gx, gy, t, j, noise, seed):
+    """The gradient plus Gaussian noise of standard deviation ``noise`` in each coordinate."""
+    zx, zy = normal_pair(seed, t, j)
+    return gx + noise * zx, gy + noise * zy
+
+
+@njit(**JIT_OPTIONS)
+def clip(gx, gy, clip_value, clip_norm):
+    """Clip by value, then by norm; an infinite threshold disables that clip.
+
+    Norm clipping copies torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6),
+    applied only when below one. Branch-free (selects only), so batch kernels vectorize.
+    """
+    gx = min(max(gx, -clip_value), clip_value)
+    gy = min(max(gy, -clip_value), clip_value)
+    coef = clip_norm / (math.sqrt(gx * gx + gy * gy) + 1e-6)
+    scale = coef if coef < 1.0 else 1.0
+    return gx * scale, gy * scale
+
+
+@njit(**JIT_OPTIONS)
 def perturb(gx, gy, t, j, oracle):
     """The gradient the optimizer sees: plus Gaussian noise, then clipped by value, then by norm.
 
-    ``oracle = (noise, seed, clip_value, clip_norm)``; a zero or infinite clip disables it.
-    Norm clipping copies torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6),
-    applied only when below one.
+    ``oracle = (noise, seed, clip_value, clip_norm)``; an infinite clip threshold disables it.
     """
     noise, seed, clip_value, clip_norm = oracle
     if noise > 0.0:
-        zx, zy = normal_pair(seed, t, j)
-        gx += noise * zx
-        gy += noise * zy
-    if clip_value > 0.0:
-        gx = min(max(gx, -clip_value), clip_value)
-        gy = min(max(gy, -clip_value), clip_value)
-    if clip_norm > 0.0:
-        coef = clip_norm / (math.sqrt(gx * gx + gy * gy) + 1e-6)
-        if coef < 1.0:
-            gx *= coef
-            gy *= coef
-    return gx, gy
+        gx, gy = add_noise(gx, gy, t, j, noise, seed)
+    return clip(gx, gy, clip_value, clip_norm)

@@ -9,26 +9,19 @@ import math
 from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
 from .adam import lerp
 
-_NEGLIGIBLE = 1e-17
-
-
-@rule_jit
-def momentum_coefficient(beta1, momentum_decay, t):
-    return beta1 * (1.0 - 0.5 * 0.96 ** (float(t) * momentum_decay))
-
 
 @rule_jit
 def init(hp):
-    beta1, momentum_decay = hp[0], hp[4]
-    # state: m, v, the running product of mu, beta2**t, and mu for the coming step
-    return (0.0, 0.0, 0.0, 0.0, 1.0, 1.0, momentum_coefficient(beta1, momentum_decay, 1))
+    # state: m, v, the running product of mu, beta2**t, 0.96**(t psi) and its factor 0.96**psi.
+    # Running products instead of powers: see adam.py.
+    return (0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.96 ** hp[4])
 
 
 @rule_jit
 def step(t, x, y, f, gx, gy, h, lr, hp, state):
     beta1, beta2, eps, weight_decay, momentum_decay, decoupled = hp
-    mx, my, vx, vy, mu_product, beta2_t, mu = state
-    beta2_t = beta2 ** float(t) if beta2_t > _NEGLIGIBLE else 0.0
+    mx, my, vx, vy, mu_product, beta2_t, decay_t, decay_factor = state
+    beta2_t = flush(beta2_t * beta2)
     bias_correction2 = 1.0 - beta2_t
     if weight_decay != 0.0:
         if decoupled != 0.0:
@@ -37,8 +30,9 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
         else:
             gx = gx + weight_decay * x
             gy = gy + weight_decay * y
-    # mu_t was computed as last step's mu_{t+1}: the same float expression, so the same value
-    mu_next = momentum_coefficient(beta1, momentum_decay, t + 1)
+    decay_t = flush(decay_t * decay_factor)  # 0.96 ** (t psi)
+    mu = beta1 * (1.0 - 0.5 * decay_t)
+    mu_next = beta1 * (1.0 - 0.5 * decay_t * decay_factor)
     mu_product = flush(mu_product * mu)
     mx = flush(lerp(mx, gx, 1.0 - beta1))
     my = flush(lerp(my, gy, 1.0 - beta1))
@@ -53,7 +47,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
     y = y + grad_scale * gy / denom_y
     x = x + momentum_scale * mx / denom_x
     y = y + momentum_scale * my / denom_y
-    return x, y, (mx, my, vx, vy, mu_product, beta2_t, mu_next)
+    return x, y, (mx, my, vx, vy, mu_product, beta2_t, decay_t, decay_factor)
 
 
 NADAM = OptimizerSpec(
