@@ -1,0 +1,64 @@
+"""Compare: several optimizers race on one landscape, animated, with every setting in the link."""
+import math
+
+import optimizers
+import plotly.io as pio
+import streamlit as st
+
+from ui import compare, compute, shell
+from ui import state as page_state
+from viz import figures, tables
+
+shell.page_header("Compare optimizers", "Pick a landscape, choose up to six runs, and press ▶ to watch them race.")
+
+if "compare_seeded" not in st.session_state:
+    initial, warnings = page_state.from_query(st.query_params.to_dict())
+    compare.seed_widgets(initial)
+    st.session_state["compare_seeded"] = True
+    st.session_state["compare_warnings"] = warnings
+else:
+    initial = page_state.default_state()
+for warning in st.session_state.get("compare_warnings", []):
+    st.warning(warning, icon="⚠️")
+
+state = compare.sidebar(initial)
+st.query_params.from_dict(page_state.to_query(state))
+surface = state.surface()
+
+with st.spinner("Compiling the optimizer kernels for this landscape: the first time on a new server takes a few seconds…"):
+    outcomes = compute.run_all(state)
+results = [result for result, _ in outcomes]
+labels = shell.run_labels(state.runs)
+tracks = figures.tracks_from_results(results, labels)
+grid = compute.surface_grid(surface.name, compute._key(state.landscape_params), 160)
+
+view = st.segmented_control("View", list(page_state.VIEWS), key="view", format_func=shell.VIEW_TITLES.get,
+                            selection_mode="single") or "overlay"
+presentation = state.presentation
+if view == "surface":
+    figure = figures.surface3d_figure(surface, compute.surface_grid(surface.name, compute._key(state.landscape_params), 70),
+                                      tracks, presentation)
+    st.plotly_chart(figure, key="surface3d", config={"displaylogo": False})
+else:
+    figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
+                                       presentation=presentation, click_grid=0 if view == "panels" else 40,
+                                       height=720 if presentation else 620)
+    st.plotly_chart(figure, key=f"map_{view}", on_select=shell.start_from_click(surface, f"map_{view}"),
+                    selection_mode="points", config={"displaylogo": False, "scrollZoom": True})
+
+reference = min((m.value for m in surface.minima), default=None)
+st.plotly_chart(figures.curves_figure(tracks, reference, presentation), key="curves", config={"displaylogo": False})
+
+st.subheader("Summary")
+st.dataframe(tables.summary_rows(tracks, surface, [seconds for _, seconds in outcomes]), hide_index=True,
+             width="stretch")
+
+shell.formula_panel([run.optimizer for run in state.runs])
+
+left, right = st.columns(2)
+left.download_button("Download trajectories (CSV)", data=lambda: tables.trajectories_csv(tracks),
+                     file_name=f"{surface.name}-trajectories.csv", mime="text/csv", on_click="ignore")
+right.download_button("Download the animation (offline HTML)",
+                      data=lambda: pio.to_html(figures.trajectory_figure(surface, grid, tracks, state.start),
+                                               include_plotlyjs=True, full_html=True, auto_play=False),
+                      file_name=f"{surface.name}-race.html", mime="text/html", on_click="ignore")

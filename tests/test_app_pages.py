@@ -1,0 +1,120 @@
+"""Every page rendered headless with Streamlit's AppTest: no exception, and controls take effect."""
+import json
+import pathlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TIMEOUT = 300  # a cold Numba compile of a page's kernels takes far longer than AppTest's 3 s
+
+
+def _page(path: str, query: dict | None = None) -> AppTest:
+    """Run a page as the server does: app.py is the entry point, the page is switched to."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page(path)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _compare(query: dict | None = None) -> AppTest:
+    return _page("pages/1_Compare.py", query)
+
+
+def _map_spec(at: AppTest) -> dict:
+    charts = at.get("plotly_chart")
+    assert charts, "no chart rendered"
+    return json.loads(charts[0].proto.spec)
+
+
+def _trail(spec: dict, label_start: str):
+    for trace in spec["data"]:
+        if str(trace.get("name", "")).startswith(label_start):
+            return trace
+    raise AssertionError(f"no trace named {label_start!r}: {[t.get('name') for t in spec['data']]}")
+
+
+def test_the_landing_page_renders_and_links_every_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "Compare" in " ".join(str(e.proto) for e in at.get("page_link"))
+
+
+def test_the_compare_page_renders_a_race_with_no_exception():
+    at = _compare()
+    assert not at.exception
+    spec = _map_spec(at)
+    assert spec["frames"], "the figure has no animation frames"
+    assert spec["layout"]["images"], "the landscape image is missing"
+    assert len(at.get("plotly_chart")) >= 2  # the map and the curves
+    assert at.dataframe  # the summary table
+
+
+def test_moving_the_learning_rate_slider_changes_the_trajectory():
+    at = _compare({"land": "quadratic", "runs": "sgd", "r0.lr": "0.01"})
+    before = _trail(_map_spec(at), "Gradient descent")
+    slider = next(s for s in at.select_slider if s.label == "learning rate")
+    slider.set_value(0.05).run()
+    assert not at.exception
+    after = _trail(_map_spec(at), "Gradient descent")
+    assert after["x"] != before["x"]
+    assert at.query_params["r0.lr"] in ("0.05", ["0.05"])
+
+
+def test_changing_the_landscape_parameter_changes_the_picture():
+    at = _compare({"land": "quadratic", "runs": "sgd"})
+    image_before = _map_spec(at)["layout"]["images"][0]["source"]
+    slider = next(s for s in at.select_slider if s.label.startswith("condition"))
+    slider.set_value(100.0).run()
+    assert not at.exception
+    assert _map_spec(at)["layout"]["images"][0]["source"] != image_before
+
+
+def test_a_shared_link_reproduces_its_settings():
+    at = _compare({"land": "himmelblau", "x0": "1", "y0": "-1", "steps": "120", "runs": "adam,momentum",
+                   "r0.lr": "0.05", "r0.betas": "0.8,0.99", "r1.momentum": "0.95", "r1.lr": "0.002"})
+    assert not at.exception
+    assert not at.warning
+    assert at.selectbox(key="land").value == "himmelblau"
+    assert at.number_input(key="x0.himmelblau").value == 1.0
+    assert at.slider(key="steps").value == 120
+    assert at.selectbox(key="r0.opt").value == "adam"
+    assert at.select_slider(key="r0.himmelblau.adam.lr").value == 0.05
+    assert at.select_slider(key="r0.himmelblau.adam.betas[0]").value == 0.8
+    assert at.select_slider(key="r1.himmelblau.momentum.momentum").value == 0.95
+
+
+@pytest.mark.parametrize("query", [
+    {"land": "<script>alert(1)</script>"},
+    {"steps": "1e308", "x0": "nan", "y0": "inf"},
+    {"runs": ",".join(["sgd"] * 50)},
+    {"runs": "__import__('os').system('touch /tmp/pwned')"},
+    {"runs": "adam", "r0.lr": "-1", "r0.betas": "2,3", "r0.eps": "0"},
+    {"runs": "nesterov", "r0.momentum": "0"},
+    {"runs": "sgd", "r0.sched": "exec", "r0.clip": "1e308", "r0.noise": "NaN", "r0.seed": "-5"},
+    {"land": "quadratic", "lp.condition": "1e9"},
+    {f"k{i}": "1" for i in range(300)},
+    {"land": "x" * 5000},
+], ids=["script-name", "absurd-numbers", "too-many-runs", "code-as-name", "bad-hyperparameters",
+        "nesterov-without-momentum", "bad-run-options", "param-out-of-range", "thousands-of-keys", "huge-value"])
+def test_a_hostile_link_falls_back_to_defaults_with_a_warning(query):
+    at = _compare(query)
+    assert not at.exception
+    assert at.warning, "a bad link must say what it ignored"
+    assert not pathlib.Path("/tmp/pwned").exists()
+    assert at.get("plotly_chart"), "the page still shows a race"
+
+
+def test_the_work_of_one_request_is_bounded():
+    at = _compare({"steps": "999999", "runs": ",".join(["adam"] * 6)})
+    assert not at.exception
+    assert at.slider(key="steps").value <= 2000
+    assert at.number_input(key="nruns").value <= 6
+
+
+@pytest.mark.parametrize("view", ["panels", "surface"])
+def test_every_view_renders(view):
+    at = _compare({"land": "himmelblau", "view": view})
+    assert not at.exception
+    assert at.get("plotly_chart")

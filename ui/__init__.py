@@ -1,0 +1,1 @@
+"""The thin layer between Streamlit pages and the engine: page state, defaults, widgets, caching."""

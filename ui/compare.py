@@ -1,0 +1,125 @@
+"""The Compare page's sidebar: every control, initialised from the link, read back as a state."""
+from __future__ import annotations
+
+import landscapes
+import optimizers
+import streamlit as st
+from optimizers._schedules import SCHEDULES
+
+from . import defaults
+from .controls import hyper_widget, number_slider, value_grid
+from .state import MAX_RUNS, MAX_STEPS, CompareState, RunSpec, default_run
+
+_NOISE_GRID = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
+_CLIP_GRID = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0]
+
+
+def seed_widgets(state: CompareState) -> None:
+    """Put a state's values into the widgets' session keys (on the first view of a link)."""
+    ss = st.session_state
+    ss["land"] = state.landscape
+    for name, value in state.landscape_params.items():
+        ss[f"lp.{state.landscape}.{name}"] = float(value)
+    ss[f"x0.{state.landscape}"], ss[f"y0.{state.landscape}"] = float(state.start[0]), float(state.start[1])
+    ss["steps"] = int(state.steps)
+    ss["nruns"] = len(state.runs)
+    ss["view"] = state.view
+    ss["pres"] = state.presentation
+    surface = state.surface()
+    for i, run in enumerate(state.runs):
+        ss[f"r{i}.opt"] = run.optimizer
+        spec = optimizers.get(run.optimizer)
+        values = spec.resolve(run.hyper)
+        for h in spec.hypers:
+            key = _hyper_key(i, surface.name, run.optimizer, h.name)
+            if h.kind == "pair":
+                ss[f"{key}[0]"], ss[f"{key}[1]"] = float(values[h.name][0]), float(values[h.name][1])
+            else:
+                ss[key] = values[h.name]
+        ss[f"r{i}.sched"] = run.schedule.get("name", "constant")
+        for k, v in run.schedule.items():
+            if k != "name":
+                ss[f"r{i}.sched.{run.schedule['name']}.{k}"] = v
+        ss[f"r{i}.clip_on"] = run.clip_norm is not None
+        if run.clip_norm is not None:
+            ss[f"r{i}.clip"] = float(run.clip_norm)
+        ss[f"r{i}.noise"] = float(run.noise)
+        ss[f"r{i}.seed"] = int(run.seed)
+
+
+def _hyper_key(i: int, landscape: str, optimizer: str, name: str) -> str:
+    # keyed by landscape and optimizer: switching either brings that pair's own defaults
+    return f"r{i}.{landscape}.{optimizer}.{name}"
+
+
+def sidebar(initial: CompareState) -> CompareState:
+    """Draw the controls; return the state they describe."""
+    sb = st.sidebar
+    names = landscapes.names()
+    sb.selectbox("Landscape", names, key="land",
+                 format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}")
+    surface = landscapes.get(st.session_state["land"])
+    params = {}
+    for p in surface.params:
+        grid = value_grid(type("H", (), dict(slider=(p.low, p.high), low=p.low, high=p.high, log=p.log, low_open=False,
+                                              high_open=False, name=p.name))())
+        params[p.name] = number_slider(p.label, grid, p.default, f"lp.{surface.name}.{p.name}", p.help, sb)
+    surface = surface.with_params(**params)
+
+    (xa, xb), (ya, yb) = surface.bounds
+    start_x, start_y = defaults.default_start(surface)
+    sx, sy = f"x0.{surface.name}", f"y0.{surface.name}"
+    st.session_state.setdefault(sx, start_x)
+    st.session_state.setdefault(sy, start_y)
+    c1, c2 = sb.columns(2)
+    x0 = c1.number_input("start x", min_value=float(xa), max_value=float(xb), key=sx, format="%.4g",
+                         help="Or click on the map to start there.")
+    y0 = c2.number_input("start y", min_value=float(ya), max_value=float(yb), key=sy, format="%.4g")
+    st.session_state.setdefault("steps", initial.steps)
+    steps = sb.slider("Steps", 10, MAX_STEPS, key="steps", step=10)
+
+    st.session_state.setdefault("nruns", len(initial.runs))
+    count = int(sb.number_input("Number of runs", 1, MAX_RUNS, key="nruns", help=f"Up to {MAX_RUNS} optimizers race at once."))
+    defaults_for = list(defaults.default_runs(surface.name)) + list(optimizers.names())
+    runs = []
+    for i in range(count):
+        st.session_state.setdefault(f"r{i}.opt", defaults_for[i] if i < len(defaults_for) else "sgd")
+        label = optimizers.get(st.session_state[f"r{i}.opt"]).title
+        with sb.expander(f"Run {i + 1}: {label}", expanded=i == 0):
+            runs.append(_run_controls(i, surface))
+    return CompareState(landscape=surface.name, landscape_params=dict(surface.param_values), start=(float(x0), float(y0)),
+                        steps=int(steps), runs=runs, view=st.session_state.get("view", "overlay"),
+                        presentation=bool(st.session_state.get("pres", False)))
+
+
+def _run_controls(i: int, surface) -> RunSpec:
+    optimizer = st.selectbox("Optimizer", optimizers.names(), key=f"r{i}.opt", format_func=lambda n: optimizers.get(n).title)
+    spec = optimizers.get(optimizer)
+    base = default_run(surface, optimizer)
+    defaults_values = spec.resolve(base.hyper)
+    hyper = {}
+    for h in spec.hypers:
+        key = _hyper_key(i, surface.name, optimizer, h.name)
+        hyper[h.name] = hyper_widget(h, defaults_values[h.name], key)
+    try:
+        spec.resolve(hyper)
+    except ValueError as error:  # e.g. Nesterov with zero momentum: say so, run the defaults
+        st.warning(f"{error}. Using the defaults for this run.")
+        hyper = dict(base.hyper)
+
+    sched_name = st.selectbox("Learning-rate schedule", list(SCHEDULES), key=f"r{i}.sched",
+                              format_func=lambda n: SCHEDULES[n]["title"])
+    schedule = {"name": sched_name}
+    for h in SCHEDULES[sched_name]["params"]:
+        schedule[h.name] = hyper_widget(h, h.default, f"r{i}.sched.{sched_name}.{h.name}")
+
+    clip_on = st.checkbox("Clip the gradient norm", key=f"r{i}.clip_on",
+                          help="torch.nn.utils.clip_grad_norm_: rescale g to this norm when it is longer.")
+    clip_norm = number_slider("max norm", _CLIP_GRID, 1.0, f"r{i}.clip") if clip_on else None
+    noise = number_slider("gradient noise σ", _NOISE_GRID, 0.0, f"r{i}.noise",
+                          "Gaussian noise added to each gradient coordinate: simulated minibatch noise.")
+    seed = 0
+    if noise > 0:
+        st.session_state.setdefault(f"r{i}.seed", 0)
+        seed = int(st.number_input("noise seed", 0, 2**31 - 1, key=f"r{i}.seed"))
+    return RunSpec(optimizer, {k: v for k, v in hyper.items()}, schedule, clip_norm, None, float(noise), seed)

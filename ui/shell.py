@@ -1,0 +1,105 @@
+"""What every page shares: header, run labels, the formula panel, the click-to-start hook."""
+from __future__ import annotations
+
+import optimizers
+import streamlit as st
+from optimizers._schedules import SCHEDULES
+
+VIEW_TITLES = {"overlay": "Overlay", "panels": "Side by side", "surface": "3-D surface"}
+
+
+def configure_page(title: str) -> None:
+    """The page config every page shares: wide layout, one icon, one title scheme."""
+    st.set_page_config(page_title=title, page_icon="⛰️", layout="wide")
+
+
+PAGES = (
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Compare.py", "Compare optimizers", ":material/sports_score:"),
+)
+
+
+def navigation() -> None:
+    """The same sidebar links on every page."""
+    for path, label, icon in PAGES:
+        st.sidebar.page_link(path, label=label, icon=icon)
+    st.sidebar.divider()
+
+
+def page_header(title: str, subtitle: str) -> None:
+    configure_page(f"{title} · Loss landscapes, live")
+    navigation()
+    st.title(title)
+    st.caption(subtitle)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up() -> bool:
+    import threading
+
+    from ui import defaults
+    from ui.state import default_state
+
+    def compile_defaults():
+        state = default_state()
+        for run in state.runs:  # compile (or load from disk) what the Compare page shows first
+            optimizers.run(run.optimizer, state.landscape, steps=2, lr=run.hyper["lr"])
+
+    threading.Thread(target=compile_defaults, name="kernel-warm-up", daemon=True).start()
+    return True
+
+
+def warm_up_kernels() -> None:
+    """Start compiling the first picture's kernels in the background, once per server."""
+    _warm_up()
+
+
+def run_labels(runs) -> list[str]:
+    """'Adam · lr 0.01', with the run number added when two runs would read the same."""
+    labels = []
+    for run in runs:
+        label = f"{optimizers.get(run.optimizer).title.split(' (')[0]} · lr {run.hyper['lr']:g}"
+        if run.schedule.get("name", "constant") != "constant":
+            label += f" · {SCHEDULES[run.schedule['name']]['title'].split(' ')[0]}"
+        if run.clip_norm is not None:
+            label += f" · clip {run.clip_norm:g}"
+        if run.noise:
+            label += f" · σ {run.noise:g}"
+        labels.append(label)
+    for i, label in enumerate(labels):
+        if labels.count(label) > 1:
+            labels[i] = f"{label} (run {i + 1})"
+    return labels
+
+
+def start_from_click(surface, chart_key: str):
+    """A selection callback: a click on the map moves the shared start point there."""
+    (xa, xb), (ya, yb) = surface.bounds
+
+    def take_click():
+        event = st.session_state.get(chart_key)
+        points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
+            getattr(getattr(event, "selection", None), "points", [])
+        if not points:
+            return
+        x, y = points[0].get("x"), points[0].get("y")
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and xa <= x <= xb and ya <= y <= yb:
+            st.session_state[f"x0.{surface.name}"] = float(x)
+            st.session_state[f"y0.{surface.name}"] = float(y)
+
+    return take_click
+
+
+def formula_panel(names) -> None:
+    """Each selected optimizer's update rule, with torch's convention where the notes differ."""
+    st.subheader("The update rules")
+    unique = list(dict.fromkeys(names))
+    columns = st.columns(min(len(unique), 3) or 1)
+    for i, name in enumerate(unique):
+        spec = optimizers.get(name)
+        with columns[i % len(columns)]:
+            st.markdown(f"**{spec.title}**")
+            for line in spec.formula.split("\n"):
+                st.latex(line)
+            st.caption(spec.convention)
+            st.caption(f"Same numbers as `{spec.torch}`." if spec.torch.startswith("torch") else spec.torch)

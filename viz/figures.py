@@ -1,0 +1,277 @@
+"""Plotly figures of runs on a landscape: animated trajectories, curves, 3-D view.
+
+Animated figures carry the landscape once (a PNG in ``layout.images``) and frames that touch
+only the trajectory traces. Each run is drawn by three traces: the finished part of its
+trail, the part grown since the last key frame, and its head. A frame re-sends only the
+growing part and the head, so the figure grows linearly with the number of steps, not with
+its square; every ``segment`` frames a key frame re-sends the finished trail, and the frame
+slider jumps through that key frame, so scrubbing backwards and forwards draws the right trail.
+"""
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .palette import run_style
+from .surface_image import SurfaceGrid, png_data_uri
+
+FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=15)
+FRAME_MS = 33  # about 30 frames per second
+
+
+@dataclass(frozen=True)
+class Track:
+    """What a figure needs of one run."""
+
+    label: str
+    optimizer: str
+    colour: str
+    dash: str
+    path: np.ndarray  # (n+1, 2), finite
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    lr: np.ndarray
+    diverged_at: int | None
+
+    @property
+    def steps(self) -> int:
+        return len(self.path) - 1
+
+
+def tracks_from_results(results, labels=None) -> list[Track]:
+    """Tracks with the app's colours: a repeated optimizer keeps its hue, changes shade and dash."""
+    seen: dict[str, int] = {}
+    tracks = []
+    for i, result in enumerate(results):
+        repeat = seen.get(result.optimizer, 0)
+        seen[result.optimizer] = repeat + 1
+        colour, dash = run_style(result.optimizer, repeat)
+        label = labels[i] if labels else result.optimizer
+        tracks.append(Track(label, result.optimizer, colour, dash, np.asarray(result.path), np.asarray(result.loss),
+                            np.asarray(result.grad_norm), np.asarray(result.lr), result.diverged_at))
+    return tracks
+
+
+def _frame_steps(total_steps: int, max_frames: int) -> np.ndarray:
+    count = max(2, min(max_frames, total_steps + 1))
+    return np.unique(np.round(np.linspace(0, total_steps, count)).astype(int))
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    # float32 is far finer than a pixel and halves the bytes plotly sends
+    return np.asarray(values, dtype=np.float32)
+
+
+def typed_array(values) -> dict:
+    """A float32 array in plotly.js's binary form (what plotly.py itself emits since 6.0)."""
+    array = np.ascontiguousarray(values, dtype=np.float32)
+    return {"dtype": "f4", "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+class PrebuiltFigure(go.Figure):
+    """A figure held as the finished dict plotly.js receives.
+
+    Plotly builds and validates an object for every frame trace and slider step: 1.5 s for
+    200 frames of six runs, on every rerun. Frames and slider steps are generated correct by
+    construction, so they are attached as JSON-ready dicts to the dict of a small, validated
+    Figure (the landscape, minima and trail traces). Streamlit, ``to_html`` and ``to_json``
+    all read a figure through ``to_dict``.
+    """
+
+    def __init__(self, figure_dict: dict):
+        super().__init__()
+        self._figure_dict = figure_dict
+
+    def to_dict(self):
+        return self._figure_dict
+
+    def to_plotly_json(self):
+        return self._figure_dict
+
+
+def _landscape_image(grid: SurfaceGrid, xref: str, yref: str) -> dict:
+    (x0, x1), (y0, y1) = (grid.xs[0], grid.xs[-1]), (grid.ys[0], grid.ys[-1])
+    return dict(source=png_data_uri(grid), xref=xref, yref=yref, x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                sizing="stretch", layer="below", opacity=1.0)
+
+
+def _axis_names(panel: int) -> tuple[str, str]:
+    return ("x", "y") if panel == 0 else (f"x{panel + 1}", f"y{panel + 1}")
+
+
+def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, *, panels: bool = False,
+                      max_frames: int = 150, segment: int = 10, height: int = 620, presentation: bool = False,
+                      click_grid: int = 0) -> go.Figure:
+    """Animated trajectories over the landscape: one map (overlay) or one panel per run."""
+    total_steps = max((t.steps for t in tracks), default=0)
+    frame_steps = _frame_steps(total_steps, max_frames)
+    (x0, x1), (y0, y1) = landscape.bounds
+    line_width = 4 if presentation else 2.5
+    count = max(len(tracks), 1)
+    if panels:
+        cols = min(count, 3)
+        rows = math.ceil(count / cols)
+        fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t.label for t in tracks] or [""],
+                            horizontal_spacing=0.04, vertical_spacing=0.08, shared_xaxes="all", shared_yaxes="all")
+        height = max(height, 330 * rows)
+    else:
+        fig = go.Figure()
+    panel_of = [i if panels else 0 for i in range(len(tracks))]
+    for panel in sorted(set(panel_of) or {0}):
+        xref, yref = _axis_names(panel)
+        fig.add_layout_image(_landscape_image(grid, xref, yref))
+        minima = landscape.minima
+        fig.add_trace(go.Scatter(
+            x=[m.x for m in minima], y=[m.y for m in minima], mode="markers", name="known minima",
+            marker=dict(symbol=["star" if m.kind == "global" else "star-open" for m in minima], size=14 if presentation else 11,
+                        color="white", line=dict(color="black", width=1.2)),
+            hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>", showlegend=panel == 0, legendgroup="minima",
+            xaxis=xref, yaxis=yref))
+        fig.add_trace(go.Scatter(
+            x=[start[0]], y=[start[1]], mode="markers", name="start", showlegend=panel == 0, legendgroup="start",
+            marker=dict(symbol="circle-open", size=16, color="white", line=dict(width=3)),
+            hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>", xaxis=xref, yaxis=yref))
+    if click_grid and not panels:
+        # Near-invisible points over the whole map: clicking one reports where, to set the start.
+        gx, gy = np.meshgrid(np.linspace(x0, x1, click_grid), np.linspace(y0, y1, click_grid))
+        fig.add_trace(go.Scatter(
+            x=_compact(gx.ravel()), y=_compact(gy.ravel()), mode="markers", name="click to start here",
+            marker=dict(size=max(6, 600 // click_grid), color="rgba(255,255,255,0.01)"), showlegend=False,
+            hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>"))
+
+    animated = []  # trace indices the frames update: (done, growing, head) per track
+    for i, track in enumerate(tracks):
+        xref, yref = _axis_names(panel_of[i])
+        line = dict(color=track.colour, width=line_width, dash=track.dash)
+        common = dict(xaxis=xref, yaxis=yref, legendgroup=track.label,
+                      hovertemplate=f"{track.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
+        # the figure first shows the finished race; pressing play replays it from step 0
+        fig.add_trace(go.Scatter(x=_compact(track.path[:, 0]), y=_compact(track.path[:, 1]), mode="lines",
+                                 line=line, name=track.label, showlegend=True, **common))
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", line=line, showlegend=False, **common))
+        end = track.path[-1]
+        fig.add_trace(go.Scatter(x=[end[0]], y=[end[1]], mode="markers", showlegend=False,
+                                 marker=_head_marker(track, track.steps, presentation), **common))
+        base = len(fig.data) - 3
+        animated.extend([base, base + 1, base + 2])
+
+    frames, slider_steps = [], []
+    key_of = 0
+    for j, step in enumerate(frame_steps):
+        is_key = j % segment == 0
+        if is_key:
+            key_of = j
+        key_step = int(frame_steps[key_of])
+        data, traces = [], []
+        for i, track in enumerate(tracks):
+            k = min(int(step), track.steps)
+            if is_key:
+                data.append({"type": "scatter", "x": typed_array(track.path[:k + 1, 0]), "y": typed_array(track.path[:k + 1, 1])})
+                traces.append(animated[3 * i])
+            grow = track.path[min(key_step, track.steps):k + 1]
+            data.append({"type": "scatter", "x": typed_array(grow[:, 0]), "y": typed_array(grow[:, 1])})
+            head = {"type": "scatter", "x": [float(track.path[k, 0])], "y": [float(track.path[k, 1])]}
+            if track.diverged_at is not None and int(step) >= track.steps:
+                head["marker"] = _head_marker(track, int(step), presentation)
+            data.extend([head])
+            traces.extend([animated[3 * i + 1], animated[3 * i + 2]])
+        frames.append({"name": f"f{j}", "data": data, "traces": traces})
+        names = [f"f{j}"] if is_key else [f"f{key_of}", f"f{j}"]
+        slider_steps.append(dict(method="animate", label=str(int(step)),
+                                 args=[names, dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                                   transition=dict(duration=0))]))
+
+    play = dict(label="▶ play", method="animate",
+                args=[None, dict(frame=dict(duration=FRAME_MS, redraw=False), fromcurrent=True,
+                                 transition=dict(duration=0), mode="immediate")])
+    pause = dict(label="❚❚ pause", method="animate",
+                 args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")])
+    fig.update_layout(
+        height=height, font=dict(FONT, size=20 if presentation else FONT["size"]),
+        margin=dict(l=10, r=10, t=90 if panels else 40, b=60),
+        plot_bgcolor="white", legend=dict(orientation="h", yanchor="bottom", y=1.06 if panels else 1.02, x=0, bgcolor="rgba(255,255,255,0.8)"),
+        uirevision=landscape.name, dragmode="pan", hovermode="closest",
+    )
+    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
+    figure = fig.to_dict()
+    figure["layout"]["updatemenus"] = [dict(
+        type="buttons", direction="left", showactive=False, x=0, y=-0.06, xanchor="left", yanchor="top",
+        pad=dict(t=8, r=8), buttons=[play, pause], font=dict(size=16 if presentation else 13))]
+    figure["layout"]["sliders"] = [dict(
+        active=len(frame_steps) - 1, steps=slider_steps, x=0.22, len=0.78, y=-0.06, yanchor="top",
+        currentvalue=dict(prefix="step ", visible=True, xanchor="right",
+                          font=dict(size=16 if presentation else 13, color="#333")),
+        pad=dict(t=30), transition=dict(duration=0), ticklen=0, tickcolor="rgba(0,0,0,0)",
+        font=dict(color="rgba(0,0,0,0)"))]  # one tick label per frame would be an unreadable smear
+    figure["frames"] = frames
+    return PrebuiltFigure(figure)
+
+
+def _head_marker(track: Track, step: int, presentation: bool) -> dict:
+    stopped = track.diverged_at is not None and step >= track.steps
+    return dict(symbol="x" if stopped else "circle", size=(18 if presentation else 13) if stopped else (14 if presentation else 11),
+                color=track.colour, line=dict(color="white", width=2))
+
+
+def curves_figure(tracks: list[Track], reference_loss: float | None, presentation: bool = False) -> go.Figure:
+    """Loss gap, gradient norm and learning rate against step, one column each."""
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
+                        subplot_titles=("loss − f* (log)" if reference_loss is not None else "loss",
+                                        "gradient norm (log)", "learning rate (log)"))
+    floor = 1e-16
+    for track in tracks:
+        steps = np.arange(len(track.loss))
+        loss = track.loss - reference_loss if reference_loss is not None else track.loss
+        if reference_loss is not None:
+            loss = np.maximum(loss, floor)
+        style = dict(color=track.colour, dash=track.dash, width=3.5 if presentation else 2)
+        common = dict(legendgroup=track.label, name=track.label)
+        fig.add_trace(go.Scatter(x=steps, y=_compact(loss), mode="lines", line=style, **common), row=1, col=1)
+        fig.add_trace(go.Scatter(x=steps, y=_compact(np.maximum(track.grad_norm, floor)), mode="lines", line=style,
+                                 showlegend=False, **common), row=1, col=2)
+        fig.add_trace(go.Scatter(x=np.arange(len(track.lr)), y=_compact(track.lr), mode="lines", line=style,
+                                 showlegend=False, **common), row=1, col=3)
+        if track.diverged_at is not None and len(loss):
+            fig.add_trace(go.Scatter(
+                x=[steps[-1]], y=[loss[-1]], mode="markers+text", text=[f"diverged at step {track.diverged_at}"],
+                textposition="middle right", marker=dict(symbol="x", size=14, color=track.colour), showlegend=False,
+                hovertemplate=f"{track.label} diverged at step {track.diverged_at}<extra></extra>"), row=1, col=1)
+    if reference_loss is not None:
+        fig.update_yaxes(type="log", row=1, col=1, exponentformat="power")
+    fig.update_yaxes(type="log", row=1, col=2, exponentformat="power")
+    fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
+    fig.update_xaxes(title_text="step")
+    fig.update_layout(height=360, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.25), plot_bgcolor="#fafafa")
+    return fig
+
+
+def surface3d_figure(landscape, grid: SurfaceGrid, tracks: list[Track], presentation: bool = False) -> go.Figure:
+    """The surface in 3-D, with each trajectory lying on it (z lifted a hair to stay visible)."""
+    lift = 0.01 * (grid.z_high - grid.z_low)
+    show_log = grid.log_scale
+    # one floor under the grid and every run, so log10 never sees a value at or below zero
+    floor = min([grid.z_low] + [float(t.loss.min()) for t in tracks if len(t.loss)])
+    offset = 1e-6 * max(grid.z_high - floor, 1e-12)
+
+    def height_of(values):
+        return np.log10(values - floor + offset) if show_log else values
+
+    fig = go.Figure(go.Surface(x=grid.xs, y=grid.ys, z=_compact(height_of(grid.z)), colorscale="Viridis", showscale=False,
+                               opacity=0.92, contours=dict(z=dict(show=True, usecolormap=True, project_z=True)),
+                               hovertemplate="(%{x:.3g}, %{y:.3g})<extra></extra>"))
+    for track in tracks:
+        tz = height_of(track.loss) + (0.0 if show_log else lift)
+        fig.add_trace(go.Scatter3d(x=_compact(track.path[:, 0]), y=_compact(track.path[:, 1]), z=_compact(tz), mode="lines",
+                                   line=dict(color=track.colour, width=7 if presentation else 5), name=track.label))
+    fig.update_layout(height=600, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=0, r=0, t=10, b=0),
+                      scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="log₁₀(f − f_min)" if show_log else "f",
+                                 camera=dict(eye=dict(x=1.5, y=-1.5, z=1.1))),
+                      legend=dict(orientation="h"))
+    return fig

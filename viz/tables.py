@@ -1,0 +1,56 @@
+"""Numbers that go beside the charts: the race's summary and the CSV export."""
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+
+def convergence_tolerance(landscape) -> float:
+    """'At a minimum' means within 0.5% of the plot's diagonal of it."""
+    (x0, x1), (y0, y1) = landscape.bounds
+    return 0.005 * math.hypot(x1 - x0, y1 - y0)
+
+
+def first_step_within(path: np.ndarray, landscape, tolerance: float):
+    """First step at which the run is within ``tolerance`` of any known minimum, else None."""
+    minima = landscape.minima
+    if not minima or len(path) == 0:
+        return None
+    centres = np.array([[m.x, m.y] for m in minima])
+    distances = np.min(np.hypot(path[:, None, 0] - centres[None, :, 0], path[:, None, 1] - centres[None, :, 1]), axis=1)
+    hits = np.flatnonzero(distances <= tolerance)
+    return int(hits[0]) if hits.size else None
+
+
+def summary_rows(tracks, landscape, seconds) -> list[dict]:
+    tolerance = convergence_tolerance(landscape)
+    rows = []
+    for track, wall in zip(tracks, seconds):
+        end = track.path[-1]
+        nearest, distance = landscape.nearest_minimum(float(end[0]), float(end[1]))
+        reached = first_step_within(track.path, landscape, tolerance)
+        rows.append({
+            "run": track.label,
+            "final loss": float(track.loss[-1]),
+            "distance to nearest minimum": distance if nearest is not None else float("nan"),
+            "first step near a minimum": reached,  # None: never within the tolerance
+            "diverged at step": track.diverged_at,
+            "wall time (ms)": round(1000 * wall, 2),
+        })
+    return rows
+
+
+def trajectories_csv(tracks) -> str:
+    """Every point of every run, one row per step: run, optimizer, step, x, y, loss, grad_norm, lr."""
+    buffer = io.StringIO()
+    buffer.write("run,optimizer,step,x,y,loss,grad_norm,lr\n")
+    for track in tracks:
+        lr = np.append(track.lr, np.nan)  # no step leaves the last point
+        for k in range(len(track.path)):
+            lr_text = "" if not np.isfinite(lr[k]) else repr(float(lr[k]))
+            label = track.label.replace('"', "'")
+            buffer.write(f'"{label}",{track.optimizer},{k},{track.path[k, 0]!r},{track.path[k, 1]!r},'
+                         f"{track.loss[k]!r},{track.grad_norm[k]!r},{lr_text}\n")
+    return buffer.getvalue()
