@@ -234,8 +234,8 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     factors = lr_factors(schedule, steps)
     oracle = _oracle(noise, 0, clip_value, clip_norm)
     seeds = np.asarray(seed)
-    if seeds.dtype.kind not in "iu" or (seeds < 0).any():
-        raise ValueError(f"Invalid seed: expected whole numbers in [0, 2**63 - 1]")
+    if seeds.dtype.kind == "O" or seeds.dtype.kind not in "iu" or (seeds < 0).any() or (seeds > MAX_SEED).any():
+        raise ValueError("Invalid seed: expected whole numbers in [0, 2**63 - 1]")
     if target_loss is None:
         target_loss = min((m.value for m in surface.minima), default=-math.inf) + 1e-6
     target_loss = float(target_loss)

@@ -86,7 +86,8 @@ _ADAM_FORMULA = (
 _ADAM_CONVENTION = (
     "ε sits outside the square root, as in the paper, CS231n and torch.optim.Adam (default 1e-8); "
     "Goodfellow's Algorithm 8.7 writes δ + √r̂ the same way with δ = 1e-8. torch folds the bias "
-    "corrections into η/(1−β₁ᵗ) and √v/√(1−β₂ᵗ) + ε, which this app reproduces operation for operation."
+    "corrections into η/(1−β₁ᵗ) and √v/√(1−β₂ᵗ) + ε, as this app does; βᵗ is kept as a running "
+    "product, which can differ from torch's power in the last bits only."
 )
 
 ADAM = OptimizerSpec(

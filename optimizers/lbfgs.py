@@ -40,7 +40,12 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, xmin_bound, xmax_bound):
 
 @rule_jit
 def directional(lid, p, oracle, t_step, j, x, y, t, dx, dy):
-    """Loss and directional derivative at x + t d, the gradient seen through the oracle."""
+    """Loss and directional derivative at x + t d, the gradient seen through the oracle.
+
+    Noise for the j-th evaluation of step ``t_step`` (torch's 1-based count) uses the stream
+    (seed, t_step, j >= 1): disjoint from the driver's draw (seed, t_step - 1, 0) for the
+    step's own gradient. The loss itself is exact: the noise models a noisy gradient oracle.
+    """
     px = x + t * dx
     py = y + t * dy
     f_new = surface_value(lid, px, py, p)
