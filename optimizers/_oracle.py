@@ -66,8 +66,13 @@ def perturb(gx, gy, t, j, oracle):
     """The gradient the optimizer sees: plus Gaussian noise, then clipped by value, then by norm.
 
     ``oracle = (noise, seed, clip_value, clip_norm)``; an infinite clip threshold disables it.
+    Single trajectories skip a disabled clip: its square root and division would otherwise
+    sit on every step's dependent chain (measured: Adam went from about 50 to 100 ns/step).
+    Skipping changes no bit: a disabled clip multiplies by exactly 1.
     """
     noise, seed, clip_value, clip_norm = oracle
     if noise > 0.0:
         gx, gy = add_noise(gx, gy, t, j, noise, seed)
-    return clip(gx, gy, clip_value, clip_norm)
+    if clip_value < math.inf or clip_norm < math.inf:
+        gx, gy = clip(gx, gy, clip_value, clip_norm)
+    return gx, gy

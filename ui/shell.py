@@ -33,24 +33,43 @@ def page_header(title: str, subtitle: str) -> None:
     st.caption(subtitle)
 
 
-@st.cache_resource(show_spinner=False)
-def _warm_up() -> bool:
-    import threading
+def _warm_up_order():
+    """(landscape, optimizer) pairs, most likely first: the landing view, then every
+    landscape's default runs, then everything else."""
+    import landscapes
 
     from ui import defaults
-    from ui.state import default_state
 
-    def compile_defaults():
-        state = default_state()
-        for run in state.runs:  # compile (or load from disk) what the Compare page shows first
-            optimizers.run(run.optimizer, state.landscape, steps=2, lr=run.hyper["lr"])
+    first = defaults.default_runs("rosenbrock")
+    pairs = [("rosenbrock", name) for name in first]
+    pairs += [(land, name) for land in landscapes.names() for name in defaults.default_runs(land)]
+    pairs += [(land, name) for land in landscapes.names() for name in optimizers.names()]
+    return list(dict.fromkeys(pairs))
 
-    threading.Thread(target=compile_defaults, name="kernel-warm-up", daemon=True).start()
+
+@st.cache_resource(show_spinner=False)
+def _warm_up() -> bool:
+    import os
+    import threading
+
+    if os.environ.get("LANDSCAPE_NO_WARMUP"):
+        return False
+
+    def compile_everything():
+        # Loads from the disk cache in ~10 ms a pair once compiled; compiles (~2 s a pair)
+        # only on a fresh machine. One background thread, so visitors are not starved.
+        for landscape, optimizer in _warm_up_order():
+            try:
+                optimizers.run(optimizer, landscape, steps=1)
+            except Exception:  # noqa: BLE001 - a warm-up failure must never take the server down
+                continue
+
+    threading.Thread(target=compile_everything, name="kernel-warm-up", daemon=True).start()
     return True
 
 
 def warm_up_kernels() -> None:
-    """Start compiling the first picture's kernels in the background, once per server."""
+    """Start compiling every trajectory kernel in the background, once per server process."""
     _warm_up()
 
 

@@ -7,6 +7,7 @@ stays put, costs tens of kilobytes, and lets frames carry only the trajectories.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ COLOURSCALE = "Viridis"
 LEVELS = 24  # colour bands: quantizing the shading draws the level sets as band edges
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity, so its picture can be memoized
 class SurfaceGrid:
     xs: np.ndarray
     ys: np.ndarray
@@ -57,6 +58,7 @@ def _palette(levels: int) -> np.ndarray:
     return np.array([[int(float(c)) for c in colour[4:-1].split(",")] for colour in colours], dtype=np.uint8)
 
 
+@functools.lru_cache(maxsize=64)
 def png_data_uri(grid: SurfaceGrid, levels: int = LEVELS) -> str:
     """A banded PNG of the shading (row 0 at the top), as a data URI for ``layout.images``."""
     band = np.minimum((grid.shade * levels).astype(int), levels - 1)
