@@ -25,9 +25,8 @@ def lerp(start, end, weight):
 
 
 @rule_jit
-def step(t, x, y, f, gx, gy, h, lr, hp, state):
-    beta1, beta2, eps, weight_decay, amsgrad, bias_correction, decoupled = hp
-    mx, my, vx, vy, vmax_x, vmax_y, beta1_t, beta2_t = state
+def weight_decay_step(x, y, gx, gy, lr, weight_decay, decoupled):
+    """L2 decay through the gradient (g + λθ), or decoupled (θ(1 − ηλ), AdamW), as torch does."""
     if weight_decay != 0.0:
         if decoupled != 0.0:
             x = x * (1.0 - lr * weight_decay)
@@ -35,6 +34,14 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
         else:
             gx = gx + weight_decay * x
             gy = gy + weight_decay * y
+    return x, y, gx, gy
+
+
+@rule_jit
+def step(t, x, y, f, gx, gy, h, lr, hp, state):
+    beta1, beta2, eps, weight_decay, amsgrad, bias_correction, decoupled = hp
+    mx, my, vx, vy, vmax_x, vmax_y, beta1_t, beta2_t = state
+    x, y, gx, gy = weight_decay_step(x, y, gx, gy, lr, weight_decay, decoupled)
     mx = flush(lerp(mx, gx, 1.0 - beta1))
     my = flush(lerp(my, gy, 1.0 - beta1))
     vx = flush(vx * beta2 + (1.0 - beta2) * gx * gx)

@@ -7,7 +7,7 @@ $$\theta_t = \theta_{t-1} - \eta\,\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\,\frac{g
 import math
 
 from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
-from .adam import lerp
+from .adam import lerp, weight_decay_step
 
 
 @rule_jit
@@ -23,13 +23,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
     mx, my, vx, vy, mu_product, beta2_t, decay_t, decay_factor = state
     beta2_t = flush(beta2_t * beta2)
     bias_correction2 = 1.0 - beta2_t
-    if weight_decay != 0.0:
-        if decoupled != 0.0:
-            x = x * (1.0 - lr * weight_decay)
-            y = y * (1.0 - lr * weight_decay)
-        else:
-            gx = gx + weight_decay * x
-            gy = gy + weight_decay * y
+    x, y, gx, gy = weight_decay_step(x, y, gx, gy, lr, weight_decay, decoupled)
     decay_t = flush(decay_t * decay_factor)  # 0.96 ** (t psi)
     mu = beta1 * (1.0 - 0.5 * decay_t)
     mu_next = beta1 * (1.0 - 0.5 * decay_t * decay_factor)
