@@ -1,0 +1,103 @@
+"""Measure the Compare page as a browser sees it: latency of a slider change, bytes per rerun,
+server CPU per rerun, and server memory with ten open tabs.
+
+    python benchmarks/bench_app.py [--changes 15] [--tabs 10]
+
+Needs Debian's Chromium (/usr/bin/chromium) and playwright. Starts its own server on a free
+local port; prints numbers, judges nothing (targets are printed beside them).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from playwright.sync_api import sync_playwright
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+URL_PATH = "/Compare?land=rosenbrock&runs=sgd,momentum,adam,lbfgs&steps=300"
+FINGERPRINT = """() => { const gd = document.querySelector('.js-plotly-plot'); if (!gd || !gd.data) return 'none';
+  return JSON.stringify(gd.data.filter(t => t.mode === 'lines').map(t => [t.name, Array.from(t.x || []).slice(-3)])); }"""
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=15)
+    parser.add_argument("--tabs", type=int, default=10)
+    args = parser.parse_args()
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, LANDSCAPE_NO_WARMUP="1")
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.port", str(port), "--server.address", "127.0.0.1"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}{URL_PATH}"
+    try:
+        time.sleep(3)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            received = []
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
+            page.goto(url)
+            page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=300_000)
+            time.sleep(2)
+            thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(has_text="learning rate").first \
+                .locator('input[type="range"]')
+            latencies, bytes_per_change = [], []
+            cpu_before = cpu_seconds(server.pid)
+            for i in range(args.changes):
+                before = page.evaluate(FINGERPRINT)
+                received.clear()
+                thumb.focus()
+                began = time.perf_counter()
+                thumb.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+                page.wait_for_function(f"() => ({FINGERPRINT})() !== {json.dumps(before)}", timeout=120_000)
+                latencies.append(time.perf_counter() - began)
+                time.sleep(0.6)  # let the rerun finish sending
+                bytes_per_change.append(sum(received))
+            cpu_per_rerun = (cpu_seconds(server.pid) - cpu_before) / args.changes
+            warm = latencies[2:] or latencies
+            tabs = [browser.new_page() for _ in range(args.tabs - 1)]
+            for tab in tabs:
+                tab.goto(url)
+            for tab in tabs:
+                tab.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=300_000)
+            time.sleep(2)
+            memory = rss_mib(server.pid)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(f"Compare page, {URL_PATH}")
+    print(f"slider change -> chart repainted: median {1000 * statistics.median(warm):.0f} ms, "
+          f"min {1000 * min(warm):.0f} ms, max {1000 * max(warm):.0f} ms over {len(warm)} warm changes (target < 300 ms)")
+    print(f"bytes sent to the browser per change: median {statistics.median(bytes_per_change) / 1024:.0f} KiB (target < 1 MiB)")
+    print(f"server CPU per rerun: {1000 * cpu_per_rerun:.0f} ms")
+    print(f"server memory with {args.tabs} open tabs: {memory:.0f} MiB resident")
+
+
+if __name__ == "__main__":
+    main()
