@@ -10,6 +10,8 @@ slider jumps through that key frame, so scrubbing backwards and forwards draws t
 from __future__ import annotations
 
 import base64
+import functools
+import json
 import math
 from dataclasses import dataclass
 
@@ -67,10 +69,10 @@ def _compact(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
-def typed_array(values) -> dict:
-    """A float32 array in plotly.js's binary form (what plotly.py itself emits since 6.0)."""
-    array = np.ascontiguousarray(values, dtype=np.float32)
-    return {"dtype": "f4", "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
+def typed_array(values, dtype: str = "f4") -> dict:
+    """An array in plotly.js's binary form (what plotly.py itself emits since 6.0); float32 by default."""
+    array = np.ascontiguousarray(values, dtype=np.float32 if dtype == "f4" else np.float64)
+    return {"dtype": dtype, "bdata": base64.b64encode(array.tobytes()).decode("ascii")}
 
 
 class PrebuiltFigure(go.Figure):
@@ -122,25 +124,28 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
     else:
         fig = go.Figure()
     panel_of = [i if panels else 0 for i in range(len(tracks))]
+    # Traces are plain dicts: plotly's per-trace validation cost more than everything else here.
+    shown: list[dict] = []
     for panel in sorted(set(panel_of) or {0}):
         xref, yref = _axis_names(panel)
         fig.add_layout_image(_landscape_image(grid, xref, yref))
         minima = landscape.minima
-        fig.add_trace(go.Scatter(
-            x=[m.x for m in minima], y=[m.y for m in minima], mode="markers", name="known minima",
+        shown.append(dict(
+            type="scatter", x=[m.x for m in minima], y=[m.y for m in minima], mode="markers", name="known minima",
             marker=dict(symbol=["star" if m.kind == "global" else "star-open" for m in minima], size=14 if presentation else 11,
                         color="white", line=dict(color="black", width=1.2)),
             hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>", showlegend=panel == 0, legendgroup="minima",
             xaxis=xref, yaxis=yref))
-        fig.add_trace(go.Scatter(
-            x=[start[0]], y=[start[1]], mode="markers", name="start", showlegend=panel == 0, legendgroup="start",
+        shown.append(dict(
+            type="scatter", x=[float(start[0])], y=[float(start[1])], mode="markers", name="start",
+            showlegend=panel == 0, legendgroup="start",
             marker=dict(symbol="circle-open", size=16, color="white", line=dict(width=3)),
             hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>", xaxis=xref, yaxis=yref))
     if click_grid and not panels:
         # Near-invisible points over the whole map: clicking one reports where, to set the start.
         gx, gy = np.meshgrid(np.linspace(x0, x1, click_grid), np.linspace(y0, y1, click_grid))
-        fig.add_trace(go.Scatter(
-            x=_compact(gx.ravel()), y=_compact(gy.ravel()), mode="markers", name="click to start here",
+        shown.append(dict(
+            type="scatter", x=typed_array(gx.ravel()), y=typed_array(gy.ravel()), mode="markers", name="click to start here",
             marker=dict(size=max(6, 600 // click_grid), color="rgba(255,255,255,0.01)"), showlegend=False,
             hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>"))
 
@@ -151,13 +156,13 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
         common = dict(xaxis=xref, yaxis=yref, legendgroup=track.label,
                       hovertemplate=f"{track.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
         # the figure first shows the finished race; pressing play replays it from step 0
-        fig.add_trace(go.Scatter(x=_compact(track.path[:, 0]), y=_compact(track.path[:, 1]), mode="lines",
-                                 line=line, name=track.label, showlegend=True, **common))
-        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", line=line, showlegend=False, **common))
+        shown.append(dict(type="scatter", x=typed_array(track.path[:, 0]), y=typed_array(track.path[:, 1]),
+                           mode="lines", line=line, name=track.label, showlegend=True, **common))
+        shown.append(dict(type="scatter", x=[], y=[], mode="lines", line=line, showlegend=False, **common))
         end = track.path[-1]
-        fig.add_trace(go.Scatter(x=[end[0]], y=[end[1]], mode="markers", showlegend=False,
-                                 marker=_head_marker(track, track.steps, presentation), **common))
-        base = len(fig.data) - 3
+        shown.append(dict(type="scatter", x=[float(end[0])], y=[float(end[1])], mode="markers", showlegend=False,
+                           marker=_head_marker(track, track.steps, presentation), **common))
+        base = len(shown) - 3
         animated.extend([base, base + 1, base + 2])
 
     frames, slider_steps = [], []
@@ -200,6 +205,7 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
     fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
     figure = fig.to_dict()
+    figure["data"] = shown
     figure["layout"]["updatemenus"] = [dict(
         type="buttons", direction="left", showactive=False, x=0, y=-0.06, xanchor="left", yanchor="top",
         pad=dict(t=8, r=8), buttons=[play, pause], font=dict(size=16 if presentation else 13))]
@@ -219,37 +225,49 @@ def _head_marker(track: Track, step: int, presentation: bool) -> dict:
                 color=track.colour, line=dict(color="white", width=2))
 
 
-def curves_figure(tracks: list[Track], reference_loss: float | None, presentation: bool = False) -> go.Figure:
-    """Loss gap, gradient norm and learning rate against step, one column each."""
+@functools.lru_cache(maxsize=8)
+def _curves_layout(log_loss: bool, presentation: bool) -> str:
+    """The three-panel layout, built (and validated) once; traces are then added as dicts."""
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
-                        subplot_titles=("loss − f* (log)" if reference_loss is not None else "loss",
-                                        "gradient norm (log)", "learning rate (log)"))
-    floor = 1e-16
-    for track in tracks:
-        steps = np.arange(len(track.loss))
-        loss = track.loss - reference_loss if reference_loss is not None else track.loss
-        if reference_loss is not None:
-            loss = np.maximum(loss, floor)
-        style = dict(color=track.colour, dash=track.dash, width=3.5 if presentation else 2)
-        common = dict(legendgroup=track.label, name=track.label)
-        fig.add_trace(go.Scatter(x=steps, y=_compact(loss), mode="lines", line=style, **common), row=1, col=1)
-        fig.add_trace(go.Scatter(x=steps, y=_compact(np.maximum(track.grad_norm, floor)), mode="lines", line=style,
-                                 showlegend=False, **common), row=1, col=2)
-        fig.add_trace(go.Scatter(x=np.arange(len(track.lr)), y=_compact(track.lr), mode="lines", line=style,
-                                 showlegend=False, **common), row=1, col=3)
-        if track.diverged_at is not None and len(loss):
-            fig.add_trace(go.Scatter(
-                x=[steps[-1]], y=[loss[-1]], mode="markers+text", text=[f"diverged at step {track.diverged_at}"],
-                textposition="middle right", marker=dict(symbol="x", size=14, color=track.colour), showlegend=False,
-                hovertemplate=f"{track.label} diverged at step {track.diverged_at}<extra></extra>"), row=1, col=1)
-    if reference_loss is not None:
+                        subplot_titles=("loss − f* (log)" if log_loss else "loss", "gradient norm (log)",
+                                        "learning rate (log)"))
+    if log_loss:
         fig.update_yaxes(type="log", row=1, col=1, exponentformat="power")
     fig.update_yaxes(type="log", row=1, col=2, exponentformat="power")
     fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
     fig.update_xaxes(title_text="step")
     fig.update_layout(height=360, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.25), plot_bgcolor="#fafafa")
-    return fig
+    return json.dumps(fig.to_dict()["layout"])
+
+
+def curves_figure(tracks: list[Track], reference_loss: float | None, presentation: bool = False) -> go.Figure:
+    """Loss gap, gradient norm and learning rate against step, one column each.
+
+    Built as plain dicts on a cached layout: through plotly's validators this took 70 ms
+    a rerun. Values stay float64 here: a loss just before divergence can exceed float32.
+    """
+    floor = 1e-16
+    data = []
+    for track in tracks:
+        steps = np.arange(len(track.loss), dtype=float)
+        loss = track.loss - reference_loss if reference_loss is not None else track.loss
+        if reference_loss is not None:
+            loss = np.maximum(loss, floor)
+        line = dict(color=track.colour, dash=track.dash, width=3.5 if presentation else 2)
+        common = dict(type="scatter", mode="lines", line=line, legendgroup=track.label, name=track.label)
+        data.append(dict(common, x=typed_array(steps, "f8"), y=typed_array(loss, "f8"), xaxis="x", yaxis="y"))
+        data.append(dict(common, x=typed_array(steps, "f8"), y=typed_array(np.maximum(track.grad_norm, floor), "f8"),
+                         xaxis="x2", yaxis="y2", showlegend=False))
+        data.append(dict(common, x=typed_array(steps[:len(track.lr)], "f8"), y=typed_array(track.lr, "f8"),
+                         xaxis="x3", yaxis="y3", showlegend=False))
+        if track.diverged_at is not None and len(loss):
+            data.append(dict(
+                type="scatter", x=[float(steps[-1])], y=[float(loss[-1])], mode="markers+text", xaxis="x", yaxis="y",
+                text=[f"diverged at step {track.diverged_at}"], textposition="middle right", showlegend=False,
+                marker=dict(symbol="x", size=14, color=track.colour),
+                hovertemplate=f"{track.label} diverged at step {track.diverged_at}<extra></extra>"))
+    return PrebuiltFigure({"data": data, "layout": json.loads(_curves_layout(reference_loss is not None, presentation))})
 
 
 def surface3d_figure(landscape, grid: SurfaceGrid, tracks: list[Track], presentation: bool = False) -> go.Figure:
