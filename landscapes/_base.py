@@ -7,6 +7,7 @@ with NumPy for drawing.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -55,6 +56,28 @@ class Minimum:
     y: float
     value: float
     kind: str = "global"  # "global" or "local"
+
+
+def refine_minimum(spec_value, spec_grad, spec_hessian, x: float, y: float, *params) -> Minimum:
+    """Newton's method on the gradient from (x, y): a minimum to full double precision.
+
+    For surfaces whose minima move with a parameter, so they are exact for every slider value.
+    """
+    for _ in range(100):
+        gx, gy = spec_grad.py_func(x, y, *params)
+        hxx, hxy, hyy = spec_hessian.py_func(x, y, *params)
+        det = hxx * hyy - hxy * hxy
+        dx, dy = (hyy * gx - hxy * gy) / det, (hxx * gy - hxy * gx) / det
+        x, y = x - dx, y - dy
+        if abs(dx) + abs(dy) < 1e-15:
+            break
+    return Minimum(float(x), float(y), float(spec_value.py_func(x, y, *params)))
+
+
+def rank_minima(minima) -> tuple:
+    """The same minima, marked global where their value is the lowest and local elsewhere."""
+    lowest = min(m.value for m in minima)
+    return tuple(replace(m, kind="global" if m.value - lowest <= 1e-12 else "local") for m in minima)
 
 
 @dataclass(frozen=True)
@@ -130,7 +153,7 @@ class Landscape:
     def log_colors(self) -> bool:
         return self.spec.log_colors
 
-    @property
+    @functools.cached_property  # a callable spec solves for them: once per parameter set
     def minima(self) -> tuple:
         minima = self.spec.minima
         return tuple(minima(dict(self.param_values))) if callable(minima) else tuple(minima)

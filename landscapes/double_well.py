@@ -1,7 +1,7 @@
 """Two wells and the saddle between them; a tilt makes one well deeper than the other."""
 import numpy as np
 
-from ._base import Minimum, Param, SurfaceSpec, surface_jit
+from ._base import Param, SurfaceSpec, rank_minima, refine_minimum, surface_jit
 
 
 @surface_jit
@@ -21,15 +21,8 @@ def hessian(x, y, tilt):
 
 
 def _minima(p):
-    # The minima lie on y = 0 at the outer roots of 4x³ − 4x + t = 0 (three real roots for |t| < 1.54).
-    t = p["tilt"]
-    found = []
-    for x in (-1.0, 1.0):
-        for _ in range(50):  # Newton from ±1 converges to the outer roots in a few steps
-            x -= (4.0 * x * (x * x - 1.0) + t) / (12.0 * x * x - 4.0)
-        found.append((x, (x * x - 1.0) ** 2 + t * x))
-    lowest = min(v for _, v in found)
-    return tuple(Minimum(x, 0.0, v, "global" if v - lowest <= 1e-12 else "local") for x, v in found)
+    # On y = 0 at the outer roots of 4x³ − 4x + t = 0 (three real roots for |t| < 1.54): Newton from ±1.
+    return rank_minima([refine_minimum(value, grad, hessian, x, 0.0, p["tilt"]) for x in (-1.0, 1.0)])
 
 
 SPEC = SurfaceSpec(

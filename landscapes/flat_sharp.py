@@ -1,7 +1,7 @@
 """A wide, flat minimum beside a narrow, sharp and slightly deeper one."""
 import numpy as np
 
-from ._base import Minimum, Param, SurfaceSpec, surface_jit
+from ._base import Param, SurfaceSpec, rank_minima, refine_minimum, surface_jit
 
 # A weak bowl (so the plain between the wells still slopes inwards) minus two Gaussian wells.
 _BOWL = 0.05
@@ -39,24 +39,10 @@ def hessian(x, y, sharpness):
     return hxx, hxy, hyy
 
 
-def _refine(x, y, sharpness):
-    """Newton's method on the gradient: the wells' minima, moved slightly by the bowl and the tails."""
-    for _ in range(100):
-        gx, gy = grad.py_func(x, y, sharpness)
-        hxx, hxy, hyy = hessian.py_func(x, y, sharpness)
-        det = hxx * hyy - hxy * hxy
-        dx, dy = (hyy * gx - hxy * gy) / det, (hxx * gy - hxy * gx) / det
-        x, y = x - dx, y - dy
-        if abs(dx) + abs(dy) < 1e-15:
-            break
-    return float(x), float(y), float(value.py_func(x, y, sharpness))
-
-
 def _minima(p):
     s = p["sharpness"]
-    sharp = _refine(_SHARP_X, _SHARP_Y, s)
-    flat = _refine(_FLAT_X, _FLAT_Y, s)
-    return (Minimum(*sharp, "global"), Minimum(*flat, "local"))
+    # the wells' minima, moved slightly by the bowl and each other's tails
+    return rank_minima([refine_minimum(value, grad, hessian, x, y, s) for x, y in ((_SHARP_X, _SHARP_Y), (_FLAT_X, _FLAT_Y))])
 
 
 SPEC = SurfaceSpec(
