@@ -1,6 +1,8 @@
 """What every page shares: header, run labels, the formula panel, the click-to-start hook."""
 from __future__ import annotations
 
+import pathlib
+
 import optimizers
 import streamlit as st
 from optimizers._schedules import SCHEDULES
@@ -13,10 +15,22 @@ def configure_page(title: str) -> None:
     st.set_page_config(page_title=title, page_icon="⛰️", layout="wide")
 
 
-PAGES = (
+_ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# Every page, in menu order: one line a page. A line whose file does not exist yet is skipped,
+# so the menu never links to a missing page.
+_ALL_PAGES = (
     ("app.py", "Home", ":material/home:"),
     ("pages/1_Compare.py", "Compare optimizers", ":material/sports_score:"),
+    ("pages/2_Lessons.py", "Lessons", ":material/school:"),
+    ("pages/3_Gallery.py", "Landscape gallery", ":material/landscape:"),
+    ("pages/4_Anatomy.py", "Anatomy of a step", ":material/biotech:"),
+    ("pages/5_Sweep.py", "Hyperparameter sweep", ":material/grid_on:"),
+    ("pages/6_Basins.py", "Basins of attraction", ":material/water_drop:"),
+    ("pages/7_Your_landscape.py", "Your own landscape", ":material/function:"),
+    ("pages/8_Data_landscape.py", "Minibatch SGD on data", ":material/scatter_plot:"),
 )
+PAGES = tuple(page for page in _ALL_PAGES if (_ROOT / page[0]).exists())
 
 
 def navigation() -> None:
