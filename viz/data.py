@@ -147,9 +147,10 @@ def curves_figure(gd, sgd, gd_label: str, sgd_label: str, min_loss: float, prese
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08,
                         subplot_titles=("by iteration", "by epoch (passes over the data)"))
-    for (label, result), (colour, dash) in zip(((gd_label, gd), (sgd_label, sgd)), run_colours(gd.optimizer)):
+    for (label, result), (colour, _) in zip(((gd_label, gd), (sgd_label, sgd)), run_colours(gd.optimizer)):
         gap = np.maximum(result.loss - min_loss, FLOOR)
-        line = dict(color=colour, dash=dash, width=3.5 if presentation else 2.2)
+        # solid lines: a dash pattern breaks up a curve that jitters every step into noise
+        line = dict(color=colour, width=(3.5 if presentation else 2.2) if result.sampling == "full" else 1.6)
         iterations = np.arange(len(gap), dtype=float)
         fig.add_trace(go.Scatter(x=typed_array(iterations, "f8"), y=typed_array(gap, "f8"), mode="lines", line=line,
                                  name=label, legendgroup=label,
@@ -194,7 +195,7 @@ def noise_ball_figure(data, runs, last: int, presentation: bool = False) -> go.F
     results = [result for _, result in runs]
     bounds = noise_ball_box(data, results, last)
     grid = evaluate(data, 90, bounds)
-    fig = make_subplots(rows=1, cols=len(runs), horizontal_spacing=0.06, shared_xaxes=True, shared_yaxes=True,
+    fig = make_subplots(rows=1, cols=len(runs), horizontal_spacing=0.06,
                         subplot_titles=[f"{title}: RMS distance {rms_distance(data, result, last):.3g}"
                                         for title, result in runs])
     minimum = data.minima[0]
@@ -212,7 +213,9 @@ def noise_ball_figure(data, runs, last: int, presentation: bool = False) -> go.F
                                  name="full-batch minimum", showlegend=panel == 1,
                                  hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>"), 1, panel)
         _axes(fig, data, bounds, 1, panel, title=True)
-    fig.update_yaxes(scaleanchor="x", scaleratio=1, row=1, col=1)
+        # equal units on both axes of every panel, and one zoom for all: the balls compare by eye
+        fig.update_yaxes(scaleanchor=xref, scaleratio=1, matches=None if panel == 1 else "y", row=1, col=panel)
+        fig.update_xaxes(matches=None if panel == 1 else "x", row=1, col=panel)
     fig.update_layout(height=460, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=10, r=10, t=50, b=10),
                       plot_bgcolor="white", legend=dict(orientation="h", y=-0.15))
     return fig

@@ -1,0 +1,90 @@
+"""The data-landscape page in a real browser: Debian's Chromium driven by Playwright.
+
+Checks what only a browser shows: every chart paints (the landscape pictures included), the
+batch-size slider moves with the keyboard and the charts follow, the animation plays, a
+hostile link shows a warning. Screenshots go to test-artifacts/data*.png.
+"""
+import time
+
+import pytest
+from browser_kit import ARTIFACTS, browser, open_page, server  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+_PLOTS = "() => document.querySelectorAll('.js-plotly-plot').length"
+# JS: the SGD trail on the full-batch map (its last coordinates), to see it change
+_SGD_TRAIL = """() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];
+  const t = gd.data.find(t => t.mode === 'lines' && String(t.name).startsWith('SGD'));
+  return t ? String(t.name) + JSON.stringify(t.x) : ''; }"""
+_HEADS = """() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];
+  return JSON.stringify(gd.data.filter(t => t.mode === 'markers' && !t.name).map(t => [Array.from(t.x), Array.from(t.y)])); }"""
+
+
+def _open(browser, url):
+    page = open_page(browser, url)
+    page.wait_for_function(f"() => ({_PLOTS})() >= 5", timeout=120_000)
+    return page
+
+
+def _slider(page, label: str):
+    block = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(has_text=label).first
+    return block.locator('input[type="range"]')
+
+
+def test_the_data_page_paints_every_chart(server, browser):
+    page = _open(browser, f"{server}/Data_landscape")
+    assert page.evaluate(_PLOTS) == 5  # full-batch map, curves, minibatch surface, data, noise ball
+    # the landscape pictures: the full-batch map, the minibatch surface, both noise-ball panels
+    assert page.locator(".js-plotly-plot svg image").count() >= 4
+    assert "Traceback" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "data.png"))
+    # the page scrolls inside its own container: shoot each chart where it is
+    for i, name in enumerate(("map", "curves", "minibatch", "scatter", "noise-ball")):
+        chart = page.locator(".js-plotly-plot").nth(i)
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(ARTIFACTS / f"data-{name}.png"))
+    page.close()
+
+
+def test_the_keyboard_moves_the_batch_size_and_the_charts_follow(server, browser):
+    page = _open(browser, f"{server}/Data_landscape?problem=linear&batch=10&steps=200")
+    before = page.evaluate(_SGD_TRAIL)
+    thumb = _slider(page, "Batch size")
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowRight")
+    page.wait_for_function(f"() => ({_SGD_TRAIL})().includes('batch 15')", timeout=120_000)
+    after = page.evaluate(_SGD_TRAIL)
+    assert after != before and "batch 15" in after
+    assert thumb.input_value() == "15"
+    page.wait_for_function("() => window.location.search.includes('batch=15')", timeout=30_000)
+    assert "Traceback" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "data-batch-15.png"), full_page=True)
+    page.close()
+
+
+def test_logistic_regression_shows_the_decision_boundary_and_plays(server, browser):
+    page = _open(browser, f"{server}/Data_landscape?problem=logistic&batch=4&opt=adam&steps=400&it=120")
+    names = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap("
+                          "gd => gd.data.map(t => String(t.name)))")
+    assert "current boundary" in names and "best boundary (full batch)" in names
+    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="play").first.click()
+    time.sleep(0.6)
+    first = page.evaluate(_HEADS)
+    time.sleep(1.0)
+    second = page.evaluate(_HEADS)
+    assert first != second, "the heads did not move while playing"
+    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="pause").first.click()
+    page.screenshot(path=str(ARTIFACTS / "data-logistic.png"), full_page=True)
+    page.close()
+
+
+def test_a_hostile_link_shows_a_warning_not_a_traceback(server, browser):
+    page = _open(browser, f"{server}/Data_landscape?problem=%3Cscript%3E&batch=1e308&opt=newton&lr=nan&steps=-4")
+    alerts = page.locator('[data-testid="stAlert"]')
+    alerts.first.wait_for(timeout=60_000)
+    text = " ".join(alerts.all_inner_texts())
+    assert "Unknown data set" in text and "first-order" in text
+    assert "Traceback" not in page.content()
+    page.screenshot(path=str(ARTIFACTS / "data-hostile-link.png"), full_page=True)
+    page.close()
