@@ -215,7 +215,9 @@ class DataSet:
 
     def hessian(self, w1: float, w2: float) -> np.ndarray:
         _, _, curvature = example_terms.py_func(self.kind, self.scores(w1, w2), self.targets)
-        return (self.features * curvature[:, None]).T @ self.features / self.n
+        a, b = self.features[:, 0], self.features[:, 1]
+        hxy = np.mean(curvature * a * b)  # computed once, so the matrix is exactly symmetric
+        return np.array([[np.mean(curvature * a * a), hxy], [hxy, np.mean(curvature * b * b)]])
 
     # ----- minima ---------------------------------------------------------------------------
     @functools.cached_property
