@@ -81,9 +81,12 @@ if sgd.steps >= 1:
     with data_col:
         st.plotly_chart(data_viz.data_figure(data, sgd.path[iteration], batch, colour), key="data_scatter",
                         config={"displaylogo": False})
+    lowest = ("the diamond is where this batch alone would be happiest." if data.batch_minimizer(batch) is not None
+              else "this batch alone has no lowest point (too few examples, or classes a line separates: its loss "
+                   "keeps falling towards infinity).")
     st.caption(f"Minibatch {iteration}: {len(batch)} example(s), loss {sgd.batch_loss[iteration]:.4g} at θ_t "
                f"(full-batch loss there {sgd.loss[iteration]:.4g}). The arrow is the step this batch's gradient "
-               "produced; the diamond is where this batch alone would be happiest.")
+               f"produced; {lowest}")
 else:
     st.info("The SGD run stopped before its first step: lower the learning rate.")
 

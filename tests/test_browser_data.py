@@ -75,7 +75,11 @@ def test_logistic_regression_shows_the_decision_boundary_and_plays(server, brows
     second = page.evaluate(_HEADS)
     assert first != second, "the heads did not move while playing"
     page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="pause").first.click()
-    page.screenshot(path=str(ARTIFACTS / "data-logistic.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "data-logistic.png"))
+    for i, name in ((0, "map"), (2, "minibatch"), (3, "scatter")):
+        chart = page.locator(".js-plotly-plot").nth(i)
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(ARTIFACTS / f"data-logistic-{name}.png"))
     page.close()
 
 

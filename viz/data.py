@@ -16,7 +16,9 @@ from .surface_image import evaluate, png_data_uri
 
 FLOOR = 1e-16  # loss gaps below this are drawn at it: a log axis cannot show zero
 _MINIMUM_MARKER = dict(symbol="star", size=16, color="white", line=dict(color="black", width=1.5))
-_CLASS_COLOURS = ("#56B4E9", "#D55E00")  # Okabe-Ito sky blue (class 0) and vermillion (class 1)
+# Greys for the classes: every hue of the palette belongs to an optimizer, and the current
+# boundary is drawn in the optimizer's own colour.
+_CLASS_MARKERS = ((0, "circle-open", "#4D4D4D"), (1, "diamond", "#A6A6A6"))
 
 
 def run_colours(optimizer: str) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -116,10 +118,10 @@ def data_figure(data, theta, batch=None, colour: str = "#0072B2", presentation: 
                                      marker=dict(size=12, color=colour, line=dict(color="white", width=1.5))))
     else:
         points, labels = data.inputs, data.targets
-        for label, symbol in ((0, "circle"), (1, "diamond")):
+        for label, symbol, grey in _CLASS_MARKERS:
             chosen = labels == label
             fig.add_trace(go.Scatter(x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=f"class {label}",
-                                     marker=dict(size=8, symbol=symbol, color=_CLASS_COLOURS[label], opacity=0.75)))
+                                     marker=dict(size=8, symbol=symbol, color=grey, line=dict(width=1.5, color=grey))))
         pad = 0.08 * max(np.ptp(points[:, 0]), np.ptp(points[:, 1]))
         x_range = [float(points[:, 0].min() - pad), float(points[:, 0].max() + pad)]
         y_range = [float(points[:, 1].min() - pad), float(points[:, 1].max() + pad)]
