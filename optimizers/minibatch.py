@@ -65,7 +65,7 @@ def sample_batches(n: int, batch_size: int, steps: int, sampling: str, seed: int
         raise ValueError(f"Unknown sampling {sampling!r}; valid: {', '.join(SAMPLINGS)}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not (1 <= batch_size <= n):
         raise ValueError(f"Invalid batch_size: {batch_size!r}; expected a whole number in [1, {n}]")
-    if sampling == "full":
+    if sampling == "full" or (sampling == "practical" and batch_size == n):  # one sorted batch: the whole set
         return np.tile(np.arange(n, dtype=np.int64), steps), np.arange(steps + 1, dtype=np.int64) * n
     rng = np.random.default_rng(seed)
     if sampling == "canonical":
@@ -73,22 +73,24 @@ def sample_batches(n: int, batch_size: int, steps: int, sampling: str, seed: int
         return draws.reshape(-1).astype(np.int64), np.arange(steps + 1, dtype=np.int64) * batch_size
     per_epoch = -(-n // batch_size)
     epochs = -(-steps // per_epoch)
-    chunks = []
-    for _ in range(epochs):
-        order = rng.permutation(n)
-        chunks.extend(np.sort(order[i:i + batch_size]) for i in range(0, n, batch_size))
-    chunks = chunks[:steps]
-    sizes = np.array([len(c) for c in chunks], dtype=np.int64)
+    orders = rng.permuted(np.tile(np.arange(n), (epochs, 1)), axis=1)  # one fresh shuffle per epoch
+    # sort within each batch at once: key = batch number * n + example, sorted per epoch
+    batch_of_position = np.arange(n) // batch_size
+    keys = np.sort(batch_of_position * n + orders, axis=1)
+    sizes = np.tile(np.diff(np.append(np.arange(0, n, batch_size), n)), epochs)[:steps]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    indices = np.concatenate(chunks).astype(np.int64) if chunks else np.empty(0, np.int64)
+    indices = (keys % n).reshape(-1)[:offsets[-1]].astype(np.int64)
     return indices, offsets
 
 
 # ----- the kernel ----------------------------------------------------------------------------------
 @njit(**JIT_OPTIONS)
 def minibatch_trace(oid, lid, kind, features, targets, indices, offsets, hp, x, y, lr, lr_factor, escape,
-                    path, full_loss, batch_loss, lr_used):
-    """Fill path/full_loss (steps+1 rows), batch_loss and lr_used (steps); return the stop index.
+                    path, full_loss, grad_norm, batch_loss, lr_used):
+    """Fill path/full_loss/grad_norm (steps+1 rows), batch_loss and lr_used (steps); return the stop index.
+
+    The full-batch loss and gradient norm at every iterate are recorded for the plots only:
+    the update sees nothing but the minibatch.
 
     -1 when every step completed, else the first t whose point or full loss was non-finite or
     escaped: rows 0..t-1 are valid and nothing non-finite is stored (the rule of ``trace``).
@@ -100,14 +102,20 @@ def minibatch_trace(oid, lid, kind, features, targets, indices, offsets, hp, x, 
     n = targets.shape[0]
     for t in range(steps + 1):
         total = 0.0
+        full_gx = 0.0
+        full_gy = 0.0
         for i in range(n):
-            total += example_terms(kind, features[i, 0] * x + features[i, 1] * y, targets[i])[0]
+            loss_i, slope, _ = example_terms(kind, features[i, 0] * x + features[i, 1] * y, targets[i])
+            total += loss_i
+            full_gx += slope * features[i, 0]
+            full_gy += slope * features[i, 1]
         f = total / n
         if not (math.isfinite(f) and escape[0] <= x <= escape[1] and escape[2] <= y <= escape[3]):
             return t
         path[t, 0] = x
         path[t, 1] = y
         full_loss[t] = f
+        grad_norm[t] = math.sqrt(full_gx * full_gx + full_gy * full_gy) / n
         if t == steps:
             break
         fb = 0.0
@@ -207,21 +215,19 @@ def run(optimizer: str, data: DataSet, batch_size: int | None = None, steps: int
 
     path = np.empty((steps + 1, 2))
     loss = np.empty(steps + 1)
+    grad_norm = np.empty(steps + 1)
     batch_loss = np.empty(steps)
     lr_used = np.empty(steps)
     began = time.perf_counter()
     stop = call_specialized(minibatch_trace, 2, _BY_NAME[optimizer], _ANY_SURFACE, data.kind, data.features,
                             np.ascontiguousarray(data.targets, dtype=float), indices, offsets, spec.pack(values), x, y,
-                            float(values["lr"]), factors, data.escape_box, path, loss, batch_loss, lr_used)
+                            float(values["lr"]), factors, data.escape_box, path, loss, grad_norm, batch_loss, lr_used)
     elapsed = time.perf_counter() - began
     end = steps + 1 if stop < 0 else stop
-    path = path[:end]
-    _, slope, _ = example_terms.py_func(data.kind, path @ data.features.T, data.targets)
-    full_gradient = slope @ data.features / data.n
     return MinibatchResult(
         optimizer=optimizer, hyperparams=values, schedule=schedule, sampling=sampling, batch_size=int(batch_size),
-        seed=int(seed), n=data.n, path=path, loss=loss[:end], batch_loss=batch_loss[:end - 1],
-        epoch=offsets[:end] / data.n, lr=lr_used[:end - 1], grad_norm=np.hypot(full_gradient[:, 0], full_gradient[:, 1]),
+        seed=int(seed), n=data.n, path=path[:end], loss=loss[:end], batch_loss=batch_loss[:end - 1],
+        epoch=offsets[:end] / data.n, lr=lr_used[:end - 1], grad_norm=grad_norm[:end],
         diverged_at=None if stop < 0 else int(stop), indices=indices, offsets=offsets, elapsed=elapsed,
     )
 
