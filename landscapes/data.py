@@ -125,6 +125,42 @@ def _iris() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return features, labels, features
 
 
+def logistic_minimizer(features: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+    """The minimum of the mean logistic loss by Newton's method with backtracking, or None
+    when there is none: labels that a line through the origin separates make the loss fall
+    towards zero as |θ| grows, and too few examples leave a flat direction."""
+    if len(labels) == 0 or np.linalg.matrix_rank(features) < 2 or labels.min() == labels.max():
+        return None
+
+    def loss_terms(theta):
+        return example_terms.py_func(LOGISTIC, features @ theta, labels)
+
+    theta = np.zeros(2)
+    loss, slope, curvature = loss_terms(theta)
+    for _ in range(200):
+        gradient = slope @ features / len(labels)
+        if np.abs(gradient).max() < 1e-13:
+            break
+        hessian = (features * curvature[:, None]).T @ features / len(labels)
+        if not np.all(np.isfinite(hessian)) or np.linalg.cond(hessian) > 1e13:
+            return None
+        step = np.linalg.solve(hessian, gradient)
+        size = 1.0
+        while size > 1e-10:  # backtrack until the mean loss decreases (Armijo)
+            trial = theta - size * step
+            new_loss, new_slope, new_curvature = loss_terms(trial)
+            if new_loss.mean() <= loss.mean() - 1e-4 * size * (gradient @ step):
+                break
+            size *= 0.5
+        else:
+            break  # no decrease possible: at the minimum to rounding
+        theta, loss, slope, curvature = trial, new_loss, new_slope, new_curvature
+        if np.abs(theta).max() > 1e4:
+            return None
+    gradient = slope @ features / len(labels)
+    return theta if np.abs(gradient).max() < 1e-9 else None
+
+
 def _generate(problem: Problem, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     if problem.name == "linear":
@@ -133,7 +169,12 @@ def _generate(problem: Problem, n: int, seed: int) -> tuple[np.ndarray, np.ndarr
         return x, y, np.column_stack([x, np.ones(n)])
     labels = (np.arange(n) % 2).astype(float)  # balanced classes, interleaved
     centres = np.where(labels[:, None] == 1.0, 1.0, -1.0) * np.array([1.0, 0.5])
-    points = centres + rng.normal(0.0, 1.0, (n, 2))
+    # A separable draw (likely only for small N) has no minimum: draw again, from the same
+    # generator, so a seed still names one data set. Overlap is the rule: a few draws suffice.
+    for _ in range(1000):
+        points = centres + rng.normal(0.0, 1.0, (n, 2))
+        if logistic_minimizer(points, labels) is not None:
+            break
     return points, labels, points
 
 
@@ -227,12 +268,9 @@ class DataSet:
         if self.kind == SQUARED:  # normal equations (ΦᵀΦ) θ = Φᵀy, solved stably by lstsq
             theta = np.linalg.lstsq(phi, self.targets, rcond=None)[0]
             return float(theta[0]), float(theta[1])
-        theta = np.zeros(2)
-        for _ in range(100):  # strictly convex on overlapping classes: Newton converges quadratically
-            step = np.linalg.solve(self.hessian(*theta), np.array(self.grad(*theta)))
-            theta = theta - step
-            if np.abs(step).max() < 1e-15 * max(1.0, np.abs(theta).max()):
-                break
+        theta = logistic_minimizer(phi, self.targets)
+        if theta is None:  # the generators and classic tables here all overlap; a subset may not
+            return (math.nan, math.nan)
         return float(theta[0]), float(theta[1])
 
     @property
@@ -254,23 +292,11 @@ class DataSet:
         """Where the minibatch loss is lowest, or None when it has no unique minimum
         (one example of a regression, separable labels of a classification)."""
         batch = self.subset(indices)
+        if self.kind == LOGISTIC:
+            theta = logistic_minimizer(batch.features, batch.targets)
+            return None if theta is None else (float(theta[0]), float(theta[1]))
         if np.linalg.matrix_rank(batch.features) < 2:
             return None
-        if self.kind == LOGISTIC:
-            labels = batch.targets
-            if labels.min() == labels.max():
-                return None
-            theta = np.zeros(2)
-            for _ in range(60):
-                hessian = batch.hessian(*theta)
-                if np.linalg.cond(hessian) > 1e12:
-                    return None
-                theta = theta - np.linalg.solve(hessian, np.array(batch.grad(*theta)))
-                if np.abs(theta).max() > 1e6:
-                    return None
-            if np.linalg.norm(batch.grad(*theta)) > 1e-8:  # separable: the loss falls towards infinity
-                return None
-            return float(theta[0]), float(theta[1])
         return batch.minimizer
 
 
@@ -305,7 +331,7 @@ def get(name: str, n: int = 100, seed: int = 0) -> DataSet:
         seed = 0
     data = DataSet(problem, seed, inputs, targets, np.ascontiguousarray(features, dtype=float))
     centre = data.minimizer
-    if not all(math.isfinite(v) for v in centre):  # cannot happen for these generators; guard the picture
+    if not all(math.isfinite(v) for v in centre):  # cannot happen for these data sets; guards the picture
         centre = (0.0, 0.0)
     return replace(data, bounds=_view_bounds(centre, problem.start))
 

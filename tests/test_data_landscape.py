@@ -41,6 +41,16 @@ def test_the_full_batch_gradient_is_the_mean_of_the_per_example_gradients(name, 
     np.testing.assert_allclose(data.grad(*point), per_example.mean(axis=0), rtol=1e-13, atol=1e-13)
 
 
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(["linear", "logistic"]), n=st.integers(10, 120), seed=st.integers(0, 2**31 - 1),
+       w1=st.floats(-20, 20), w2=st.floats(-20, 20))
+def test_the_mean_of_per_example_gradients_is_the_gradient_for_any_data_and_point(name, n, seed, w1, w2):
+    data = datasets.get(name, n, seed)
+    per_example = data.example_gradients(w1, w2)
+    scale = 1.0 + np.abs(per_example).max()
+    np.testing.assert_allclose(data.grad(w1, w2), per_example.mean(axis=0), rtol=1e-12, atol=1e-13 * scale)
+
+
 @pytest.mark.parametrize("name", PROBLEMS)
 @pytest.mark.parametrize("point", POINTS, ids=str)
 def test_the_full_batch_gradient_matches_central_differences_of_the_loss(name, point):
@@ -94,6 +104,22 @@ def test_the_logistic_minimum_has_zero_gradient_and_is_lowest_around(name):
     assert np.all(np.linalg.eigvalsh(data.hessian(w1, w2)) > 0)
     ring = [data.f(w1 + 0.05 * math.cos(a), w2 + 0.05 * math.sin(a)) for a in np.linspace(0, 2 * math.pi, 12)]
     assert min(ring) > data.min_loss
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(10, 300), seed=st.integers(0, 2**31 - 1))
+def test_every_generated_classification_set_overlaps_so_its_loss_has_a_minimum(n, seed):
+    data = datasets.get("logistic", n, seed)
+    w1, w2 = data.minimizer
+    assert math.isfinite(w1) and math.isfinite(w2)
+    np.testing.assert_allclose(data.grad(w1, w2), (0.0, 0.0), atol=1e-9)
+
+
+def test_a_separable_minibatch_has_no_minimum():
+    data = datasets.get("logistic", 40, 0)
+    class_one = np.flatnonzero(data.targets == 1.0)[:3]
+    assert data.batch_minimizer(class_one) is None  # one class only: the loss falls towards zero
+    assert data.batch_minimizer(np.arange(data.n)) == pytest.approx(data.minimizer, abs=1e-9)
 
 
 def test_the_logistic_loss_stays_finite_for_huge_scores():
@@ -319,7 +345,27 @@ def test_the_data_page_renders_gd_and_sgd_with_every_view():
     curves = charts[1]
     assert {t["xaxis"] for t in curves["data"]} == {"x", "x2"}  # by iteration and by epoch
     assert "this minibatch" in [t.get("name") for t in charts[3]["data"]]
-    assert len(charts[4]["layout"]["images"]) == 2  # the noise ball, constant and decayed
+    ball = charts[4]
+    assert len(ball["layout"]["images"]) == 2  # the noise ball, constant and decayed
+    titles = [a["text"] for a in ball["layout"]["annotations"] if "RMS distance" in a["text"]]
+    constant, decayed = (float(t.rsplit(" ", 1)[1]) for t in titles)
+    assert decayed < constant, titles
+
+
+def test_shrinking_n_below_the_batch_size_clamps_the_batch():
+    at = _page({"problem": "linear", "n": "100", "batch": "60", "steps": "50"})
+    at.slider(key="data.n").set_value(30).run()
+    assert not at.exception
+    assert at.slider(key="data.batch").value == 30
+    assert "SGD (batch 30, practical)" in [t.get("name") for t in _charts(at)[0]["data"]]
+
+
+def test_the_classic_tips_table_renders_with_its_244_bills():
+    at = _page()
+    at.selectbox(key="data.problem").set_value("tips").run()
+    assert not at.exception
+    assert "GD (all 244 examples)" in [t.get("name") for t in _charts(at)[0]["data"]]
+    assert at.query_params["problem"] in ("tips", ["tips"])
 
 
 def test_moving_the_batch_size_slider_changes_the_sgd_run():
