@@ -4,6 +4,8 @@ Checks what only a browser shows: every chart paints (the landscape pictures inc
 batch-size slider moves with the keyboard and the charts follow, the animation plays, a
 hostile link shows a warning. Screenshots go to test-artifacts/data*.png.
 """
+import json
+import statistics
 import time
 
 import pytest
@@ -60,6 +62,34 @@ def test_the_keyboard_moves_the_batch_size_and_the_charts_follow(server, browser
     page.wait_for_function("() => window.location.search.includes('batch=15')", timeout=30_000)
     assert "Traceback" not in page.content()
     page.screenshot(path=str(ARTIFACTS / "data-batch-15.png"), full_page=True)
+    page.close()
+
+
+_RINGED = """() => { const gd = document.querySelectorAll('.js-plotly-plot')[3];
+  const t = gd.data.find(t => t.name === 'this minibatch'); return t ? JSON.stringify(t.x) : ''; }"""
+
+
+def test_stepping_through_iterations_moves_the_minibatch_and_its_surface(server, browser):
+    page = _open(browser, f"{server}/Data_landscape?problem=linear&batch=5&steps=300&it=10")
+    block = page.locator('[data-testid="stMain"] [data-testid="stSlider"]').filter(has_text="Iteration").first
+    thumb = block.locator('input[type="range"]')
+    latencies = []
+    for _ in range(5):
+        before = (page.evaluate(_RINGED), page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[2]"
+                                                         ".layout.images[0].source.length"))
+        thumb.focus()
+        began = time.perf_counter()
+        thumb.press("ArrowRight")
+        page.wait_for_function(f"() => ({_RINGED})() !== {json.dumps(before[0])}", timeout=60_000)
+        latencies.append(time.perf_counter() - began)
+    assert thumb.input_value() == "15"
+    assert "Traceback" not in page.content()
+    chart = page.locator(".js-plotly-plot").nth(2)
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "data-iteration-15.png"))
+    metrics = {"iteration_key_to_new_minibatch_seconds": latencies, "median_seconds": statistics.median(latencies[1:])}
+    (ARTIFACTS / "data-browser-metrics.json").write_text(json.dumps(metrics, indent=2))
+    print("iteration key press to the next minibatch drawn, median:", f"{metrics['median_seconds'] * 1000:.0f} ms")
     page.close()
 
 
