@@ -14,6 +14,7 @@ from browser_kit import ARTIFACTS, browser, open_page, server  # noqa: F401  (fi
 pytestmark = pytest.mark.browser
 
 _PLOTS = "() => document.querySelectorAll('.js-plotly-plot').length"
+_IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 # JS: the SGD trail on the full-batch map (its last coordinates), to see it change
 _SGD_TRAIL = """() => { const gd = document.querySelectorAll('.js-plotly-plot')[0];
   const t = gd.data.find(t => t.mode === 'lines' && String(t.name).startsWith('SGD'));
@@ -26,6 +27,15 @@ def _open(browser, url):
     page = open_page(browser, url)
     page.wait_for_function(f"() => ({_PLOTS})() >= 5", timeout=120_000)
     return page
+
+
+def _shoot_chart(page, index: int, filename: str):
+    """Screenshot the viewport with chart ``index`` scrolled into it (the page scrolls inside its
+    own container, so a full-page shot shows only the top)."""
+    page.wait_for_function(_IDLE, timeout=60_000)
+    page.evaluate(f"() => document.querySelectorAll('.js-plotly-plot')[{index}].scrollIntoView({{block: 'center'}})")
+    time.sleep(0.3)
+    page.screenshot(path=str(ARTIFACTS / filename))
 
 
 def _slider(page, label: str):
@@ -42,9 +52,7 @@ def test_the_data_page_paints_every_chart(server, browser):
     page.screenshot(path=str(ARTIFACTS / "data.png"))
     # the page scrolls inside its own container: shoot each chart where it is
     for i, name in enumerate(("map", "curves", "minibatch", "scatter", "noise-ball")):
-        chart = page.locator(".js-plotly-plot").nth(i)
-        chart.scroll_into_view_if_needed()
-        chart.screenshot(path=str(ARTIFACTS / f"data-{name}.png"))
+        _shoot_chart(page, i, f"data-{name}.png")
     page.close()
 
 
@@ -82,11 +90,11 @@ def test_stepping_through_iterations_moves_the_minibatch_and_its_surface(server,
         thumb.press("ArrowRight")
         page.wait_for_function(f"() => ({_RINGED})() !== {json.dumps(before[0])}", timeout=60_000)
         latencies.append(time.perf_counter() - began)
+        # let the rerun finish before the next key press, or Streamlit may fold two presses into one
+        page.wait_for_function(_IDLE, timeout=60_000)
     assert thumb.input_value() == "15"
     assert "Traceback" not in page.content()
-    chart = page.locator(".js-plotly-plot").nth(2)
-    chart.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "data-iteration-15.png"))
+    _shoot_chart(page, 2, "data-iteration-15.png")
     metrics = {"iteration_key_to_new_minibatch_seconds": latencies, "median_seconds": statistics.median(latencies[1:])}
     (ARTIFACTS / "data-browser-metrics.json").write_text(json.dumps(metrics, indent=2))
     print("iteration key press to the next minibatch drawn, median:", f"{metrics['median_seconds'] * 1000:.0f} ms")
@@ -106,10 +114,8 @@ def test_logistic_regression_shows_the_decision_boundary_and_plays(server, brows
     assert first != second, "the heads did not move while playing"
     page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="pause").first.click()
     page.screenshot(path=str(ARTIFACTS / "data-logistic.png"))
-    for i, name in ((0, "map"), (2, "minibatch"), (3, "scatter")):
-        chart = page.locator(".js-plotly-plot").nth(i)
-        chart.scroll_into_view_if_needed()
-        chart.screenshot(path=str(ARTIFACTS / f"data-logistic-{name}.png"))
+    for i, name in ((0, "map"), (2, "minibatch"), (4, "noise-ball")):
+        _shoot_chart(page, i, f"data-logistic-{name}.png")
     page.close()
 
 
