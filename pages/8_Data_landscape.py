@@ -81,9 +81,16 @@ if sgd.steps >= 1:
     with data_col:
         st.plotly_chart(data_viz.data_figure(data, sgd.path[iteration], batch, colour), key="data_scatter",
                         config={"displaylogo": False})
-    lowest = ("the diamond is where this batch alone would be happiest." if data.batch_minimizer(batch) is not None
-              else "this batch alone has no lowest point (too few examples, or classes a line separates: its loss "
-                   "keeps falling towards infinity).")
+    batch_minimum = data.batch_minimizer(batch)
+    (x0, x1), (y0, y1) = data.bounds
+    if batch_minimum is None:
+        lowest = ("this batch alone has no lowest point (too few examples, or classes a line separates: its loss "
+                  "keeps falling towards infinity).")
+    elif x0 <= batch_minimum[0] <= x1 and y0 <= batch_minimum[1] <= y1:
+        lowest = "the diamond is where this batch alone would be happiest."
+    else:
+        lowest = (f"this batch alone would be happiest far off the map, at ({batch_minimum[0]:.3g}, "
+                  f"{batch_minimum[1]:.3g}): a few examples say little about the whole data set.")
     st.caption(f"Minibatch {iteration}: {len(batch)} example(s), loss {sgd.batch_loss[iteration]:.4g} at θ_t "
                f"(full-batch loss there {sgd.loss[iteration]:.4g}). The arrow is the step this batch's gradient "
                f"produced; {lowest}")

@@ -63,7 +63,10 @@ def minibatch_figure(data, batch, result, t: int, presentation: bool = False, re
                              name="full-batch minimum", hovertemplate="full-batch minimum (%{x:.4g}, %{y:.4g})<extra></extra>"))
     batch_minimum = data.batch_minimizer(batch)
     if batch_minimum is not None:
-        fig.add_trace(go.Scatter(x=[batch_minimum[0]], y=[batch_minimum[1]], mode="markers", name="this batch's minimum",
+        (x0, x1), (y0, y1) = data.bounds
+        inside = x0 <= batch_minimum[0] <= x1 and y0 <= batch_minimum[1] <= y1
+        name = "this batch's minimum" + ("" if inside else f" (off the map, at {batch_minimum[0]:.3g}, {batch_minimum[1]:.3g})")
+        fig.add_trace(go.Scatter(x=[batch_minimum[0]], y=[batch_minimum[1]], mode="markers", name=name,
                                  marker=dict(symbol="diamond", size=14, color=colour, line=dict(color="white", width=2)),
                                  hovertemplate="minibatch minimum (%{x:.4g}, %{y:.4g})<extra></extra>"))
     here = result.path[min(t, result.steps)]
