@@ -374,24 +374,43 @@ class _SympyTools:
 
             @classmethod
             def eval(cls, z):
-                if z.is_zero:
-                    return sp.Rational(1, 2)
+                if z.is_number:  # a constant: written out, so Min/Max can compare it
+                    return 1 / (1 + sp.exp(-z))
 
             def fdiff(self, argindex=1):
                 s = sigmoid(self.args[0])
                 return s * (1 - s)
 
-            def _latex(self, printer):
-                return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+            def _eval_is_extended_real(self):
+                return self.args[0].is_extended_real
+
+            def _eval_is_positive(self):
+                return self.args[0].is_extended_real
+
+            def _latex(self, printer, exp=None):
+                body = r"\sigma\left(%s\right)" % printer._print(self.args[0])
+                return body if exp is None else r"%s^{%s}" % (body, exp)
 
         class softplus(sp.Function):  # noqa: N801
             """log(1 + e^z), evaluated without overflow; its derivative is σ(z)."""
 
+            @classmethod
+            def eval(cls, z):
+                if z.is_number:
+                    return sp.log(1 + sp.exp(z))
+
             def fdiff(self, argindex=1):
                 return sigmoid(self.args[0])
 
-            def _latex(self, printer):
-                return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+            def _eval_is_extended_real(self):
+                return self.args[0].is_extended_real
+
+            def _eval_is_positive(self):
+                return self.args[0].is_extended_real
+
+            def _latex(self, printer, exp=None):
+                body = r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+                return body if exp is None else r"%s^{%s}" % (body, exp)
 
         self.sigmoid, self.softplus = sigmoid, softplus
         self.table = {
@@ -710,8 +729,8 @@ def _newton(compiled: _Compiled, x: float, y: float):
 def _pattern_search(compiled: _Compiled, x: float, y: float, step: float):
     """A derivative-free polish for kinks and flat bottoms, where Newton has no Hessian to use."""
     f = compiled.value.py_func
-    best = float(f(np.float64(x), np.float64(y)))
     with np.errstate(all="ignore"):
+        best = float(f(np.float64(x), np.float64(y)))
         for _ in range(200):
             moved = False
             for dx, dy in ((step, 0), (-step, 0), (0, step), (0, -step)):
@@ -760,7 +779,8 @@ def _find_minima(compiled: _Compiled, bounds) -> tuple:
         margin = cell
         if not (x0 - margin <= px <= x1 + margin and y0 - margin <= py <= y1 + margin):
             continue
-        value = float(compiled.value.py_func(np.float64(px), np.float64(py)))
+        with np.errstate(all="ignore"):
+            value = float(compiled.value.py_func(np.float64(px), np.float64(py)))
         if not math.isfinite(value):
             continue
         if any(math.hypot(px - m.x, py - m.y) < 1e-6 * max(x1 - x0, y1 - y0) for m in found):
@@ -813,10 +833,18 @@ def from_formula(text: str, bounds=None) -> Landscape:
     whitelist, a constant, or a surface that is not finite over the bounds.
     """
     bounds = _check_bounds(bounds)
-    compiled = _compiled(text)
-    _check_finite(compiled, bounds)
-    minima = _find_minima(compiled, bounds)
-    starts = _starts(compiled, bounds, minima)
+    try:
+        compiled = _compiled(text)
+        _check_finite(compiled, bounds)
+        minima = _find_minima(compiled, bounds)
+        starts = _starts(compiled, bounds, minima)
+    except FormulaError:
+        raise
+    except (RecursionError, MemoryError):
+        raise FormulaError(1, "the formula is too complex to differentiate") from None
+    except Exception as error:  # noqa: BLE001 - a formula that passed the whitelist but trips sympy must
+        # still come back as a refusal in plain words, never as a traceback in the page
+        raise FormulaError(1, f"this formula could not be differentiated and compiled ({type(error).__name__})") from None
     shown = " ".join(text.split())
     digest = hashlib.sha256(f"{compiled.canonical}|{bounds!r}".encode()).hexdigest()[:10]
     spec = SurfaceSpec(
