@@ -561,14 +561,28 @@ class _Compiled:
 
 
 def _compile_source(source: str, tag: str):
-    """Jitted value, grad, hessian from printer-generated source (see the module docstring)."""
+    """Jitted value, grad, hessian from printer-generated source (see the module docstring).
+
+    The functions live in a module registered in ``sys.modules``: a cached kernel that inlines
+    them pickles their module's name and imports it when loaded in another process, where
+    ``from_formula`` has registered the same module (same source, same name) beforehand.
+    numba would record an unregistered namespace as '<dynamic>', which no process can import.
+    """
+    import sys
+    import types
+
     from numba import njit
 
-    namespace = {"np": np, "__builtins__": {}, "__name__": f"landscapes.formula_{tag}"}
-    exec(compile(source, f"<formula {tag}>", "exec"), namespace)  # noqa: S102 - generated, whitelisted source only
+    name = f"landscapes._formula_{tag}"
+    module = sys.modules.get(name)
+    if module is None:
+        module = types.ModuleType(name, "Generated from a formula by landscapes.formula._Printer")
+        module.__dict__.update(np=np, __builtins__={})
+        exec(compile(source, f"<formula {tag}>", "exec"), module.__dict__)  # noqa: S102 - generated, whitelisted source only
+        sys.modules[name] = module
     # No disk cache for these three: exec'd code has no file; the kernels that inline them do cache.
     options = {k: v for k, v in JIT_OPTIONS.items() if k != "cache"}
-    return tuple(njit(**options)(namespace[f"{name}_{tag}"]) for name in ("value", "grad", "hessian"))
+    return tuple(njit(**options)(getattr(module, f"{function}_{tag}")) for function in ("value", "grad", "hessian"))
 
 
 _COMPILED: OrderedDict = OrderedDict()  # text -> _Compiled, least recently used first
