@@ -36,12 +36,11 @@ if error is None:
     ss["yours.last_good"] = (text, bounds)
 else:
     text, bounds = ss.get("yours.last_good", (custom.DEFAULT_FORMULA, custom.DEFAULT_BOUNDS))
-    st.caption(f"Showing the last formula that worked: {text}")
+    st.caption(f"Showing the last formula that worked: `{text}`")
     surface, _ = custom.build(text, bounds)
 
 st.latex(surface.formula)
-minima = ", ".join(f"({m.x:.4g}, {m.y:.4g}) {m.kind}" for m in surface.minima) or "none inside the bounds"
-st.caption(f"Minima found by grid search and Newton refinement: {minima}. Click on the map to start the race there.")
+st.caption(f"{custom.minima_summary(surface)} Click on the map to start the race there.")
 
 left, right = st.columns([3, 1])
 names = left.multiselect("Optimizers", optimizers.names(), key="yours.runs", max_selections=custom.MAX_PAGE_RUNS,

@@ -75,7 +75,7 @@ def _formula_controls(initial: CompareState, sb):
         st.session_state[_LAST_GOOD] = (text, bounds)
     else:
         text, bounds = st.session_state.get(_LAST_GOOD, (custom.DEFAULT_FORMULA, custom.DEFAULT_BOUNDS))
-        sb.caption(f"Racing on the last formula that worked: {text}")
+        sb.caption(f"Racing on the last formula that worked: `{text}`")
         surface, _ = custom.build(text, bounds)
     return surface, custom.params(text, bounds)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import landscapes
 from landscapes import FormulaError, formula
@@ -28,6 +29,11 @@ EXAMPLES = {
     "saddle": ("x^2 - y^2 + 0.1*y^4", ((-3.0, 3.0), (-3.0, 3.0))),
     "kink": ("abs(x) + 5*abs(y)", ((-3.0, 3.0), (-3.0, 3.0))),
 }
+
+
+def markdown_safe(text: str) -> str:
+    """Text shown verbatim in Streamlit markdown: typed '__x__' must not turn bold, '$' not into LaTeX."""
+    return re.sub(r"([\\`*_$\[\]<>~#|])", r"\\\1", text)
 
 
 def is_custom(name: str) -> bool:
@@ -97,10 +103,10 @@ def from_query(query: dict) -> tuple[str, tuple, list[str]]:
         try:
             bounds = bounds_from_text(str(query["bounds"])[:200])
         except ValueError as error:
-            warnings.append(f"Ignored bounds = '{str(query['bounds'])[:40]}': {error}.")
+            warnings.append(markdown_safe(f"Ignored bounds = '{str(query['bounds'])[:40]}': {error}."))
     _, error = build(text, bounds)
     if error is not None:
-        warnings.append(f"Ignored the formula in the link ('{text[:60]}'): {error}. Showing the default formula instead.")
+        warnings.append(markdown_safe(f"Ignored the formula in the link ('{text[:60]}'): {error}. Showing the default formula instead."))
         text, bounds = DEFAULT_FORMULA, DEFAULT_BOUNDS
     return text, bounds, warnings
 
@@ -135,7 +141,7 @@ def formula_input(container, key: str, bounds_key: str, default_text: str, defau
         bounds = ((values[0], values[1]), (values[2], values[3]))
     surface, error = build(text, bounds)
     if error is not None:
-        container.error(f"That formula cannot be used: {error}", icon="✏️")
+        container.error(markdown_safe(f"That formula cannot be used: {error}"), icon="✏️")
         if isinstance(error, FormulaError):
             container.code(caret_line(text, error), language=None)
     return text, bounds, surface, error
@@ -159,8 +165,8 @@ def page_from_query(query: dict) -> tuple[dict, list[str]]:
         asked = [name.strip() for name in str(query["runs"])[:200].split(",") if name.strip()]
         known = [name for name in asked if name in optimizers.names()]
         if len(known) != len(asked):
-            warnings.append("Ignored unknown optimizers in the link: "
-                            + ", ".join(f"'{n[:20]}'" for n in asked if n not in known)[:200] + ".")
+            warnings.append(markdown_safe("Ignored unknown optimizers in the link: "
+                                          + ", ".join(f"'{n[:20]}'" for n in asked if n not in known)[:200] + "."))
         if len(known) > MAX_PAGE_RUNS:
             warnings.append(f"The link asks for {len(known)} optimizers; at most {MAX_PAGE_RUNS} race at once.")
         runs = list(dict.fromkeys(known))[:MAX_PAGE_RUNS] or runs
@@ -172,7 +178,8 @@ def page_from_query(query: dict) -> tuple[dict, list[str]]:
                 raise ValueError
             steps = int(value)
         except ValueError:
-            warnings.append(f"Ignored steps = '{str(query['steps'])[:20]}': expected a whole number from 10 to {MAX_PAGE_STEPS}.")
+            warnings.append(markdown_safe(f"Ignored steps = '{str(query['steps'])[:20]}': expected a whole number from 10 to "
+                                          f"{MAX_PAGE_STEPS}."))
     return {"formula": text, "bounds": bounds, "runs": runs, "steps": steps}, warnings
 
 
@@ -200,3 +207,15 @@ def race(text: str, bounds, start, steps: int, names) -> tuple[list, list]:
     outcomes = [run_cached(CUSTOM, params_json, tuple(float(v) for v in start), int(steps), run.optimizer, _key(run.run_kwargs()))
                 for run in runs]
     return runs, outcomes
+
+
+def minima_summary(surface, shown: int = 3) -> str:
+    """One sentence on the minima a formula surface found, the global ones first."""
+    minima = sorted(surface.minima, key=lambda m: (m.kind != "global", m.value))
+    if not minima:
+        return "No minimum inside the bounds: the loss keeps falling towards an edge."
+    listed = ", ".join(f"({m.x:.4g}, {m.y:.4g})" for m in minima[:shown])
+    more = f" and {len(minima) - shown} more" if len(minima) > shown else ""
+    globals_ = sum(m.kind == "global" for m in minima)
+    return (f"{len(minima)} minim{'um' if len(minima) == 1 else 'a'} found by grid search and Newton refinement "
+            f"({globals_} global, lowest f = {minima[0].value:.4g}): {listed}{more}.")
