@@ -39,6 +39,7 @@ import ast
 import difflib
 import hashlib
 import math
+import os
 import re
 import threading
 import unicodedata
@@ -60,6 +61,11 @@ MAX_BOUND = 1e6
 DEFAULT_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 FORMULA_ID_BASE = 2**40  # far above any registry position
 MAX_REGISTERED = 256  # formulas kept in the process-wide id registry (least recently used dropped)
+# Distinct formulas one process will compile. Machine code cannot be unloaded from numba, and a
+# cold compile of one (formula, optimizer) kernel grew the server by about 7 MiB (measured; a
+# kernel loaded from the disk cache, about 0.6 MiB), so the count of new formulas is what bounds
+# a long-running server's memory. Formulas already built keep working after the limit.
+MAX_FORMULAS_PER_PROCESS = int(os.environ.get("LANDSCAPE_MAX_FORMULAS", "64"))
 CHECK_RESOLUTION = 101  # grid on which a formula must be finite
 MINIMA_RESOLUTION = 161
 MAX_MINIMA = 8
@@ -589,6 +595,14 @@ _COMPILED: OrderedDict = OrderedDict()  # text -> _Compiled, least recently used
 _REGISTRY: OrderedDict = OrderedDict()  # kernel id -> SurfaceSpec
 _LOCK = threading.RLock()
 _COMPILED_CACHE_SIZE = 64
+_EVER_BUILT: set = set()  # kernel ids of every formula built in this process
+_NOT_COUNTED: set = set()  # texts an app offers itself (its default, its examples): always buildable
+
+
+def never_count(*texts: str) -> None:
+    """Exempt formulas the app itself offers from the per-process limit, so its fallbacks always work."""
+    with _LOCK:
+        _NOT_COUNTED.update(texts)
 
 
 def _compiled(text: str) -> _Compiled:
@@ -597,6 +611,12 @@ def _compiled(text: str) -> _Compiled:
             _COMPILED.move_to_end(text)
             return _COMPILED[text]
     compiled = _Compiled(text)
+    with _LOCK:
+        if text not in _NOT_COUNTED and compiled.index not in _EVER_BUILT and len(_EVER_BUILT) >= MAX_FORMULAS_PER_PROCESS:
+            raise FormulaError(1, f"this server has already built {MAX_FORMULAS_PER_PROCESS} different formulas since it "
+                                  "started, its limit; use a formula shown before or ask for a restart")
+        if text not in _NOT_COUNTED:
+            _EVER_BUILT.add(compiled.index)
     with _LOCK:
         _COMPILED[text] = compiled
         while len(_COMPILED) > _COMPILED_CACHE_SIZE:

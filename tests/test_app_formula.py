@@ -6,7 +6,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from landscapes import formula
 from ui import custom
+
+formula.MAX_FORMULAS_PER_PROCESS = 10**6  # many formulas in one test process; the limit is tested in test_formula.py
 from ui import state as page_state
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

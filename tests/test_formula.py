@@ -19,6 +19,8 @@ from landscapes import FormulaError, formula
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 formula._tools()  # import sympy now, so the eval/exec spies below see only what a formula triggers
+# The suite builds hundreds of formulas in one process; the server's limit is tested on its own below.
+formula.MAX_FORMULAS_PER_PROCESS = 10**6
 SENTINEL = pathlib.Path("/tmp/landscape-formula-sentinel")
 _TOUCH = f"open('{SENTINEL}', 'w')"
 
@@ -301,6 +303,14 @@ def test_run_many_on_a_formula_matches_run_for_every_element():
     # gradient descent on a quadratic has a closed form: x_t = x0 (1 - 2 lr)^t, y_t = y0 (1 - 20 lr)^t
     np.testing.assert_allclose(many.final_point[0], [-2.0 * (1 - 0.02) ** 40, 1.5 * (1 - 0.2) ** 40], rtol=1e-12)
     assert many.diverged_at[2] >= 0, "lr 0.2 on curvature 20 must diverge"
+
+
+def test_a_process_builds_a_bounded_number_of_new_formulas_and_keeps_serving_the_old_ones(monkeypatch):
+    known = landscapes.from_formula("x^2 + 10*y^2")
+    monkeypatch.setattr(formula, "MAX_FORMULAS_PER_PROCESS", len(formula._EVER_BUILT))
+    with pytest.raises(FormulaError, match="limit"):
+        landscapes.from_formula("x^2 + 10*y^2 + 0.123456*x*y")
+    assert landscapes.from_formula("x**2 + 10 * y**2").index == known.index  # same kernel: still served
 
 
 def test_an_unknown_kernel_id_is_refused():
