@@ -56,7 +56,9 @@ MAX_NODES = 200
 MAX_EXPONENT = 100  # |constant exponent|
 MAX_POWER_TOWER = 2  # powers with a variable exponent nested inside each other (2**x**2 is 2)
 MAX_NUMBER = 1e12  # largest literal or folded constant a formula may contain
-MAX_DERIVED_OPERATIONS = 20_000  # size of value + gradient + Hessian after differentiation
+MAX_FUNCTION_NESTING = 8  # sin(exp(sin(...))): each level multiplies the size of the Hessian
+MAX_ESTIMATED_SIZE = 4000  # _derivative_sizes' estimate of the Hessian, checked before sympy runs
+MAX_DERIVED_OPERATIONS = 3000  # sympy's count of value + gradient + Hessian: bounds compile time
 MAX_BOUND = 1e6
 DEFAULT_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 FORMULA_ID_BASE = 2**40  # far above any registry position
@@ -210,9 +212,9 @@ def _suggest(name: str) -> str:
 def _validate(tree: ast.Expression, python: str, origin: list[int]) -> None:
     """Refuse every node outside the whitelist, before anything is evaluated."""
     count = 0
-    stack = [(tree.body, 1)]
+    stack = [(tree.body, 1, 0)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, calls = stack.pop()
         count += 1
         where = _column(node, origin)
         if count > MAX_NODES:
@@ -236,12 +238,12 @@ def _validate(tree: ast.Expression, python: str, origin: list[int]) -> None:
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.UAdd, ast.USub)):
                 raise FormulaError(where, f"the operator '{_OPERATOR_WORDS.get(type(node.op), '?')}' is not allowed")
-            stack.append((node.operand, depth + 1))
+            stack.append((node.operand, depth + 1, calls))
         elif isinstance(node, ast.BinOp):
             if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
                 raise FormulaError(_operator_column(node, python, origin),
                                    f"the operator '{_OPERATOR_WORDS.get(type(node.op), '?')}' is not allowed; use + - * / and ^ or **")
-            stack += [(node.right, depth + 1), (node.left, depth + 1)]
+            stack += [(node.right, depth + 1, calls), (node.left, depth + 1, calls)]
         elif isinstance(node, ast.Call):
             function = node.func
             if isinstance(function, ast.Attribute):
@@ -256,11 +258,13 @@ def _validate(tree: ast.Expression, python: str, origin: list[int]) -> None:
                 raise FormulaError(where, f"unknown function '{name[:40]}'{_suggest(name)}")
             if node.keywords:
                 raise FormulaError(_column(node.keywords[0].value, origin), f"{name}() takes no keyword arguments")
+            if calls + 1 > MAX_FUNCTION_NESTING:
+                raise FormulaError(where, f"functions are nested more than {MAX_FUNCTION_NESTING} deep")
             low, high = FUNCTIONS[name]
             if not low <= len(node.args) <= high:
                 wanted = f"{low}" if low == high else f"{low} to {high}"
                 raise FormulaError(where, f"{name}() takes {wanted} argument{'s' if high > 1 else ''}, not {len(node.args)}")
-            stack += [(arg, depth + 1) for arg in reversed(node.args)]
+            stack += [(arg, depth + 1, calls + 1) for arg in reversed(node.args)]
         elif isinstance(node, ast.Attribute):
             raise FormulaError(_attribute_column(node, origin), f"attribute access ('.{node.attr[:40]}') is not allowed")
         else:
@@ -276,6 +280,33 @@ def _attribute_column(node: ast.Attribute, origin: list[int]) -> int:
 def _short(value) -> str:
     text = repr(value)
     return text if len(text) <= 24 else text[:20] + "..."
+
+
+def _derivative_sizes(node) -> tuple[float, float, float]:
+    """Rough sizes of a node's value, first and second derivative expressions, from the tree alone.
+
+    sympy spends minutes on a Hessian that the product and chain rules blow up (a product of 24
+    sines: 68 s before its size could even be counted), so the size is estimated first and such a
+    formula refused in microseconds. The recurrences follow the rules: (ab)'' = a''b + 2a'b' + ab''.
+    """
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return 1.0, 1.0, 1.0
+    if isinstance(node, ast.UnaryOp):
+        a0, a1, a2 = _derivative_sizes(node.operand)
+        return a0 + 1, a1 + 1, a2 + 1
+    if isinstance(node, ast.BinOp):
+        (a0, a1, a2), (b0, b1, b2) = _derivative_sizes(node.left), _derivative_sizes(node.right)
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return a0 + b0 + 1, a1 + b1 + 1, a2 + b2 + 1
+        if isinstance(node.op, ast.Mult):
+            return a0 + b0 + 1, a1 + b0 + a0 + b1 + 3, a2 + b0 + 2 * (a1 + b1) + a0 + b2 + 5
+        # a / b and a ** b: products with extra factors of a and b
+        return a0 + b0 + 1, 2 * (a0 + b0) + a1 + b1 + 5, 2 * (a2 + b2) + 4 * (a1 + b1) + 4 * (a0 + b0) + 10
+    sizes = [_derivative_sizes(arg) for arg in node.args]
+    s0 = sum(s[0] for s in sizes) + 1
+    s1 = sum(s[1] for s in sizes) + s0 + 2
+    s2 = sum(s[2] for s in sizes) + 2 * sum(s[1] for s in sizes) + 2 * s0 + 4
+    return s0, s1, s2
 
 
 # ----- gate 4: the sympy expression, with constants folded in floating point -----------------------
@@ -530,6 +561,9 @@ class _Compiled:
         lead = len(python) - len(python.lstrip())
         python = python[lead:]
         _validate(tree, python, origin)
+        if _derivative_sizes(tree.body)[2] > MAX_ESTIMATED_SIZE:
+            raise FormulaError(1, "the formula's second derivatives would be too large to compile; "
+                                  "try fewer factors multiplied together")
         tools = _tools()
         sp = tools.sp
         builder = _Builder(sp, tools, python, origin)
