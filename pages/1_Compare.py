@@ -40,9 +40,11 @@ if view == "surface":
                                       tracks, presentation)
     st.plotly_chart(figure, key="surface3d", config={"displaylogo": False})
 else:
+    # A 24 x 24 grid of click targets: each is an SVG marker the browser redraws on every change,
+    # and 40 x 40 of them tripled Plotly's redraw time (measured: benchmarks/bench_app.py).
     figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
-                                       presentation=presentation, click_grid=0 if view == "panels" else 40,
-                                       height=720 if presentation else 620)
+                                       presentation=presentation, click_grid=0 if view == "panels" else 24,
+                                       height=820 if presentation else 700)
     st.plotly_chart(figure, key=f"map_{view}", on_select=shell.start_from_click(surface, f"map_{view}"),
                     selection_mode="points", config={"displaylogo": False, "scrollZoom": True})
 

@@ -107,7 +107,7 @@ def _axis_names(panel: int) -> tuple[str, str]:
 
 
 def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, *, panels: bool = False,
-                      max_frames: int = 150, segment: int = 10, height: int = 620, presentation: bool = False,
+                      max_frames: int = 100, segment: int = 10, height: int = 620, presentation: bool = False,
                       click_grid: int = 0) -> go.Figure:
     """Animated trajectories over the landscape: one map (overlay) or one panel per run."""
     total_steps = max((t.steps for t in tracks), default=0)
@@ -115,20 +115,16 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
     (x0, x1), (y0, y1) = landscape.bounds
     line_width = 4 if presentation else 2.5
     count = max(len(tracks), 1)
+    layout = json.loads(_map_layout(count if panels else 0, presentation, height, landscape.bounds, landscape.name))
     if panels:
-        cols = min(count, 3)
-        rows = math.ceil(count / cols)
-        fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t.label for t in tracks] or [""],
-                            horizontal_spacing=0.04, vertical_spacing=0.08, shared_xaxes="all", shared_yaxes="all")
-        height = max(height, 330 * rows)
-    else:
-        fig = go.Figure()
+        for annotation, track in zip(layout.get("annotations", []), tracks):
+            annotation["text"] = track.label
     panel_of = [i if panels else 0 for i in range(len(tracks))]
     # Traces are plain dicts: plotly's per-trace validation cost more than everything else here.
     shown: list[dict] = []
     for panel in sorted(set(panel_of) or {0}):
         xref, yref = _axis_names(panel)
-        fig.add_layout_image(_landscape_image(grid, xref, yref))
+        layout.setdefault("images", []).append(_landscape_image(grid, xref, yref))
         minima = landscape.minima
         shown.append(dict(
             type="scatter", x=[m.x for m in minima], y=[m.y for m in minima], mode="markers", name="known minima",
@@ -196,16 +192,7 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
                                  transition=dict(duration=0), mode="immediate")])
     pause = dict(label="❚❚ pause", method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")])
-    fig.update_layout(
-        height=height, font=dict(FONT, size=20 if presentation else FONT["size"]),
-        margin=dict(l=10, r=10, t=90 if panels else 40, b=60),
-        plot_bgcolor="white", legend=dict(orientation="h", yanchor="bottom", y=1.06 if panels else 1.02, x=0, bgcolor="rgba(255,255,255,0.8)"),
-        uirevision=landscape.name, dragmode="pan", hovermode="closest",
-    )
-    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
-    figure = fig.to_dict()
-    figure["data"] = shown
+    figure = {"data": shown, "layout": layout}
     figure["layout"]["updatemenus"] = [dict(
         type="buttons", direction="left", showactive=False, x=0, y=-0.06, xanchor="left", yanchor="top",
         pad=dict(t=8, r=8), buttons=[play, pause], font=dict(size=16 if presentation else 13))]
@@ -217,6 +204,39 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
         font=dict(color="rgba(0,0,0,0)"))]  # one tick label per frame would be an unreadable smear
     figure["frames"] = frames
     return PrebuiltFigure(figure)
+
+
+@functools.lru_cache(maxsize=64)
+def _map_layout(panel_count: int, presentation: bool, height: int, bounds: tuple, uirevision: str) -> str:
+    """The map's layout (one map, or ``panel_count`` panels sharing axes), validated once.
+
+    Going through plotly's validators on every rerun cost more than the rest of the figure.
+    """
+    (x0, x1), (y0, y1) = bounds
+    if panel_count:
+        cols = min(panel_count, 3)
+        rows = math.ceil(panel_count / cols)
+        fig = make_subplots(rows=rows, cols=cols, subplot_titles=[" "] * panel_count, horizontal_spacing=0.04,
+                            vertical_spacing=0.08, shared_xaxes="all", shared_yaxes="all")
+        height = max(height, 330 * rows)
+    else:
+        fig = go.Figure()
+    fig.update_layout(
+        height=height, font=dict(FONT, size=20 if presentation else FONT["size"]),
+        margin=dict(l=10, r=10, t=90 if panel_count else 40, b=60),
+        plot_bgcolor="white", legend=dict(orientation="h", yanchor="bottom", y=1.06 if panel_count else 1.02, x=0,
+                                          bgcolor="rgba(255,255,255,0.8)"),
+        uirevision=uirevision, dragmode="pan", hovermode="closest",
+    )
+    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False, constrain="domain")
+    layout = fig.to_dict()["layout"]
+    # One unit is as long across as up: only then does a gradient step cross the contour
+    # lines at right angles, which is the picture the lessons rest on.
+    for name in [key for key in layout if key.startswith("xaxis")]:
+        layout[name]["scaleanchor"] = "y" + name[len("xaxis"):]
+        layout[name]["scaleratio"] = 1
+    return json.dumps(layout)
 
 
 def _head_marker(track: Track, step: int, presentation: bool) -> dict:
