@@ -143,7 +143,8 @@ def formula_input(container, key: str, bounds_key: str, default_text: str, defau
         bounds = ((values[0], values[1]), (values[2], values[3]))
     surface, error = build(text, bounds)
     if error is not None:
-        container.error(markdown_safe(f"That formula cannot be used: {error}"), icon="✏️")
+        what = "this formula" if isinstance(error, FormulaError) else "these bounds"
+        container.error(markdown_safe(f"Cannot use {what}: {error}"), icon="✏️")
         if isinstance(error, FormulaError):
             container.code(caret_line(text, error), language=None)
     return text, bounds, surface, error
