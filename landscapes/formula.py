@@ -62,7 +62,6 @@ MAX_DERIVED_OPERATIONS = 3000  # sympy's count of value + gradient + Hessian: bo
 MAX_BOUND = 1e6
 DEFAULT_BOUNDS = ((-3.0, 3.0), (-3.0, 3.0))
 FORMULA_ID_BASE = 2**40  # far above any registry position
-MAX_REGISTERED = 256  # formulas kept in the process-wide id registry (least recently used dropped)
 # Distinct formulas one process will compile. Machine code cannot be unloaded from numba, and a
 # cold compile of one (formula, optimizer) kernel grew the server by about 7 MiB (measured; a
 # kernel loaded from the disk cache, about 0.6 MiB), so the count of new formulas is what bounds
@@ -670,11 +669,11 @@ def registered_spec(index: int) -> SurfaceSpec:
 
 
 def _register(index: int, spec: SurfaceSpec) -> None:
+    # Never evicted: a Landscape still held anywhere may compile a kernel for another optimizer
+    # later, which looks its id up here. MAX_FORMULAS_PER_PROCESS bounds the size instead.
     with _LOCK:
         _REGISTRY[index] = spec
         _REGISTRY.move_to_end(index)
-        while len(_REGISTRY) > MAX_REGISTERED:
-            _REGISTRY.popitem(last=False)
 
 
 # ----- numeric checks over the bounds ---------------------------------------------------------------
