@@ -73,7 +73,7 @@ MAX_MINIMA = 8
 
 VARIABLES = ("x", "y")
 CONSTANTS = {"pi": math.pi, "e": math.e}
-# name: (number of arguments (low, high), description); the sympy side is in _sympy_function
+# name: (fewest, most arguments); the sympy side is _SympyTools.table, the code side _Printer.unary
 FUNCTIONS = {
     "sin": (1, 1), "cos": (1, 1), "tan": (1, 1),
     "asin": (1, 1), "acos": (1, 1), "atan": (1, 1),
@@ -931,7 +931,3 @@ def from_formula(text: str, bounds=None) -> Landscape:
     )
     _register(compiled.index, spec)
     return Landscape(spec=spec, index=compiled.index, param_values={})
-
-
-def is_formula_index(index: int) -> bool:
-    return index >= FORMULA_ID_BASE
