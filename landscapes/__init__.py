@@ -6,7 +6,9 @@
 (0.0, (0.0, 0.0))
 """
 from . import _numba_env  # noqa: F401  (must run before numba is imported)
-from ._base import CATEGORIES, Landscape, Minimum, Param, SurfaceSpec
+from ._base import CATEGORIES, CUSTOM_CATEGORY, Landscape, Minimum, Param, SurfaceSpec
+from . import formula
+from .formula import FormulaError, from_formula
 from . import (ackley, beale, booth, bowl, cliff, double_well, flat_sharp, himmelblau, monkey_saddle, plateau,
                quadratic, rastrigin, rosenbrock, rotated_quadratic, saddle, six_hump_camel)
 
@@ -58,6 +60,17 @@ def get(name: str, **params) -> Landscape:
     return landscape.with_params(**params) if params else landscape
 
 
+def spec_for_index(index: int) -> SurfaceSpec:
+    """The surface behind a kernel id: a registry position, or a formula built by ``from_formula``.
+
+    The kernels resolve every id through this one function at compile time, so a formula
+    landscape runs in every driver (``run``, ``run_many``, Newton's Hessian, L-BFGS's line search).
+    """
+    if 0 <= index < len(SURFACES):
+        return SURFACES[index]
+    return formula.registered_spec(index)
+
+
 def by_category() -> dict[str, list[str]]:
     """Surface names grouped under the category headings, in catalogue order."""
     groups: dict[str, list[str]] = {c: [] for c in CATEGORIES}
@@ -66,4 +79,5 @@ def by_category() -> dict[str, list[str]]:
     return groups
 
 
-__all__ = ["CATEGORIES", "Landscape", "Minimum", "Param", "SurfaceSpec", "SURFACES", "names", "get", "by_category"]
+__all__ = ["CATEGORIES", "CUSTOM_CATEGORY", "FormulaError", "Landscape", "Minimum", "Param", "SurfaceSpec", "SURFACES",
+           "names", "get", "by_category", "from_formula", "spec_for_index"]

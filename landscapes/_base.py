@@ -16,6 +16,9 @@ import numpy as np
 from numba import njit
 
 CATEGORIES = ("ravine", "saddle", "cliff", "plateau", "multimodal", "convex")
+# Formula landscapes (landscapes.from_formula) are built at run time and never listed in the
+# catalogue, so their category is not one of the catalogue's headings.
+CUSTOM_CATEGORY = "custom"
 
 # Options for every jitted function of the engine. error_model="numpy": a division by zero
 # gives inf/NaN, which the driver reports as divergence, instead of raising inside a kernel;
@@ -100,7 +103,7 @@ class SurfaceSpec:
     escape_factor: float = 100.0  # diverged once a point is this many half-widths from the centre
 
     def __post_init__(self):
-        if self.category not in CATEGORIES:
+        if self.category not in CATEGORIES and self.category != CUSTOM_CATEGORY:
             raise ValueError(f"{self.name}: unknown category {self.category!r}; use one of {CATEGORIES}")
 
 
@@ -109,7 +112,7 @@ class Landscape:
     """A surface bound to concrete parameter values: what pages, tests and kernels use."""
 
     spec: SurfaceSpec
-    index: int  # position in the registry, the integer the kernels dispatch on
+    index: int  # the integer the kernels dispatch on: a registry position, or a formula's id (formula.py)
     param_values: dict = field(default_factory=dict)
 
     # ----- metadata -------------------------------------------------------------------

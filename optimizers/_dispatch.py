@@ -9,7 +9,7 @@ tuple of functions turns them into slow function pointers.)
 """
 from numba.extending import overload
 
-from landscapes import SURFACES
+from landscapes import spec_for_index
 
 from ._registry import OPTIMIZERS
 from ._surfaces import literal_index
@@ -41,7 +41,7 @@ def _rule_step(oid, lid, t, x, y, f, gx, gy, lr, hp, state, p, oracle):
     o_index, s_index = literal_index(oid, "optimizer"), literal_index(lid, "surface")
     if o_index is None or s_index is None:
         return None
-    rule, surface = OPTIMIZERS[o_index], SURFACES[s_index]
+    rule, surface = OPTIMIZERS[o_index], spec_for_index(s_index)
     step, hessian = rule.step, surface.hessian
 
     if rule.needs_oracle:

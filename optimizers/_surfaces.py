@@ -1,11 +1,11 @@
-"""Compile-time lookup of a surface's jitted functions by its registry position.
+"""Compile-time lookup of a surface's jitted functions by its id (registry position or formula id).
 
 See ``_dispatch`` for why kernels resolve functions this way.
 """
 from numba import types
 from numba.extending import overload
 
-from landscapes import SURFACES
+from landscapes import spec_for_index
 
 
 def literal_index(value, what=""):
@@ -28,7 +28,7 @@ def _surface_value(lid, x, y, p):
     index = literal_index(lid, "surface")
     if index is None:
         return None
-    value = SURFACES[index].value
+    value = spec_for_index(index).value
 
     def impl(lid, x, y, p):
         return value(x, y, *p)
@@ -41,7 +41,7 @@ def _surface_grad(lid, x, y, p):
     index = literal_index(lid, "surface")
     if index is None:
         return None
-    grad = SURFACES[index].grad
+    grad = spec_for_index(index).grad
 
     def impl(lid, x, y, p):
         return grad(x, y, *p)

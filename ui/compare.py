@@ -6,7 +6,7 @@ import optimizers
 import streamlit as st
 from optimizers._schedules import SCHEDULES
 
-from . import defaults
+from . import custom, defaults
 from .controls import hyper_widget, number_slider, value_grid
 from .state import MAX_RUNS, MAX_STEPS, CompareState, RunSpec, default_run
 
@@ -18,14 +18,20 @@ def seed_widgets(state: CompareState) -> None:
     """Put a state's values into the widgets' session keys (on the first view of a link)."""
     ss = st.session_state
     ss["land"] = state.landscape
-    for name, value in state.landscape_params.items():
-        ss[f"lp.{state.landscape}.{name}"] = float(value)
-    ss[f"x0.{state.landscape}"], ss[f"y0.{state.landscape}"] = float(state.start[0]), float(state.start[1])
+    surface = state.surface()
+    if custom.is_custom(state.landscape):
+        ss[_FORMULA_KEY] = state.landscape_params["formula"]
+        for axis, name in enumerate("xy"):
+            for end, label in enumerate(("min", "max")):
+                ss[f"{_BOUNDS_KEY}.{name}{label}"] = float(state.landscape_params["bounds"][axis][end])
+    else:
+        for name, value in state.landscape_params.items():
+            ss[f"lp.{state.landscape}.{name}"] = float(value)
+    ss[f"x0.{surface.name}"], ss[f"y0.{surface.name}"] = float(state.start[0]), float(state.start[1])
     ss["steps"] = int(state.steps)
     ss["nruns"] = len(state.runs)
     ss["view"] = state.view
     ss["pres"] = state.presentation
-    surface = state.surface()
     for i, run in enumerate(state.runs):
         ss[f"r{i}.opt"] = run.optimizer
         spec = optimizers.get(run.optimizer)
@@ -47,6 +53,33 @@ def seed_widgets(state: CompareState) -> None:
         ss[f"r{i}.seed"] = int(run.seed)
 
 
+_FORMULA_KEY = "cmp.formula"
+_BOUNDS_KEY = "cmp.bounds"
+_LAST_GOOD = "cmp.formula.last_good"
+
+
+def _landscape_label(name: str) -> str:
+    if name == custom.CUSTOM:
+        return "Your own formula  ·  custom"
+    return f"{landscapes.get(name).title}  ·  {landscapes.get(name).category}"
+
+
+def _formula_controls(initial: CompareState, sb):
+    """The formula box and bounds; a refused formula is explained inline and the last good one kept."""
+    if custom.is_custom(initial.landscape):
+        text, bounds = initial.landscape_params["formula"], initial.landscape_params["bounds"]
+    else:
+        text, bounds = custom.DEFAULT_FORMULA, custom.DEFAULT_BOUNDS
+    text, bounds, surface, error = custom.formula_input(sb, _FORMULA_KEY, _BOUNDS_KEY, text, bounds)
+    if error is None:
+        st.session_state[_LAST_GOOD] = (text, bounds)
+    else:
+        text, bounds = st.session_state.get(_LAST_GOOD, (custom.DEFAULT_FORMULA, custom.DEFAULT_BOUNDS))
+        sb.caption(f"Racing on the last formula that worked: `{text}`")
+        surface, _ = custom.build(text, bounds)
+    return surface, custom.params(text, bounds)
+
+
 def _hyper_key(i: int, landscape: str, optimizer: str, name: str) -> str:
     # keyed by landscape and optimizer: switching either brings that pair's own defaults
     return f"r{i}.{landscape}.{optimizer}.{name}"
@@ -55,16 +88,19 @@ def _hyper_key(i: int, landscape: str, optimizer: str, name: str) -> str:
 def sidebar(initial: CompareState) -> CompareState:
     """Draw the controls; return the state they describe."""
     sb = st.sidebar
-    names = landscapes.names()
-    sb.selectbox("Landscape", names, key="land",
-                 format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}")
-    surface = landscapes.get(st.session_state["land"])
-    params = {}
-    for p in surface.params:
-        grid = value_grid(type("H", (), dict(slider=(p.low, p.high), low=p.low, high=p.high, log=p.log, low_open=False,
-                                              high_open=False, name=p.name))())
-        params[p.name] = number_slider(p.label, grid, p.default, f"lp.{surface.name}.{p.name}", p.help, sb)
-    surface = surface.with_params(**params)
+    names = landscapes.names() + [custom.CUSTOM]
+    sb.selectbox("Landscape", names, key="land", format_func=_landscape_label)
+    if st.session_state["land"] == custom.CUSTOM:
+        surface, landscape_params = _formula_controls(initial, sb)
+    else:
+        surface = landscapes.get(st.session_state["land"])
+        params = {}
+        for p in surface.params:
+            grid = value_grid(type("H", (), dict(slider=(p.low, p.high), low=p.low, high=p.high, log=p.log, low_open=False,
+                                                  high_open=False, name=p.name))())
+            params[p.name] = number_slider(p.label, grid, p.default, f"lp.{surface.name}.{p.name}", p.help, sb)
+        surface = surface.with_params(**params)
+        landscape_params = dict(surface.param_values)
 
     (xa, xb), (ya, yb) = surface.bounds
     start_x, start_y = defaults.default_start(surface)
@@ -87,7 +123,8 @@ def sidebar(initial: CompareState) -> CompareState:
         label = optimizers.get(st.session_state[f"r{i}.opt"]).title
         with sb.expander(f"Run {i + 1}: {label}", expanded=i == 0):
             runs.append(_run_controls(i, surface))
-    return CompareState(landscape=surface.name, landscape_params=dict(surface.param_values), start=(float(x0), float(y0)),
+    landscape = custom.CUSTOM if custom.is_custom(surface.name) else surface.name
+    return CompareState(landscape=landscape, landscape_params=landscape_params, start=(float(x0), float(y0)),
                         steps=int(steps), runs=runs, view=st.session_state.get("view", "overlay"),
                         presentation=bool(st.session_state.get("pres", False)))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import time
 
-import landscapes
 import optimizers
 import streamlit as st
 
 from viz.surface_image import evaluate
+
+from . import custom
 
 
 def _key(value) -> str:
@@ -20,7 +21,7 @@ def _key(value) -> str:
 @st.cache_resource(max_entries=512, show_spinner=False)
 def run_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str):
     """One trajectory, with the wall time of the whole call (compile excluded after the first)."""
-    surface = landscapes.get(landscape, **json.loads(params_json))
+    surface = custom.landscape(landscape, json.loads(params_json))
     kwargs = json.loads(kwargs_json)
     if "betas" in kwargs:
         kwargs["betas"] = tuple(kwargs["betas"])
@@ -38,4 +39,4 @@ def run_all(state) -> list[tuple]:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def surface_grid(landscape: str, params_json: str, resolution: int):
-    return evaluate(landscapes.get(landscape, **json.loads(params_json)), resolution)
+    return evaluate(custom.landscape(landscape, json.loads(params_json)), resolution)

@@ -14,7 +14,7 @@ import landscapes
 import optimizers
 from optimizers._schedules import SCHEDULES
 
-from . import defaults
+from . import custom, defaults
 
 MAX_RUNS = 6
 MAX_STEPS = 2000
@@ -49,7 +49,7 @@ class CompareState:
     presentation: bool = False
 
     def surface(self):
-        return landscapes.get(self.landscape, **self.landscape_params)
+        return custom.landscape(self.landscape, self.landscape_params)
 
 
 def default_run(surface, optimizer: str) -> RunSpec:
@@ -60,6 +60,15 @@ def default_state(landscape: str = "rosenbrock") -> CompareState:
     surface = defaults.landscape_or_default(landscape)
     return CompareState(
         landscape=surface.name, landscape_params=dict(surface.param_values), start=defaults.default_start(surface),
+        steps=defaults.DEFAULT_STEPS, runs=[default_run(surface, name) for name in defaults.default_runs(surface.name)],
+    )
+
+
+def custom_state(text: str, bounds) -> CompareState:
+    """The default race on a typed formula (which must be valid: see custom.from_query)."""
+    surface = custom.landscape(custom.CUSTOM, custom.params(text, bounds))
+    return CompareState(
+        landscape=custom.CUSTOM, landscape_params=custom.params(text, bounds), start=defaults.default_start(surface),
         steps=defaults.DEFAULT_STEPS, runs=[default_run(surface, name) for name in defaults.default_runs(surface.name)],
     )
 
@@ -102,17 +111,24 @@ def from_query(query: dict) -> tuple[CompareState, list[str]]:
     q = {}
     for key, value in query.items():
         value = value[-1] if isinstance(value, list) else value
-        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or len(str(key)) > 60:
+        limit = custom.MAX_FORMULA_LENGTH if key == "formula" else MAX_VALUE_LENGTH
+        if not isinstance(value, str) or len(value) > limit or len(str(key)) > 60:
             warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
             continue
         q[str(key)] = value
 
     name = q.get("land", "rosenbrock")
-    if name not in landscapes.names():
-        warnings.append(f"Unknown landscape '{name[:40]}': showing Rosenbrock instead.")
-        name = "rosenbrock"
-    state = default_state(name)
-    surface = landscapes.get(name)
+    if name == custom.CUSTOM:  # a typed formula: formula= and bounds=, refused ones fall back with a warning
+        text, bounds, formula_warnings = custom.from_query(q)
+        warnings += formula_warnings
+        state = custom_state(text, bounds)
+        surface = state.surface()
+    else:
+        if name not in landscapes.names():
+            warnings.append(f"Unknown landscape '{name[:40]}': showing Rosenbrock instead.")
+            name = "rosenbrock"
+        state = default_state(name)
+        surface = landscapes.get(name)
 
     params = {}
     for param in surface.params:
@@ -122,8 +138,9 @@ def from_query(query: dict) -> tuple[CompareState, list[str]]:
                 params[param.name] = param.validate(_number(q[key]))
             except ValueError:
                 warnings.append(f"Ignored {param.label} = '{q[key][:40]}': expected a number in [{param.low:g}, {param.high:g}].")
-    surface = surface.with_params(**params)
-    state.landscape_params = dict(surface.param_values)
+    if surface.params:
+        surface = surface.with_params(**params)
+        state.landscape_params = dict(surface.param_values)
 
     if "x0" in q or "y0" in q:
         try:
@@ -243,6 +260,9 @@ def to_query(state: CompareState) -> dict[str, str]:
     """The shortest query string that reproduces ``state`` (values equal to defaults are left out)."""
     q = {"land": state.landscape}
     surface = state.surface()
+    if custom.is_custom(state.landscape):
+        q["formula"] = state.landscape_params["formula"]
+        q["bounds"] = custom.bounds_to_text(state.landscape_params["bounds"])
     for param in surface.params:
         if state.landscape_params.get(param.name, param.default) != param.default:
             q[f"lp.{param.name}"] = _format(state.landscape_params[param.name])

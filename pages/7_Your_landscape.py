@@ -1,0 +1,71 @@
+"""Your own landscape: type a loss in x and y, see it, and race optimizers on it."""
+import optimizers
+import streamlit as st
+
+from ui import compute, custom, shell
+from viz import figures, tables
+
+shell.page_header("Your own landscape",
+                  "Type a loss in x and y: its exact gradient and Hessian are derived for you, and the optimizers race on it.")
+
+ss = st.session_state
+if "yours_seeded" not in ss:
+    seed, warnings = custom.page_from_query(st.query_params.to_dict())
+    ss["yours.formula"] = seed["formula"]
+    for axis, name in enumerate("xy"):
+        for end, label in enumerate(("min", "max")):
+            ss[f"yours.bounds.{name}{label}"] = float(seed["bounds"][axis][end])
+    ss["yours.runs"], ss["yours.steps"] = seed["runs"], seed["steps"]
+    ss["yours_seeded"], ss["yours_warnings"] = True, warnings
+for warning in ss.get("yours_warnings", []):
+    st.warning(warning, icon="⚠️")
+
+
+def use_example():
+    text, bounds = custom.EXAMPLES[ss["yours.example"]]
+    ss["yours.formula"] = text
+    for axis, name in enumerate("xy"):
+        for end, label in enumerate(("min", "max")):
+            ss[f"yours.bounds.{name}{label}"] = float(bounds[axis][end])
+
+
+st.pills("Examples", list(custom.EXAMPLES), key="yours.example", on_change=use_example)
+text, bounds, surface, error = custom.formula_input(st, "yours.formula", "yours.bounds", custom.DEFAULT_FORMULA,
+                                                    custom.DEFAULT_BOUNDS)
+if error is None:
+    ss["yours.last_good"] = (text, bounds)
+else:
+    text, bounds = ss.get("yours.last_good", (custom.DEFAULT_FORMULA, custom.DEFAULT_BOUNDS))
+    st.caption(f"Showing the last formula that worked: `{text}`")
+    surface, _ = custom.build(text, bounds)
+
+st.latex(surface.formula)
+st.caption(f"{custom.minima_summary(surface)} Click on the map to start the race there.")
+
+left, right = st.columns([3, 1])
+names = left.multiselect("Optimizers", optimizers.names(), key="yours.runs", max_selections=custom.MAX_PAGE_RUNS,
+                         format_func=lambda n: optimizers.get(n).title) or list(custom.PAGE_RUNS[:1])
+steps = right.slider("Steps", 10, custom.MAX_PAGE_STEPS, key="yours.steps", step=10)
+start = (float(ss.get(f"x0.{surface.name}", surface.start[0])), float(ss.get(f"y0.{surface.name}", surface.start[1])))
+st.query_params.from_dict(custom.page_to_query(text, bounds, names, steps))
+
+with st.spinner("Compiling the kernels for your formula: a few seconds the first time…"):
+    runs, outcomes = custom.race(text, bounds, start, steps, names)
+tracks = figures.tracks_from_results([result for result, _ in outcomes], shell.run_labels(runs))
+params_json = compute._key(custom.params(text, bounds))
+
+map_column, surface_column = st.columns(2)
+with map_column:
+    st.plotly_chart(figures.trajectory_figure(surface, compute.surface_grid(surface.name, params_json, 160), tracks, start,
+                                              click_grid=24, height=560),
+                    key="yours_map", on_select=shell.start_from_click(surface, "yours_map"), selection_mode="points",
+                    config={"displaylogo": False, "scrollZoom": True})
+with surface_column:
+    st.plotly_chart(figures.surface3d_figure(surface, compute.surface_grid(surface.name, params_json, 70), tracks),
+                    key="yours_surface", config={"displaylogo": False})
+
+reference = min((m.value for m in surface.minima), default=None)
+st.plotly_chart(figures.curves_figure(tracks, reference), key="yours_curves", config={"displaylogo": False})
+st.dataframe(tables.summary_rows(tracks, surface, [seconds for _, seconds in outcomes]), hide_index=True, width="stretch")
+st.link_button("Open in Compare: every optimizer and setting", custom.compare_link(text, bounds, names, steps, start),
+               icon=":material/sports_score:")
