@@ -26,6 +26,10 @@ map_kind = controls[1].segmented_control("Curvature map", list(figures.MAP_KINDS
     or "condition"
 show_3d = controls[2].toggle("3-D views", key="gal.3d")
 state = gallery.GalleryState(category=category, map_kind=map_kind, show_3d=show_3d)
+draw_3d = show_3d and len(state.names()) <= gallery.MAX_3D_VIEWS
+if show_3d and not draw_3d:
+    st.info(f"The 3-D views appear once you pick a category: a browser keeps only about 16 WebGL views alive at once, "
+            f"so the page draws at most {gallery.MAX_3D_VIEWS}.", icon=":material/view_in_ar:")
 
 for name in state.names():
     surface = landscapes.get(name)
@@ -33,7 +37,7 @@ for name in state.names():
     with st.container(border=True, key=f"card-{name}"):
         st.subheader(surface.title, anchor=name)
         st.caption(f"**{surface.category.capitalize()}** · `{name}`")
-        text, picture = st.columns([2, 5] if show_3d else [2, 4])
+        text, picture = st.columns([2, 5] if draw_3d else [2, 4])
         with text:
             st.latex(surface.formula)
             st.markdown(surface.description)
@@ -51,12 +55,12 @@ for name in state.names():
             y = y_in.number_input("chosen point y", min_value=float(ya), max_value=float(yb), key=f"gal.y.{name}",
                                   format="%.4g", step=(yb - ya) / 100)
             state.points[name] = (float(x), float(y))
-            maps, curvature_table = st.columns([3, 2]) if not show_3d else (st.container(), None)
+            maps, curvature_table = st.columns([3, 2]) if not draw_3d else (st.container(), None)
             maps.plotly_chart(figures.map_figure(surface, gallery.contour_grid(name), gallery.curvature_grid(name),
                                                  (x, y), map_kind), key=f"gal.map.{name}",
                               config={"displaylogo": False, "displayModeBar": False})
             point = analysis.curvature_at(surface, x, y)
-            if show_3d:
+            if draw_3d:
                 table_column, view_column = st.columns([2, 3])
                 table_column.dataframe(gallery.point_rows(point), hide_index=True, width="stretch")
                 view_column.plotly_chart(figures.surface3d_figure(surface, gallery.surface_grid(name), (x, y), height=300),

@@ -58,11 +58,13 @@ with numbers:
     for line in spec.formula.split("\n"):
         st.latex(line)
     st.caption(spec.convention)
-st.dataframe(figures.table_rows(step), hide_index=True, width="stretch", key="anatomy_table",
-             column_config={"quantity": st.column_config.TextColumn("quantity", width="large"),
-                            "value": st.column_config.NumberColumn("value", format="%.10g"),
-                            "x": st.column_config.NumberColumn("x", format="%.10g"),
-                            "y": st.column_config.NumberColumn("y", format="%.10g")})
+vectors, scalars = figures.table_rows(step)
+number = st.column_config.NumberColumn(format="%.10g")
+vector_table, scalar_table = st.columns([3, 2])
+vector_table.dataframe(vectors, hide_index=True, width="stretch", key="anatomy_vectors", height="content",
+                       column_config={"quantity": st.column_config.TextColumn("vector", width="large"), "x": number, "y": number})
+scalar_table.dataframe(scalars, hide_index=True, width="stretch", key="anatomy_scalars", height="content",
+                       column_config={"quantity": st.column_config.TextColumn("number", width="large"), "value": number})
 st.caption(f"These numbers are the kernel's own: the page replays `optimizers.run` with every intermediate recorded, "
            f"and its path equals the kernel's to the last bit. Same numbers as `{spec.torch}`."
            if spec.torch.startswith("torch") else spec.torch)

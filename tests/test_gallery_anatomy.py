@@ -191,13 +191,23 @@ def test_the_gallery_renders_a_card_for_every_surface_with_a_link_into_compare()
     assert not at.exception
     titles = [h.value for h in at.subheader]
     assert titles == [landscapes.get(name).title for name in landscapes.names()]
-    assert len(at.get("plotly_chart")) == 2 * len(landscapes.names())  # map and 3-D view per card
+    assert len(at.get("plotly_chart")) == len(landscapes.names())  # the maps; 3-D views wait for a category
+    assert "3-D views appear once you pick a category" in at.info[0].value
     assert len(at.latex) >= len(landscapes.names())
     links = [str(link.proto) for link in at.get("page_link") if "Open in Compare" in str(link.proto)]
     assert len(links) == len(landscapes.names())
     for name, link in zip(landscapes.names(), links):
         query = urllib.parse.parse_qs(link.split('query_string: "')[1].split('"')[0])
         assert query["land"] == [name]
+
+
+def test_a_category_shows_its_cards_each_with_a_3d_view():
+    for category, names in landscapes.by_category().items():
+        at = _page("pages/3_Gallery.py", {"cat": category})
+        assert not at.exception
+        assert [h.value for h in at.subheader] == [landscapes.get(n).title for n in names]
+        kinds = [trace["type"] for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]]
+        assert kinds.count("surface") == len(names) and kinds.count("heatmap") == len(names)
 
 
 def test_moving_the_chosen_point_changes_the_eigenvalues_shown():

@@ -21,6 +21,9 @@ from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH
 CONTOUR_RESOLUTION = 120
 SURFACE_RESOLUTION = 40  # a 40x40 mesh reads as a surface on a card and keeps 16 WebGL views light
 CURVATURE_RESOLUTION = 80
+# Chromium keeps 16 WebGL contexts alive and drops the oldest beyond that; one 3-D view is one
+# context, and the software renderer of a headless or GPU-less machine draws each slowly.
+MAX_3D_VIEWS = 6
 
 
 @dataclass

@@ -125,26 +125,28 @@ def anatomy_figure(anatomy, t: int, framing: str = "step", height: int = 560) ->
                      marker=dict(size=12, color=colour(anatomy.optimizer), line=dict(color="white", width=2)),
                      hovertemplate="θ = (%{x:.10g}, %{y:.10g})<extra></extra>"))
     layout = dict(
-        height=height, font=dict(FONT, size=13), margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white",
+        height=height, font=dict(FONT, size=13), margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="#f4f4f4",
+        # a square frame, both axes shrinking their domain to it: the image fills the axes exactly
         xaxis=dict(range=[x0, x1], showgrid=False, zeroline=False, exponentformat="e", constrain="domain"),
-        yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, exponentformat="e", scaleanchor="x", scaleratio=1),
+        yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, exponentformat="e", scaleanchor="x", scaleratio=1,
+                   constrain="domain"),
         images=[dict(source=png_data_uri(grid), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
                      sizing="stretch", layer="below")],
-        annotations=annotations, legend=dict(x=1.02, y=1, xanchor="left", bgcolor="rgba(255,255,255,0.9)", font=dict(size=12)),
+        annotations=annotations, legend=dict(orientation="h", x=0, y=-0.06, yanchor="top", font=dict(size=12)),
         dragmode="pan", uirevision=f"{anatomy.optimizer}-{t}-{framing}",
     )
     return PrebuiltFigure({"data": data, "layout": layout})
 
 
-def table_rows(step) -> list[dict]:
-    """The numbers of one step: a scalar fills 'value', an (x, y) pair fills 'x' and 'y'."""
-    rows = []
+def table_rows(step) -> tuple[list[dict], list[dict]]:
+    """The numbers of one step, in two tables: vectors (quantity, x, y) and scalars (quantity, value)."""
+    vectors, scalars = [], []
     for name, value in step.rows:
         if isinstance(value, tuple):
-            rows.append({"quantity": name, "value": None, "x": float(value[0]), "y": float(value[1])})
+            vectors.append({"quantity": name, "x": float(value[0]), "y": float(value[1])})
         else:
-            rows.append({"quantity": name, "value": float(value), "x": None, "y": None})
-    return rows
+            scalars.append({"quantity": name, "value": float(value)})
+    return vectors, scalars
 
 
 __all__ = ["FRAMINGS", "anatomy_figure", "frame_for", "table_rows"]

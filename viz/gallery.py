@@ -17,7 +17,7 @@ MAP_KINDS = {
     "condition": "condition number κ = max|λ| / min|λ| (log₁₀)",
     "smallest": "smallest eigenvalue λ_min (signed log scale)",
 }
-CONDITION_CAP = 8.0  # log10 κ above this is one colour: a singular line would otherwise wash out the map
+CONDITION_CAP = 4.0  # log10 κ: 1e4 and above (singular lines included) share the darkest colour
 
 
 def signed_log(values: np.ndarray) -> np.ndarray:
@@ -38,11 +38,11 @@ def curvature_values(curvature, kind: str) -> tuple[np.ndarray, dict]:
                                      tickvals=[float(signed_log(np.array(v))) for v in ticks], ticktext=[f"{v:g}" for v in ticks]))
         return np.where(finite, shown, 0.0), colours
     shown = np.minimum(curvature.log10_condition, CONDITION_CAP)
-    top = max(float(shown.max()), 1.0)
-    ticks = [v for v in range(0, int(np.ceil(top)) + 1)]
-    colours = dict(colorscale="Magma", reversescale=True, zmin=0.0, zmax=top,
+    # one scale on every card, so cards compare: pale where round, dark red in ravines
+    ticks = list(range(0, int(CONDITION_CAP) + 1))
+    colours = dict(colorscale="YlOrRd", zmin=0.0, zmax=CONDITION_CAP,
                    colorbar=dict(title=dict(text="κ", side="right"), thickness=12, len=0.9, tickvals=ticks,
-                                 ticktext=[f"1e{v}" if v > 2 else f"{10 ** v:g}" for v in ticks]))
+                                 ticktext=[f"{10 ** v:g}" for v in ticks[:-1]] + [f"≥{10 ** ticks[-1]:g}"]))
     return shown, colours
 
 
