@@ -63,9 +63,11 @@ for name in state.names():
             if draw_3d:
                 table_column, view_column = st.columns([2, 3])
                 table_column.dataframe(gallery.point_rows(point), hide_index=True, width="stretch")
+                table_column.caption(f"At ({x:.4g}, {y:.4g}): {point.kind}.")
                 view_column.plotly_chart(figures.surface3d_figure(surface, gallery.surface_grid(name), (x, y), height=300),
                                          key=f"gal.3d.{name}", config={"displaylogo": False, "displayModeBar": False})
             else:
                 curvature_table.dataframe(gallery.point_rows(point), hide_index=True, width="stretch")
+                curvature_table.caption(f"At ({x:.4g}, {y:.4g}): {point.kind}.")
 
 st.query_params.from_dict(gallery.to_query(state))

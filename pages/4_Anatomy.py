@@ -55,7 +55,7 @@ with picture:
                "so every arrow compares with the step taken. x and y share one scale.")
 with numbers:
     st.markdown(f"**{spec.title}**, step {state.t} of {last}")
-    for line in spec.formula.split("\n"):
+    for line in figures.formula_lines(spec.formula):
         st.latex(line)
     st.caption(spec.convention)
 vectors, scalars = figures.table_rows(step)

@@ -132,13 +132,13 @@ def curvature_grid(name: str):
 
 
 def point_rows(curvature: analysis.PointCurvature) -> list[dict]:
-    """The curvature at the chosen point as table rows."""
+    """The curvature at the chosen point as short table rows (the shape in words goes under the table)."""
     (h11, h12), (_, h22) = curvature.hessian
     smaller, larger = curvature.eigenvalues
     return [
-        {"quantity": "Hessian [[fxx, fxy], [fxy, fyy]]", "value": f"[[{h11:.6g}, {h12:.6g}], [{h12:.6g}, {h22:.6g}]]"},
-        {"quantity": "smallest eigenvalue λ_min", "value": f"{smaller:.6g}"},
-        {"quantity": "largest eigenvalue λ_max", "value": f"{larger:.6g}"},
-        {"quantity": "condition number max|λ| / min|λ|", "value": analysis.format_condition(curvature.condition)},
-        {"quantity": "shape here", "value": curvature.kind},
+        {"quantity": "Hessian row 1", "value": f"{h11:.6g}, {h12:.6g}"},
+        {"quantity": "Hessian row 2", "value": f"{h12:.6g}, {h22:.6g}"},
+        {"quantity": "λ_min", "value": f"{smaller:.6g}"},
+        {"quantity": "λ_max", "value": f"{larger:.6g}"},
+        {"quantity": "κ = max|λ| / min|λ|", "value": analysis.format_condition(curvature.condition)},
     ]

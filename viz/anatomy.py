@@ -86,6 +86,7 @@ def anatomy_figure(anatomy, t: int, framing: str = "step", height: int = 560) ->
                      hovertemplate="step %{customdata}: (%{x:.6g}, %{y:.6g})<extra></extra>",
                      customdata=list(range(len(path)))))
     length = 0.12 * (x1 - x0)
+    palette = [c for c in _INGREDIENT_COLOURS if c.upper() != colour(anatomy.optimizer).upper()]
     ingredient = 0
     for arrow in step.arrows:
         norm = math.hypot(*arrow.vector)
@@ -95,7 +96,7 @@ def anatomy_figure(anatomy, t: int, framing: str = "step", height: int = 560) ->
         if is_step:
             arrow_colour, width = colour(anatomy.optimizer), 5
         else:
-            arrow_colour, width = _INGREDIENT_COLOURS[ingredient % len(_INGREDIENT_COLOURS)], 2.5
+            arrow_colour, width = palette[ingredient % len(palette)], 2.5
             ingredient += 1
         origin, vector = arrow.origin, arrow.vector
         if framing == "directions":
@@ -138,6 +139,11 @@ def anatomy_figure(anatomy, t: int, framing: str = "step", height: int = 560) ->
     return PrebuiltFigure({"data": data, "layout": layout})
 
 
+def formula_lines(formula: str) -> list[str]:
+    """A registry formula cut into lines narrow enough for a side column (at its line breaks and ``,\\quad``)."""
+    return [part.strip() for line in formula.split("\n") for part in line.split(r",\quad") if part.strip()]
+
+
 def table_rows(step) -> tuple[list[dict], list[dict]]:
     """The numbers of one step, in two tables: vectors (quantity, x, y) and scalars (quantity, value)."""
     vectors, scalars = [], []
@@ -149,4 +155,4 @@ def table_rows(step) -> tuple[list[dict], list[dict]]:
     return vectors, scalars
 
 
-__all__ = ["FRAMINGS", "anatomy_figure", "frame_for", "table_rows"]
+__all__ = ["FRAMINGS", "anatomy_figure", "formula_lines", "frame_for", "table_rows"]

@@ -33,7 +33,8 @@ def curvature_values(curvature, kind: str) -> tuple[np.ndarray, dict]:
         reach = float(np.abs(shown[finite]).max()) if finite.any() else 1.0
         reach = reach if reach > 0 else 1.0
         ticks = [v for v in (-1e4, -1e3, -100, -10, -1, 0, 1, 10, 100, 1e3, 1e4) if abs(signed_log(np.array(v))) <= reach * 1.01]
-        colours = dict(colorscale="RdBu", zmid=0.0, zmin=-reach, zmax=reach,
+        colours = dict(colorscale="RdBu", reversescale=True, zmid=0.0,  # red: curving down (saddle, cap)
+                        zmin=-reach, zmax=reach,
                        colorbar=dict(title=dict(text="λ_min", side="right"), thickness=12, len=0.9,
                                      tickvals=[float(signed_log(np.array(v))) for v in ticks], ticktext=[f"{v:g}" for v in ticks]))
         return np.where(finite, shown, 0.0), colours
