@@ -320,3 +320,21 @@ def test_a_step_beyond_the_horizon_is_clamped_to_the_last_step():
     at = _anatomy({"land": "booth", "opt": "sgd", "h.lr": "0.01", "steps": "5", "t": "400"})
     assert not at.exception
     assert at.slider(key="an.t").value == 5
+
+
+@pytest.mark.parametrize("optimizer", optimizers.names())
+def test_the_anatomy_figure_draws_every_optimizer_in_every_framing(optimizer):
+    from viz import anatomy as anatomy_figures
+
+    replayed = anatomy.replay(optimizer, "rosenbrock", steps=30, clip_norm=1.0)
+    for t in (1, 2, replayed.steps):
+        for framing in anatomy_figures.FRAMINGS:
+            figure = anatomy_figures.anatomy_figure(replayed, t, framing).to_dict()
+            names = [trace["name"] for trace in figure["data"]]
+            assert any(name.startswith("Δθ (step taken)") for name in names) or replayed.step(t).step_taken == (0.0, 0.0)
+            x0, x1 = figure["layout"]["xaxis"]["range"]
+            y0, y1 = figure["layout"]["yaxis"]["range"]
+            assert x1 > x0 and y1 > y0 and (x1 - x0) == pytest.approx(y1 - y0)  # square: directions are true
+            json.dumps(figure)  # plain JSON, as Streamlit sends it
+        vectors, scalars = anatomy_figures.table_rows(replayed.step(t))
+        assert len(vectors) + len(scalars) == len(replayed.step(t).rows)
