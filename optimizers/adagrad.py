@@ -51,3 +51,21 @@ ADAGRAD = OptimizerSpec(
     step=step,
     summary="Divides each coordinate's step by the root of all its past squared gradients: steps only shrink.",
 )
+
+
+def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
+    """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
+    lr_decay, weight_decay, initial_accumulator_value, eps = hp
+    gx, gy = gradient
+    rows = []
+    if weight_decay != 0.0:
+        gx, gy = gx + weight_decay * point[0], gy + weight_decay * point[1]
+        rows.append(("g + λθ (weight decay added)", (gx, gy)))
+    clr = lr / (1.0 + (t - 1) * lr_decay)
+    if lr_decay != 0.0:
+        rows.append(("η̃ = η / (1 + (t−1)·lr_decay)", clr))
+    sx, sy = float(after[0]), float(after[1])
+    rows += [("s (sum of squared gradients) before", (float(before[0]), float(before[1]))),
+             ("s after = s + g²", (sx, sy)), ("√s + ε", (math.sqrt(sx) + eps, math.sqrt(sy) + eps)),
+             ("η̃ / (√s + ε) (effective learning rate per coordinate)", (clr / (math.sqrt(sx) + eps), clr / (math.sqrt(sy) + eps)))]
+    return rows, []

@@ -160,3 +160,48 @@ AMSGRAD = OptimizerSpec(
     summary="Adam that never lets its denominator shrink, so a rare large gradient keeps steps small afterwards.",
     defaults_note="amsgrad defaults to True.",
 )
+
+
+def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
+    """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py).
+
+    Also draws the step the other variant would take from the same state (with or without
+    bias correction), which is what the correction is for.
+    """
+    beta1, beta2, eps, weight_decay, amsgrad, bias_correction, decoupled = hp
+    gx, gy = gradient
+    rows, arrows = [], []
+    origin = point
+    if weight_decay != 0.0:
+        if decoupled != 0.0:
+            origin = (point[0] * (1.0 - lr * weight_decay), point[1] * (1.0 - lr * weight_decay))
+            rows.append(("θ (1 − ηλ) (decoupled weight decay, AdamW)", origin))
+            arrows.append(("−ηλθ (decoupled weight decay)", point, (origin[0] - point[0], origin[1] - point[1])))
+        else:
+            gx, gy = gx + weight_decay * point[0], gy + weight_decay * point[1]
+            rows.append(("g + λθ (weight decay added)", (gx, gy)))
+    mx, my, vx, vy, vmax_x, vmax_y, beta1_t, beta2_t = (float(v) for v in after)
+    correction1, correction2 = 1.0 - beta1_t, 1.0 - beta2_t
+    rows += [("m (first moment) before", (float(before[0]), float(before[1]))), ("m after", (mx, my)),
+             ("v (second moment) before", (float(before[2]), float(before[3]))), ("v after", (vx, vy)),
+             ("β₁ᵗ", beta1_t), ("β₂ᵗ", beta2_t),
+             ("1 − β₁ᵗ (bias correction of m)" + ("" if bias_correction else ", not applied"), correction1),
+             ("1 − β₂ᵗ (bias correction of v)" + ("" if bias_correction else ", not applied"), correction2),
+             ("m̂ = m / (1 − β₁ᵗ)", (mx / correction1, my / correction1)),
+             ("v̂ = v / (1 − β₂ᵗ)", (vx / correction2, vy / correction2))]
+    if amsgrad != 0.0:
+        rows.append(("max v so far (AMSGrad divides by it)", (vmax_x, vmax_y)))
+        vx, vy = vmax_x, vmax_y
+    if bias_correction != 0.0:
+        rate = ((lr / correction1) / (math.sqrt(vx) / math.sqrt(correction2) + eps),
+                (lr / correction1) / (math.sqrt(vy) / math.sqrt(correction2) + eps))
+        other = (-lr * mx / (math.sqrt(vx) + eps), -lr * my / (math.sqrt(vy) + eps))
+        other_name = "step without bias correction (Adam's first steps would be this size)"
+    else:
+        rate = (lr / (math.sqrt(vx) + eps), lr / (math.sqrt(vy) + eps))
+        other = (-(lr / correction1) * mx / (math.sqrt(vx) / math.sqrt(correction2) + eps),
+                 -(lr / correction1) * my / (math.sqrt(vy) / math.sqrt(correction2) + eps))
+        other_name = "step with bias correction (what Adam takes)"
+    rows.append(("effective learning rate on m, per coordinate", rate))
+    arrows.append((other_name, origin, other))
+    return rows, arrows

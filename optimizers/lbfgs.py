@@ -224,3 +224,20 @@ LBFGS = OptimizerSpec(
     summary="Builds a curvature model from recent steps and searches along it: the full-batch baseline.",
     defaults_note="line search on (torch's line_search_fn='strong_wolfe'); torch's default is off.",
 )
+
+
+def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
+    """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
+    history, tolerance_grad, tolerance_change, line_search = hp
+    gx, gy = gradient
+    if after[_N_ITER] == before[_N_ITER]:
+        return [("stopped: max |g| ≤ tolerance_grad, torch returns at once", max(abs(gx), abs(gy)))], []
+    direction = (float(after[_DX]), float(after[_DY]))
+    length = float(after[_T])
+    rows = [("iteration", float(after[_N_ITER])), ("(s, y) pairs in memory", float(after[_NUM_OLD])),
+            ("γ = sᵀy / yᵀy (initial inverse-Hessian scale)", float(after[_H_DIAG])),
+            ("d ≈ −H⁻¹g (two-loop direction)", direction), ("gᵀd (slope along d)", gx * direction[0] + gy * direction[1]),
+            ("α (step length" + (", strong Wolfe line search)" if line_search else ", fixed)"), length)]
+    if new_point == point:
+        rows.append(("no move: gᵀd > −tolerance_change", 0.0))
+    return rows, [("d (direction, α = 1)", point, direction)]

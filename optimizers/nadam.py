@@ -70,3 +70,35 @@ NADAM = OptimizerSpec(
     step=step,
     summary="Adam whose momentum looks ahead like Nesterov's.",
 )
+
+
+def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
+    """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
+    beta1, beta2, eps, weight_decay, momentum_decay, decoupled = hp
+    gx, gy = gradient
+    rows, arrows = [], []
+    origin = point
+    if weight_decay != 0.0:
+        if decoupled != 0.0:
+            origin = (point[0] * (1.0 - lr * weight_decay), point[1] * (1.0 - lr * weight_decay))
+            arrows.append(("−ηλθ (decoupled weight decay)", point, (origin[0] - point[0], origin[1] - point[1])))
+        else:
+            gx, gy = gx + weight_decay * point[0], gy + weight_decay * point[1]
+            rows.append(("g + λθ (weight decay added)", (gx, gy)))
+    mx, my, vx, vy, mu_product, beta2_t, decay_t, decay_factor = (float(v) for v in after)
+    mu = beta1 * (1.0 - 0.5 * decay_t)
+    mu_next = beta1 * (1.0 - 0.5 * decay_t * decay_factor)
+    correction2 = 1.0 - beta2_t
+    dx, dy = math.sqrt(vx / correction2) + eps, math.sqrt(vy / correction2) + eps
+    grad_scale = -lr * (1.0 - mu) / (1.0 - mu_product)
+    momentum_scale = (-lr * mu_next) / (1.0 - mu_product * mu_next)
+    rows += [("m (first moment) before", (float(before[0]), float(before[1]))), ("m after", (mx, my)),
+             ("v (second moment) after", (vx, vy)), ("μₜ (momentum this step)", mu), ("μₜ₊₁ (look-ahead momentum)", mu_next),
+             ("∏ μᵢ up to t", mu_product), ("v̂ = v / (1 − β₂ᵗ)", (vx / correction2, vy / correction2)),
+             ("√v̂ + ε", (dx, dy)), ("η / (√v̂ + ε) (effective learning rate per coordinate)", (lr / dx, lr / dy))]
+    gradient_part = (grad_scale * gx / dx, grad_scale * gy / dy)
+    arrows += [("gradient part −η(1−μₜ)/(1−∏μ) · g/(√v̂+ε)", origin, gradient_part),
+               ("look-ahead momentum part −η μₜ₊₁/(1−∏μ·μₜ₊₁) · m/(√v̂+ε)",
+                (origin[0] + gradient_part[0], origin[1] + gradient_part[1]),
+                (momentum_scale * mx / dx, momentum_scale * my / dy))]
+    return rows, arrows

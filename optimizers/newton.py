@@ -74,3 +74,23 @@ NEWTON = OptimizerSpec(
     uses_hessian=True,
     summary="Rescales the gradient by the inverse curvature: one step to the bottom of a quadratic, drawn to saddles.",
 )
+
+
+def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
+    """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
+    damping, saddle_free = hp
+    hxx, hxy, hyy = float(hessian[0][0]), float(hessian[0][1]), float(hessian[1][1])
+    lambda1, lambda2, angle = eigen_2x2(hxx, hxy, hyy)
+    c, s = math.cos(angle), math.sin(angle)
+    floor1, floor2 = floored(lambda1, damping, saddle_free), floored(lambda2, damping, saddle_free)
+    gx, gy = gradient
+    along1 = (c * gx + s * gy) / floor1
+    along2 = (-s * gx + c * gy) / floor2
+    direction = (c * along1 - s * along2, s * along1 + c * along2)
+    part1 = (-lr * along1 * c, -lr * along1 * s)
+    rows = [("H row 1 (∂²f/∂x², ∂²f/∂x∂y)", (hxx, hxy)), ("H row 2 (∂²f/∂y∂x, ∂²f/∂y²)", (hxy, hyy)),
+            ("eigenvalues λ₁, λ₂ of H", (lambda1, lambda2)), ("λ̃ (floored at ±δ" + (", |λ|" if saddle_free else "") + ")", (floor1, floor2)),
+            ("u₁ (eigenvector of λ₁)", (c, s)), ("H̃⁻¹ g (Newton direction)", direction)]
+    arrows = [("−η (u₁ᵀg/λ̃₁) u₁ (Newton step along u₁)", point, part1),
+              ("−η (u₂ᵀg/λ̃₂) u₂ (Newton step along u₂)", (point[0] + part1[0], point[1] + part1[1]), (lr * along2 * s, -lr * along2 * c))]
+    return rows, arrows

@@ -68,3 +68,31 @@ RMSPROP = OptimizerSpec(
     step=step,
     summary="AdaGrad with a leaky memory: a running mean of g² instead of a sum, so steps stop shrinking.",
 )
+
+
+def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
+    """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
+    alpha, eps, weight_decay, momentum, centered = hp
+    gx, gy = gradient
+    rows, arrows = [], []
+    if weight_decay != 0.0:
+        gx, gy = gx + weight_decay * point[0], gy + weight_decay * point[1]
+        rows.append(("g + λθ (weight decay added)", (gx, gy)))
+    vx, vy, ax, ay, bx, by = (float(v) for v in after)
+    rows += [("v (running mean of g²) before", (float(before[0]), float(before[1]))), ("v after", (vx, vy))]
+    if centered != 0.0:
+        dx, dy = math.sqrt(vx + -1.0 * ax * ax) + eps, math.sqrt(vy + -1.0 * ay * ay) + eps
+        rows += [("ḡ (running mean of g)", (ax, ay)), ("√(v − ḡ²) + ε", (dx, dy))]
+    else:
+        dx, dy = math.sqrt(vx) + eps, math.sqrt(vy) + eps
+        rows.append(("√v + ε", (dx, dy)))
+    rows.append(("η / (√v + ε) (effective learning rate per coordinate)", (lr / dx, lr / dy)))
+    scaled = (-lr * gx / dx, -lr * gy / dy)
+    if momentum > 0.0:
+        carried = (-lr * momentum * float(before[4]), -lr * momentum * float(before[5]))
+        rows += [("b (momentum buffer of g/(√v+ε)) before", (float(before[4]), float(before[5]))), ("b after", (bx, by))]
+        arrows += [("−η μ b (momentum part)", point, carried),
+                   ("−η g/(√v+ε) (scaled gradient part)", (point[0] + carried[0], point[1] + carried[1]), scaled)]
+    else:
+        arrows.append(("−η g/(√v+ε) (per-coordinate scaled gradient)", point, scaled))
+    return rows, arrows

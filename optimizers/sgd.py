@@ -109,3 +109,31 @@ NESTEROV = OptimizerSpec(
     summary="Momentum that corrects its course using where it is about to be: less overshoot.",
     defaults_note="momentum defaults to 0.9 and nesterov to True.",
 )
+
+
+def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
+    """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
+    momentum, dampening, weight_decay, nesterov = hp
+    gx, gy = gradient
+    rows, arrows = [], []
+    if weight_decay != 0.0:
+        gx, gy = gx + weight_decay * point[0], gy + weight_decay * point[1]
+        rows.append(("g + λθ (weight decay added)", (gx, gy)))
+    if momentum == 0.0:
+        return rows, arrows
+    buffer = (float(after[0]), float(after[1]))
+    velocity = (-lr * buffer[0], -lr * buffer[1])
+    rows += [("μ (momentum)", momentum), ("b (momentum buffer) before", (float(before[0]), float(before[1]))),
+             ("b (momentum buffer) after" + (", = g at t = 1" if t == 1 else ""), buffer),
+             ("v = −η b (velocity, the notes' form)", velocity)]
+    if nesterov:
+        # torch's form: the tracked point already is Sutskever's look-ahead point, so the step
+        # is the momentum part μv followed by a gradient step taken from the look-ahead point.
+        look_ahead = (point[0] + momentum * velocity[0], point[1] + momentum * velocity[1])
+        rows += [("g + μ b (look-ahead gradient torch steps along)", (gx + momentum * buffer[0], gy + momentum * buffer[1])),
+                 ("θ + μ v (look-ahead point)", look_ahead)]
+        arrows += [("μ v (momentum, to the look-ahead point)", point, (momentum * velocity[0], momentum * velocity[1])),
+                   ("−η g (gradient step from the look-ahead point)", look_ahead, (-lr * gx, -lr * gy))]
+    else:
+        arrows.append(("v = −η b (velocity: the heavy ball's step)", point, velocity))
+    return rows, arrows

@@ -1,0 +1,73 @@
+"""Landscape gallery: every surface as a card, with its formula, minima and curvature."""
+import landscapes
+import streamlit as st
+from landscapes import analysis
+
+from ui import gallery, shell
+from ui import state as compare_state
+from viz import gallery as figures
+
+shell.page_header("Landscape gallery", "Every surface of the catalogue: what it looks like, where its minima are, "
+                  "and how it curves. Ravines show up as a large condition number, saddles as a negative λ_min.")
+
+if "gallery_seeded" not in st.session_state:
+    initial, warnings = gallery.from_query(st.query_params.to_dict())
+    st.session_state.update({"gallery_seeded": True, "gallery_warnings": warnings, "gal.cat": initial.category,
+                             "gal.map": initial.map_kind, "gal.3d": initial.show_3d})
+    for name, (x, y) in initial.points.items():
+        st.session_state[f"gal.x.{name}"], st.session_state[f"gal.y.{name}"] = x, y
+for warning in st.session_state.get("gallery_warnings", []):
+    st.warning(warning, icon="⚠️")
+
+controls = st.columns([3, 2, 1])
+category = controls[0].segmented_control("Category", gallery.categories(), key="gal.cat", format_func=str.capitalize) or "all"
+map_kind = controls[1].segmented_control("Curvature map", list(figures.MAP_KINDS), key="gal.map",
+                                         format_func=lambda k: {"condition": "condition number κ", "smallest": "smallest eigenvalue"}[k]) \
+    or "condition"
+show_3d = controls[2].toggle("3-D views", key="gal.3d")
+state = gallery.GalleryState(category=category, map_kind=map_kind, show_3d=show_3d)
+draw_3d = show_3d and len(state.names()) <= gallery.MAX_3D_VIEWS
+if show_3d and not draw_3d:
+    st.info(f"The 3-D views appear once you pick a category: a browser keeps only about 16 WebGL views alive at once, "
+            f"so the page draws at most {gallery.MAX_3D_VIEWS}.", icon=":material/view_in_ar:")
+
+for name in state.names():
+    surface = landscapes.get(name)
+    (xa, xb), (ya, yb) = surface.bounds
+    with st.container(border=True, key=f"card-{name}"):
+        st.subheader(surface.title, anchor=name)
+        st.caption(f"**{surface.category.capitalize()}** · `{name}`")
+        text, picture = st.columns([2, 5] if draw_3d else [2, 4])
+        with text:
+            st.latex(surface.formula)
+            st.markdown(surface.description)
+            st.dataframe(figures.minima_rows(surface), hide_index=True, width="stretch",
+                         column_config={"f": st.column_config.NumberColumn("f(x, y)", format="%.6g")})
+            st.page_link("pages/1_Compare.py", label="Open in Compare", icon=":material/sports_score:",
+                         query_params=compare_state.to_query(compare_state.default_state(name)))
+        with picture:
+            start = tuple(float(v) for v in surface.start)
+            st.session_state.setdefault(f"gal.x.{name}", start[0])
+            st.session_state.setdefault(f"gal.y.{name}", start[1])
+            x_in, y_in = st.columns(2)
+            x = x_in.number_input("chosen point x", min_value=float(xa), max_value=float(xb), key=f"gal.x.{name}",
+                                  format="%.4g", step=(xb - xa) / 100)
+            y = y_in.number_input("chosen point y", min_value=float(ya), max_value=float(yb), key=f"gal.y.{name}",
+                                  format="%.4g", step=(yb - ya) / 100)
+            state.points[name] = (float(x), float(y))
+            maps, curvature_table = st.columns([3, 2]) if not draw_3d else (st.container(), None)
+            maps.plotly_chart(figures.map_figure(surface, gallery.contour_grid(name), gallery.curvature_grid(name),
+                                                 (x, y), map_kind), key=f"gal.map.{name}",
+                              config={"displaylogo": False, "displayModeBar": False})
+            point = analysis.curvature_at(surface, x, y)
+            if draw_3d:
+                table_column, view_column = st.columns([2, 3])
+                table_column.dataframe(gallery.point_rows(point), hide_index=True, width="stretch")
+                table_column.caption(f"At ({x:.4g}, {y:.4g}): {point.kind}.")
+                view_column.plotly_chart(figures.surface3d_figure(surface, gallery.surface_grid(name), (x, y), height=300),
+                                         key=f"gal.3d.{name}", config={"displaylogo": False, "displayModeBar": False})
+            else:
+                curvature_table.dataframe(gallery.point_rows(point), hide_index=True, width="stretch")
+                curvature_table.caption(f"At ({x:.4g}, {y:.4g}): {point.kind}.")
+
+st.query_params.from_dict(gallery.to_query(state))

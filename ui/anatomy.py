@@ -1,0 +1,242 @@
+"""The Anatomy page's settings: read from the URL defensively, drawn as widgets, replayed with a cache.
+
+Query keys: ``land``, ``opt``, ``h.<hyperparameter>`` (torch's keyword), ``x0``/``y0``,
+``steps`` (the horizon replayed, at most ``MAX_STEPS``), ``t`` (the step shown), ``clip``,
+``noise``, ``seed`` and ``frame``. Anything malformed or out of range falls back to its
+default with a warning; nothing from the URL is evaluated.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import landscapes
+import optimizers
+import streamlit as st
+from optimizers import anatomy
+
+from viz.anatomy import FRAMINGS
+
+from . import defaults
+from .controls import hyper_widget, number_slider
+from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH, _allowed, _number, _parse_value
+
+MAX_STEPS = 500
+DEFAULT_STEPS = 60
+NOISE_GRID = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
+CLIP_GRID = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 1000.0]
+
+
+@dataclass
+class AnatomyState:
+    landscape: str = "rosenbrock"
+    optimizer: str = "adam"
+    hyper: dict = field(default_factory=dict)  # torch keywords, validated
+    start: tuple = ()
+    steps: int = DEFAULT_STEPS
+    t: int = 1
+    clip_norm: float | None = None
+    noise: float = 0.0
+    seed: int = 0
+    framing: str = "step"
+
+    def surface(self):
+        return landscapes.get(self.landscape)
+
+    def run_kwargs(self) -> dict:
+        return dict(self.hyper, clip_norm=self.clip_norm, noise=self.noise, seed=self.seed)
+
+
+def default_state(landscape: str = "rosenbrock", optimizer: str = "adam") -> AnatomyState:
+    surface = defaults.landscape_or_default(landscape)
+    return AnatomyState(landscape=surface.name, optimizer=optimizer, hyper={"lr": defaults.suggested_lr(surface, optimizer)},
+                        start=defaults.default_start(surface))
+
+
+def from_query(query: dict) -> tuple[AnatomyState, list[str]]:
+    """The state a link describes, and a plain-words warning for each part that was ignored."""
+    if len(query) > MAX_QUERY_KEYS:
+        return default_state(), [f"The link has {len(query)} parameters (at most {MAX_QUERY_KEYS}); showing the defaults."]
+    warnings, q = [], {}
+    for key, value in query.items():
+        value = value[-1] if isinstance(value, list) else value
+        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or len(str(key)) > 60:
+            warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
+            continue
+        q[str(key)] = value
+    name = q.get("land", "rosenbrock")
+    if name not in landscapes.names():
+        warnings.append(f"Unknown landscape '{name[:40]}': showing Rosenbrock instead.")
+        name = "rosenbrock"
+    optimizer = q.get("opt", "adam")
+    if optimizer not in optimizers.names():
+        warnings.append(f"Unknown optimizer '{optimizer[:40]}': showing Adam instead. Optimizers: {', '.join(optimizers.names())}.")
+        optimizer = "adam"
+    state = default_state(name, optimizer)
+    surface = state.surface()
+    spec = optimizers.get(optimizer)
+
+    hyper = dict(state.hyper)
+    for h in spec.hypers:
+        key = f"h.{h.name}"
+        if key in q:
+            try:
+                hyper[h.name] = h.validate(_parse_value(h, q[key]))
+            except ValueError:
+                warnings.append(f"Ignored {h.name} = '{q[key][:40]}'; allowed: {_allowed(h)}.")
+    try:
+        spec.resolve(hyper)
+        state.hyper = hyper
+    except ValueError as error:
+        warnings.append(f"{error}; using the defaults of {spec.title}.")
+
+    if "x0" in q or "y0" in q:
+        try:
+            x, y = _number(q.get("x0", str(state.start[0]))), _number(q.get("y0", str(state.start[1])))
+            (xa, xb), (ya, yb) = surface.bounds
+            if not (xa <= x <= xb and ya <= y <= yb):
+                raise ValueError
+            state.start = (x, y)
+        except ValueError:
+            (xa, xb), (ya, yb) = surface.bounds
+            warnings.append(f"Ignored the start point: it must be two numbers inside the plot, x in [{xa:g}, {xb:g}], "
+                            f"y in [{ya:g}, {yb:g}].")
+    state.steps = _whole(q, "steps", 1, MAX_STEPS, state.steps, warnings)
+    state.t = _whole(q, "t", 1, MAX_STEPS, 1, warnings)
+    if "clip" in q:
+        try:
+            value = _number(q["clip"])
+            if not (1e-6 <= value <= 1e6):
+                raise ValueError
+            state.clip_norm = value
+        except ValueError:
+            warnings.append(f"Ignored clip = '{q['clip'][:40]}'; allowed: [1e-06, 1e+06].")
+    if "noise" in q:
+        try:
+            value = _number(q["noise"])
+            if not (0.0 <= value <= 100.0):
+                raise ValueError
+            state.noise = value
+        except ValueError:
+            warnings.append(f"Ignored noise = '{q['noise'][:40]}'; allowed: [0, 100].")
+    state.seed = _whole(q, "seed", 0, 2**31 - 1, 0, warnings)
+    if "frame" in q:
+        if q["frame"] in FRAMINGS:
+            state.framing = q["frame"]
+        else:
+            warnings.append(f"Unknown framing '{q['frame'][:40]}'; allowed: {', '.join(FRAMINGS)}.")
+    return state, warnings
+
+
+def _whole(q: dict, key: str, low: int, high: int, default: int, warnings: list) -> int:
+    if key not in q:
+        return default
+    try:
+        value = _number(q[key])
+        if value != int(value) or not (low <= value <= high):
+            raise ValueError
+        return int(value)
+    except ValueError:
+        warnings.append(f"Ignored {key} = '{q[key][:40]}': expected a whole number from {low} to {high}.")
+        return default
+
+
+def to_query(state: AnatomyState) -> dict[str, str]:
+    from .state import _format
+
+    q = {"land": state.landscape, "opt": state.optimizer}
+    spec = optimizers.get(state.optimizer)
+    for h in spec.hypers:
+        if h.name in state.hyper and (h.name == "lr" or state.hyper[h.name] != h.default):
+            q[f"h.{h.name}"] = _format(state.hyper[h.name])
+    q["x0"], q["y0"] = _format(float(state.start[0])), _format(float(state.start[1]))
+    q["steps"], q["t"] = str(state.steps), str(state.t)
+    if state.clip_norm is not None:
+        q["clip"] = _format(state.clip_norm)
+    if state.noise:
+        q["noise"], q["seed"] = _format(state.noise), str(state.seed)
+    if state.framing != "step":
+        q["frame"] = state.framing
+    return q
+
+
+# ----- widgets ---------------------------------------------------------------------------------
+def _hyper_key(landscape: str, optimizer: str, name: str) -> str:
+    return f"an.{landscape}.{optimizer}.{name}"
+
+
+def seed_widgets(state: AnatomyState) -> None:
+    """Put a link's values into the widgets' session keys (first view of the page only)."""
+    ss = st.session_state
+    ss["an.land"], ss["an.opt"] = state.landscape, state.optimizer
+    values = optimizers.get(state.optimizer).resolve(state.hyper)
+    for h in optimizers.get(state.optimizer).hypers:
+        key = _hyper_key(state.landscape, state.optimizer, h.name)
+        if h.kind == "pair":
+            ss[f"{key}[0]"], ss[f"{key}[1]"] = float(values[h.name][0]), float(values[h.name][1])
+        else:
+            ss[key] = values[h.name]
+    ss[f"an.x0.{state.landscape}"], ss[f"an.y0.{state.landscape}"] = float(state.start[0]), float(state.start[1])
+    ss["an.steps"], ss["an.t"] = state.steps, state.t
+    ss["an.clip_on"] = state.clip_norm is not None
+    if state.clip_norm is not None:
+        ss["an.clip"] = float(state.clip_norm)
+    ss["an.noise"], ss["an.seed"], ss["an.frame"] = float(state.noise), state.seed, state.framing
+
+
+def sidebar() -> AnatomyState:
+    """Draw the run's controls in the sidebar; return the state they describe (t is set by the page)."""
+    sb = st.sidebar
+    name = sb.selectbox("Landscape", landscapes.names(), key="an.land",
+                        format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}")
+    optimizer = sb.selectbox("Optimizer", optimizers.names(), key="an.opt", format_func=lambda n: optimizers.get(n).title)
+    surface, spec = landscapes.get(name), optimizers.get(optimizer)
+    base = default_state(name, optimizer)
+    hyper = {}
+    for h in spec.hypers:
+        default = base.hyper.get(h.name, h.default)
+        hyper[h.name] = hyper_widget(h, default, _hyper_key(name, optimizer, h.name), sb)
+    try:
+        spec.resolve(hyper)
+    except ValueError as error:
+        sb.warning(f"{error}; using the defaults.", icon="⚠️")
+        hyper = dict(base.hyper)
+    (xa, xb), (ya, yb) = surface.bounds
+    x_key, y_key = f"an.x0.{name}", f"an.y0.{name}"
+    st.session_state.setdefault(x_key, float(base.start[0]))
+    st.session_state.setdefault(y_key, float(base.start[1]))
+    left, right = sb.columns(2)
+    x0 = left.number_input("start x", min_value=float(xa), max_value=float(xb), key=x_key, format="%.4g")
+    y0 = right.number_input("start y", min_value=float(ya), max_value=float(yb), key=y_key, format="%.4g")
+    st.session_state.setdefault("an.steps", DEFAULT_STEPS)
+    steps = int(sb.number_input("steps replayed", min_value=1, max_value=MAX_STEPS, step=1, key="an.steps"))
+    st.session_state.setdefault("an.clip_on", False)
+    clip_on = sb.checkbox("clip the gradient norm", key="an.clip_on",
+                          help="torch.nn.utils.clip_grad_norm_: rescale g to this norm when it is longer.")
+    clip_norm = number_slider("max gradient norm", CLIP_GRID, st.session_state.get("an.clip", 1.0), "an.clip", container=sb) \
+        if clip_on else None
+    noise = number_slider("gradient noise σ", NOISE_GRID, st.session_state.get("an.noise", 0.0), "an.noise",
+                          "Gaussian noise added to each gradient coordinate (a minibatch stand-in).", sb)
+    st.session_state.setdefault("an.seed", 0)
+    seed = int(sb.number_input("noise seed", min_value=0, max_value=2**31 - 1, step=1, key="an.seed")) if noise else 0
+    return AnatomyState(landscape=name, optimizer=optimizer, hyper=hyper, start=(float(x0), float(y0)), steps=steps,
+                        clip_norm=clip_norm, noise=float(noise), seed=seed)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _replay_cached(landscape: str, optimizer: str, start: tuple, steps: int, kwargs_json: str):
+    kwargs = json.loads(kwargs_json)
+    if "betas" in kwargs:
+        kwargs["betas"] = tuple(kwargs["betas"])
+    return anatomy.replay(optimizer, landscape, start=start, steps=steps, **kwargs)
+
+
+def replay(state: AnatomyState):
+    """The replayed run (cached: stepping through it costs no computation)."""
+    return _replay_cached(state.landscape, state.optimizer, tuple(state.start), state.steps,
+                          json.dumps(state.run_kwargs(), sort_keys=True, default=str))
+
+
+def move_step(delta: int, last: int) -> None:
+    """Button callback: one step back or forward, kept inside 1..last."""
+    st.session_state["an.t"] = min(max(int(st.session_state.get("an.t", 1)) + delta, 1), last)
