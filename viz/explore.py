@@ -24,6 +24,7 @@ NOT_CONVERGED_COLOUR = "#E6E6E6"
 BASIN_DIVERGED_COLOUR = "#333333"
 # Paul Tol's bright scheme: one colour per minimum, distinct from the optimizers' Okabe-Ito colours.
 MINIMUM_COLOURS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
+PANEL_GROUP = "basin-panel-"  # legendgroup of a panel's click layer: a click says which map it hit
 CLICK_SIDE = 48  # markers per axis of the click layer: 2,304 SVG points stay responsive
 
 
@@ -88,9 +89,6 @@ def sweep_heatmap(x_axis, y_axis, values: np.ndarray, status: np.ndarray, outcom
                          colorscale=[[0, NOT_REACHED_COLOUR], [1, NOT_REACHED_COLOUR]], showscale=False, hoverongaps=False,
                          hovertemplate=(f"{x_axis.label} %{{x:.3g}}<br>{y_axis.label} %{{y:.3g}}<br>"
                                         f"never reached the tolerance in {outcome.steps} steps<extra></extra>")))
-    data.append(_swatch("diverged", DIVERGED_COLOUR))
-    if (status == 2).any():
-        data.append(_swatch("never reached the tolerance", NOT_REACHED_COLOUR))
     data.append(_sweep_click_layer(x_axis, y_axis, values, status, outcome, metric_label))
     for index, name, symbol in ((best, "best", "star"), (selected, "selected run", "circle-open")):
         if index is not None:
@@ -99,6 +97,9 @@ def sweep_heatmap(x_axis, y_axis, values: np.ndarray, status: np.ndarray, outcom
                              marker=dict(symbol=symbol, size=18, color="white" if symbol == "star" else "black",
                                          line=dict(color="black" if symbol == "star" else "white", width=2)),
                              hovertemplate=f"{name}: {x_axis.label} %{{x:.3g}}, {y_axis.label} %{{y:.3g}}<extra></extra>"))
+    data.append(_swatch("diverged", DIVERGED_COLOUR))
+    if (status == 2).any():
+        data.append(_swatch("never reached the tolerance", NOT_REACHED_COLOUR))
     layout = dict(
         height=height, font=FONT, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white", hovermode="closest",
         xaxis=dict(title=dict(text=x_axis.label), type="log" if x_axis.log else "linear", showgrid=False,
@@ -173,11 +174,11 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
         data.append(dict(type="heatmap", x=typed_array(xs, "f8"), y=typed_array(ys, "f8"), z=grid_array(codes, "u1"),
                          colorscale=colorscale, zmin=-0.5, zmax=n - 0.5, showscale=False, hoverinfo="skip",
                          xaxis=xref, yaxis=yref))
-        data.append(_basin_click_layer(surface, xs, ys, panel, xref, yref))
+        data.append(_basin_click_layer(surface, xs, ys, panel, xref, yref, f"{PANEL_GROUP}{p}"))
         data.append(dict(type="scatter", x=[m.x for m in minima], y=[m.y for m in minima], mode="markers+text",
                          text=[str(k + 1) for k in range(len(minima))], textposition="top center",
                          textfont=dict(color="black", size=14), xaxis=xref, yaxis=yref, showlegend=False,
-                         marker=dict(symbol="star", size=15, color=colours, line=dict(color="black", width=1.5)),
+                         marker=dict(symbol="star", size=15, color="white", line=dict(color="black", width=1.5)),
                          hovertemplate="minimum %{text} at (%{x:.4g}, %{y:.4g})<extra></extra>"))
         if selected is not None and selected.get("panel") == p:
             data.append(dict(type="scatter", x=[selected["x"]], y=[selected["y"]], mode="markers", xaxis=xref, yaxis=yref,
@@ -200,7 +201,7 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
     return PrebuiltFigure({"data": data, "layout": layout})
 
 
-def _basin_click_layer(surface, xs, ys, panel: dict, xref: str, yref: str) -> dict:
+def _basin_click_layer(surface, xs, ys, panel: dict, xref: str, yref: str, group: str) -> dict:
     outcome, labels = panel["outcome"], np.asarray(panel["labels"])
     minima = surface.minima
     cols, rows = click_indices(len(xs)), click_indices(len(ys))
@@ -221,7 +222,8 @@ def _basin_click_layer(surface, xs, ys, panel: dict, xref: str, yref: str) -> di
             texts.append(f"start ({_fmt(xs[i])}, {_fmt(ys[j])})<br>{what}<br>click to draw this run")
     size = max(5, 480 // max(len(cols), len(rows)))
     return dict(type="scatter", x=typed_array(px, "f8"), y=typed_array(py, "f8"), mode="markers", showlegend=False,
-                name=panel["optimizer"], text=texts, hovertemplate="%{text}<extra></extra>", xaxis=xref, yaxis=yref,
+                name=panel["optimizer"], legendgroup=group, text=texts, hovertemplate="%{text}<extra></extra>",
+                xaxis=xref, yaxis=yref,
                 marker=dict(size=size, symbol="square", color="rgba(255,255,255,0.01)"))
 
 
