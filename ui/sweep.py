@@ -332,11 +332,11 @@ def _axis_controls(name: str, optimizer: str, surface, other: str | None):
     st.session_state.setdefault(lo_key, float(low))
     st.session_state.setdefault(hi_key, float(high))
     st.session_state.setdefault(log_key, bool(spec.log))
-    c1, c2, c3 = st.sidebar.columns([2, 2, 1.6])
+    c1, c2 = st.sidebar.columns(2)
     bounds = dict(min_value=float(spec.valid_low), max_value=float(min(spec.valid_high, 1e6)), format="%.4g")
     low = c1.number_input("from", key=lo_key, **bounds)
     high = c2.number_input("to", key=hi_key, **bounds)
-    log = c3.checkbox("log", key=log_key, help="Space the values evenly on a log scale.")
+    log = st.sidebar.checkbox(f"log scale for {spec.label}", key=log_key, help="Space the values evenly on a log scale.")
     return AxisChoice(key, float(low), float(high), bool(log)), spec
 
 

@@ -101,12 +101,12 @@ def sweep_heatmap(x_axis, y_axis, values: np.ndarray, status: np.ndarray, outcom
     if (status == 2).any():
         data.append(_swatch("never reached the tolerance", NOT_REACHED_COLOUR))
     layout = dict(
-        height=height, font=FONT, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white", hovermode="closest",
+        height=height, font=FONT, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", hovermode="closest",
         xaxis=dict(title=dict(text=x_axis.label), type="log" if x_axis.log else "linear", showgrid=False,
                    range=_range(xs, x_axis.log)),
         yaxis=dict(title=dict(text=y_axis.label), type="log" if y_axis.log else "linear", showgrid=False,
                    range=_range(ys, y_axis.log)),
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0), dragmode="pan",
+        legend=dict(orientation="h", yanchor="top", y=-0.13, x=0), dragmode="pan",
     )
     return PrebuiltFigure({"data": data, "layout": layout})
 
