@@ -136,7 +136,9 @@ if rows:
 st.subheader("Grid search or random search, with the same budget?")
 st.caption("Both strategies try the same number of runs over the ranges of the map above. A grid tries only "
            f"{state.search_side} values of each setting; random search tries a new value of each in every run, which "
-           "pays off when one setting matters much more than the other (Bergstra & Bengio, 2012).")
+           "pays off when one setting matters much more than the other (Bergstra & Bengio, 2012). On the right, each "
+           "grid budget is a fresh k×k grid, so a larger grid can miss what a smaller one hit; random search only adds "
+           "runs, so its best never gets worse. Blank map cells diverged.")
 with st.spinner("Running both searches…"):
     race = sweep.search(state.landscape, compute._key(state.landscape_params), state.optimizer, tuple(state.start),
                         state.steps, sweep._fixed_json(state.fixed), sweep.astuple(x_axis), sweep.astuple(y_axis),
