@@ -197,7 +197,7 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
             layout[f"yaxis{suffix}"]["scaleanchor"] = f"x{suffix}"
     layout["yaxis"]["scaleanchor"] = "x"
     layout.update(height=height, font=FONT, margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="white",
-                  hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.04, x=0), dragmode="pan")
+                  hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.1, x=0), dragmode="pan")
     return PrebuiltFigure({"data": data, "layout": layout})
 
 
