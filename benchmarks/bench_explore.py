@@ -33,7 +33,6 @@ sys.path.insert(0, str(REPO))
 import landscapes  # noqa: E402  (configures numba before it is imported)
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
-import optimizers  # noqa: E402
 
 from ui import exploration as ex  # noqa: E402
 

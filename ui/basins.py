@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import landscapes
 import numpy as np
@@ -45,7 +45,6 @@ class BasinState:
     lrs: dict  # optimizer -> learning rate
     resolution: int = DEFAULT_RESOLUTION
     steps: int = DEFAULT_STEPS
-    extra: dict = field(default_factory=dict)
 
     def surface(self):
         return landscapes.get(self.landscape, **self.landscape_params)
