@@ -275,7 +275,8 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     if spec.needs_oracle:  # array state: one trajectory per run
         call_specialized(trace_many_serial, 3, *ids, *inputs, *outputs)
     else:
-        call_specialized(trace_many, 4, *ids, oracle[0] > 0.0, *inputs, *outputs)
+        clipped = oracle[2] < math.inf or oracle[3] < math.inf
+        call_specialized(trace_many, 5, *ids, oracle[0] > 0.0, clipped, *inputs, *outputs)
     elapsed = time.perf_counter() - began
     return ManyResult(
         optimizer=optimizer, landscape=surface, steps=steps,

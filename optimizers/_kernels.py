@@ -61,7 +61,7 @@ def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad
 
 
 @njit(parallel=True, **JIT_OPTIONS)
-def trace_many(lid, oid, hp_len, noisy, p, hp_table, starts, lrs, seeds, lr_factor, oracle, escape, target_loss,
+def trace_many(lid, oid, hp_len, noisy, clipped, p, hp_table, starts, lrs, seeds, lr_factor, oracle, escape, target_loss,
                final_point, final_loss, final_grad_norm, stopped_at, reached_at):
     """Batch of runs for update rules whose state is a tuple; the runs of a chunk advance in step.
 
@@ -75,6 +75,7 @@ def trace_many(lid, oid, hp_len, noisy, p, hp_table, starts, lrs, seeds, lr_fact
     literally(oid)
     literally(hp_len)
     literally(noisy)
+    literally(clipped)
     steps = lr_factor.shape[0]
     n = starts.shape[0]
     noise, _, clip_value, clip_norm = oracle
@@ -102,6 +103,8 @@ def trace_many(lid, oid, hp_len, noisy, p, hp_table, starts, lrs, seeds, lr_fact
             for k in range(size):
                 states[k, i] = state[k]
         for t in range(steps + 1):
+            if t % 16 == 0 and (stop >= 0).all():
+                break  # every run of the chunk has diverged: later steps would record nothing
             factor = lr_factor[t] if t < steps else 0.0
             for i in range(m):
                 x = xs[i]
@@ -123,7 +126,8 @@ def trace_many(lid, oid, hp_len, noisy, p, hp_table, starts, lrs, seeds, lr_fact
                     state = tuple_setitem(state, k, states[k, i])
                 if noisy:
                     gx, gy = add_noise(gx, gy, t, 0, noise, seeds[lo + i])
-                gx, gy = clip(gx, gy, clip_value, clip_norm)
+                if clipped:  # a disabled clip multiplies by exactly 1: skipping its sqrt and division changes no bit
+                    gx, gy = clip(gx, gy, clip_value, clip_norm)
                 nx, ny, state = rule_step(oid, lid, t + 1, x, y, f, gx, gy, run_lrs[i] * factor, hp, state, p, oracle)
                 advance = ok and t < steps
                 xs[i] = flush(nx) if advance else x

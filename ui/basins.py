@@ -1,0 +1,241 @@
+"""The Basins page's settings, controls, link and cached batches.
+
+From where does it work? Every start point of a grid is run, and coloured by the minimum
+its run ends in. Reading a link is defensive (warnings and defaults, never a traceback),
+and the work of one request is capped.
+"""
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass, replace
+
+import landscapes
+import numpy as np
+import optimizers
+import streamlit as st
+
+from . import defaults
+from . import exploration as ex
+from .controls import number_slider, value_grid
+from viz.explore import PANEL_GROUP as PANEL_KEY
+
+MAX_QUERY_KEYS = 60
+MAX_VALUE_LENGTH = 120
+MAX_PANELS = 4
+DEFAULT_LANDSCAPE = "himmelblau"
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam")
+DEFAULT_RESOLUTION = 256
+DEFAULT_STEPS = 500
+
+
+def several_minima() -> list[str]:
+    """Landscapes with more than one known minimum first: those are what a basin map is for."""
+    names = landscapes.names()
+    counts = {name: len(landscapes.get(name).minima) for name in names}
+    return [n for n in names if counts[n] > 1] + [n for n in names if counts[n] == 1]
+
+
+@dataclass
+class BasinState:
+    landscape: str
+    landscape_params: dict
+    optimizers: list
+    lrs: dict  # optimizer -> learning rate
+    resolution: int = DEFAULT_RESOLUTION
+    steps: int = DEFAULT_STEPS
+
+    def surface(self):
+        return landscapes.get(self.landscape, **self.landscape_params)
+
+
+def default_state(landscape: str = DEFAULT_LANDSCAPE) -> BasinState:
+    surface = landscapes.get(landscape if landscape in landscapes.names() else DEFAULT_LANDSCAPE)
+    names = list(DEFAULT_OPTIMIZERS)
+    return BasinState(landscape=surface.name, landscape_params=dict(surface.param_values), optimizers=names,
+                      lrs={name: defaults.suggested_lr(surface, name) for name in names})
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("not finite")
+    return value
+
+
+def from_query(query: dict) -> tuple[BasinState, list[str]]:
+    """The state a link describes, and a warning for every part of it that was ignored."""
+    warnings: list[str] = []
+    if len(query) > MAX_QUERY_KEYS:
+        return default_state(), [f"The link has {len(query)} parameters (at most {MAX_QUERY_KEYS}); showing the defaults."]
+    q = {}
+    for key, value in query.items():
+        value = value[-1] if isinstance(value, list) else value
+        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or len(str(key)) > 40:
+            warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
+            continue
+        q[str(key)] = value
+    land = q.get("land", DEFAULT_LANDSCAPE)
+    if land not in landscapes.names():
+        warnings.append(f"Unknown landscape '{land[:40]}': showing Himmelblau's function instead.")
+        land = DEFAULT_LANDSCAPE
+    state = default_state(land)
+    surface = landscapes.get(land)
+    params = {}
+    for param in surface.params:
+        key = f"lp.{param.name}"
+        if key in q:
+            try:
+                params[param.name] = param.validate(_number(q[key]))
+            except ValueError:
+                warnings.append(f"Ignored {param.label} = '{q[key][:40]}': expected a number in [{param.low:g}, {param.high:g}].")
+    surface = surface.with_params(**params)
+    state.landscape_params = dict(surface.param_values)
+    if "opts" in q:
+        names = [n.strip() for n in q["opts"].split(",") if n.strip()]
+        unknown = [n for n in names if n not in optimizers.names()]
+        if unknown:
+            warnings.append(f"Unknown optimizer '{unknown[0][:40]}' left out.")
+        names = list(dict.fromkeys(n for n in names if n in optimizers.names()))
+        if len(names) > MAX_PANELS:
+            warnings.append(f"At most {MAX_PANELS} maps side by side; the first {MAX_PANELS} are shown.")
+            names = names[:MAX_PANELS]
+        if names:
+            state.optimizers = names
+    state.lrs = {name: defaults.suggested_lr(surface, name) for name in state.optimizers}
+    lr_hyper = optimizers.get("sgd").hyper("lr")
+    for name in state.optimizers:
+        key = f"lr.{name}"
+        if key in q:
+            try:
+                state.lrs[name] = float(optimizers.get(name).hyper("lr").validate(_number(q[key])))
+            except ValueError:
+                warnings.append(f"Ignored {key} = '{q[key][:40]}': expected a learning rate in {lr_hyper.describe_range()}.")
+    for key, attribute, low, high in (("res", "resolution", 2, ex.MAX_BASIN_RESOLUTION), ("steps", "steps", 1, ex.MAX_STEPS)):
+        if key in q:
+            try:
+                value = _number(q[key])
+                if value != int(value) or not (low <= value <= high):
+                    raise ValueError
+                setattr(state, attribute, int(value))
+            except ValueError:
+                warnings.append(f"Ignored {key} = '{q[key][:40]}': expected a whole number from {low} to {high}.")
+    return state, warnings
+
+
+def to_query(state: BasinState) -> dict[str, str]:
+    q = {"land": state.landscape}
+    surface = state.surface()
+    for param in surface.params:
+        if state.landscape_params.get(param.name, param.default) != param.default:
+            q[f"lp.{param.name}"] = f"{state.landscape_params[param.name]!r}"
+    q["opts"] = ",".join(state.optimizers)
+    for name in state.optimizers:
+        q[f"lr.{name}"] = f"{float(state.lrs[name]):g}" if float(f"{state.lrs[name]:g}") == state.lrs[name] else repr(state.lrs[name])
+    q["res"], q["steps"] = str(state.resolution), str(state.steps)
+    return q
+
+
+# ----- controls ----------------------------------------------------------------------------------
+def seed_widgets(state: BasinState) -> None:
+    ss = st.session_state
+    ss["bs.land"] = state.landscape
+    for name, value in state.landscape_params.items():
+        ss[f"bs.lp.{state.landscape}.{name}"] = float(value)
+    ss["bs.opts"] = list(state.optimizers)
+    for name in state.optimizers:
+        ss[f"bs.lr.{state.landscape}.{name}"] = float(state.lrs[name])
+    ss["bs.res"], ss["bs.steps"] = state.resolution, state.steps
+
+
+def sidebar() -> BasinState:
+    sb = st.sidebar
+    choices = several_minima()
+    st.session_state.setdefault("bs.land", DEFAULT_LANDSCAPE)
+    sb.selectbox("Landscape", choices, key="bs.land",
+                 format_func=lambda n: f"{landscapes.get(n).title}  ·  {len(landscapes.get(n).minima)} minima")
+    surface = landscapes.get(st.session_state["bs.land"])
+    params = {}
+    for p in surface.params:
+        grid = value_grid(type("H", (), dict(slider=(p.low, p.high), low=p.low, high=p.high, log=p.log, low_open=False,
+                                              high_open=False, name=p.name))())
+        params[p.name] = number_slider(p.label, grid, p.default, f"bs.lp.{surface.name}.{p.name}", p.help, sb)
+    surface = surface.with_params(**params)
+    st.session_state.setdefault("bs.opts", list(DEFAULT_OPTIMIZERS))
+    names = sb.multiselect("Optimizers, side by side", optimizers.names(), key="bs.opts", max_selections=MAX_PANELS,
+                           format_func=lambda n: optimizers.get(n).title) or ["sgd"]
+    lrs = {}
+    lr_hyper = optimizers.get("sgd").hyper("lr")
+    for name in names:
+        lrs[name] = number_slider(f"learning rate · {optimizers.get(name).title}", value_grid(lr_hyper),
+                                  defaults.suggested_lr(surface, name), f"bs.lr.{surface.name}.{name}", container=sb)
+    st.session_state.setdefault("bs.res", DEFAULT_RESOLUTION)
+    resolution = sb.slider("Start points per axis", 16, ex.MAX_BASIN_RESOLUTION, key="bs.res",
+                           step=16 if st.session_state["bs.res"] % 16 == 0 else 1)
+    st.session_state.setdefault("bs.steps", DEFAULT_STEPS)
+    steps = sb.slider("Steps per run", 10, ex.MAX_STEPS, key="bs.steps",
+                      step=10 if st.session_state["bs.steps"] % 10 == 0 else 1)
+    return BasinState(landscape=surface.name, landscape_params=dict(surface.param_values), optimizers=list(names),
+                      lrs=lrs, resolution=int(resolution), steps=int(steps))
+
+
+def capped(state: BasinState) -> tuple[BasinState, str | None]:
+    resolution = ex.fit_resolution(state.resolution, state.steps, state.optimizers)
+    if resolution == state.resolution:
+        return state, None
+    note = (f"{len(state.optimizers)} maps of {state.resolution}×{state.resolution} start points × {state.steps} steps is "
+            f"more than one request may compute (at most {ex.MAX_WORK:,} run-steps); computing "
+            f"{resolution}×{resolution} start points instead.")
+    return replace(state, resolution=resolution), note
+
+
+# ----- cached batches -----------------------------------------------------------------------------
+@st.cache_data(max_entries=24, show_spinner=False)
+def basin_outcome(landscape: str, params_json: str, optimizer: str, lr: float, resolution: int, steps: int) -> ex.Outcome:
+    surface = landscapes.get(landscape, **json.loads(params_json))
+    _, _, starts = ex.start_grid(surface, resolution)
+    return ex.run_settings(optimizer, surface, starts, steps, {"lr": lr}, {}, ex.target_loss_for(surface, 1e-6))
+
+
+def take_click(chart_key: str, surface):
+    """A selection callback: a click on a map selects that start point in that panel."""
+    (xa, xb), (ya, yb) = surface.bounds
+
+    def callback():
+        event = st.session_state.get(chart_key)
+        points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
+            getattr(getattr(event, "selection", None), "points", [])
+        if not points:
+            return
+        point = points[0]
+        x, y, group = point.get("x"), point.get("y"), str(point.get("legendgroup") or "")
+        if not (isinstance(x, (int, float)) and isinstance(y, (int, float)) and xa <= x <= xb and ya <= y <= yb):
+            return
+        panel = int(group[len(PANEL_KEY):]) if group.startswith(PANEL_KEY) and group[len(PANEL_KEY):].isdigit() else 0
+        st.session_state["bs.selected"] = {"panel": panel, "x": float(x), "y": float(y)}
+
+    return callback
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up() -> bool:
+    import os
+
+    if os.environ.get("LANDSCAPE_NO_WARMUP"):
+        return False
+
+    def compile_batches():
+        for name in DEFAULT_OPTIMIZERS:  # the page's first view: these kernels first
+            try:
+                optimizers.run_many(name, DEFAULT_LANDSCAPE, np.zeros((2, 2)), steps=2, lr=1e-4)
+            except Exception:  # noqa: BLE001 - a warm-up failure must never take the server down
+                continue
+
+    threading.Thread(target=compile_batches, name="basins-warm-up", daemon=True).start()
+    return True
+
+
+def warm_up() -> None:
+    """Compile the Basins page's default batch kernels in the background, once per server."""
+    _warm_up()
