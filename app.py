@@ -20,3 +20,8 @@ st.markdown(
 for path, label, icon in shell.PAGES[1:]:
     st.page_link(path, label=f"**{label}**", icon=icon)
 shell.warm_up_kernels()
+# the batch kernels behind the Sweep and Basins pages take 5-12 s each to compile on a new server
+from ui import basins, sweep  # noqa: E402  (after the page is drawn: the imports are not free)
+
+sweep.warm_up()
+basins.warm_up()
