@@ -149,18 +149,6 @@ def runs_from_starts(scene_state: CompareState, run_index: int, starts) -> list:
             for s in starts]
 
 
-def which_minimum_counts(scene_state: CompareState, run_index: int = 0, tolerance: float = 0.05) -> dict:
-    """How many grid starts end at each known minimum (keyed by its index), and -1 for none."""
-    surface = scene_state.surface()
-    counts: dict[int, int] = {}
-    minima = list(surface.minima)
-    for result in runs_from_starts(scene_state, run_index, start_grid(surface)):
-        end = ends_near_minimum(result, surface, tolerance)
-        key = minima.index(end) if end is not None else -1
-        counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
 def reconstructed_effective_lr(result, surface) -> np.ndarray | None:
     """Per-coordinate step size η/(√s + ε) that AdaGrad or RMSProp used at each step, shape (n, 2).
 
@@ -706,11 +694,11 @@ def _multimodal() -> Lesson:
                 and distance_to(r, (sharp.x, sharp.y)) > 0.05)
 
     def start_decides(rs, s):
-        counts = which_minimum_counts(_MULTIMODAL_SCENE, 0)
+        _, endings = grid_runs(_MULTIMODAL_SCENE, 0)
         minima = list(s.minima)
         flat = next(i for i, m in enumerate(minima) if m.kind == "local")
         sharp = next(i for i, m in enumerate(minima) if m.kind == "global")
-        return counts.get(flat, 0) > counts.get(sharp, 0) > 0
+        return endings.count(flat) > endings.count(sharp) > 0
 
     return Lesson(
         slug="local-minima",
@@ -870,3 +858,73 @@ def check_claims(lesson: Lesson, results, surface) -> list[tuple[Claim, bool]]:
         except Exception:  # noqa: BLE001 - a claim that cannot be checked is shown as not verified, never as a traceback
             verdicts.append((claim, False))
     return verdicts
+
+
+# ----- the extra figures under a lesson's race ----------------------------------------------------
+_STARTS_MEMO: dict[tuple, tuple] = {}
+
+
+def grid_runs(scene_state: CompareState, run_index: int = 0, tolerance: float = 0.05) -> tuple[list, list[int]]:
+    """Paths of one scene run repeated from the start grid, and the index of the minimum each ends in (-1: none).
+
+    Memoized per scene: 63 short runs cost well under a second, but the page and the claim
+    both ask for them on every rerun.
+    """
+    from . import state as page_state
+
+    key = (tuple(sorted(page_state.to_query(scene_state).items())), run_index, tolerance)
+    if key not in _STARTS_MEMO:
+        surface = scene_state.surface()
+        minima = list(surface.minima)
+        results = runs_from_starts(scene_state, run_index, start_grid(surface))
+        endings = []
+        for result in results:
+            end = ends_near_minimum(result, surface, tolerance)
+            endings.append(minima.index(end) if end is not None else -1)
+        _STARTS_MEMO[key] = ([r.path for r in results], endings)
+    return _STARTS_MEMO[key]
+
+
+def decorate_race(lesson: Lesson, figure, results, tracks, surface, presentation: bool = False):
+    """Add what a lesson draws on top of the race (Nesterov's look-ahead points)."""
+    from viz import lessons as lesson_figures
+
+    if "lookahead" in lesson.extras:
+        for result, track in zip(results, tracks):
+            if result.optimizer == "nesterov":
+                balls = nesterov_ball_positions(result, surface)
+                lesson_figures.add_traces(figure, lesson_figures.lookahead_traces(balls, result.path, track.colour,
+                                                                                   presentation=presentation))
+    return figure
+
+
+def extra_figures(lesson: Lesson, scene_state: CompareState, results, tracks, grid, presentation: bool = False) -> list:
+    """The figures a lesson shows under its race, in order."""
+    from viz import lessons as lesson_figures
+
+    surface = scene_state.surface()
+    figures = []
+    for extra in lesson.extras:
+        if extra == "directions":
+            figures.append(lesson_figures.directions_figure(surface, scene_state.start, presentation=presentation))
+        elif extra == "loss-grid":
+            reference = min((m.value for m in surface.minima), default=None)
+            figures.append(lesson_figures.loss_grid_figure(tracks, lesson.run_captions, reference, presentation))
+        elif extra == "taylor":
+            values, _ = hessian_eigen(surface, (global_minimum(surface).x, global_minimum(surface).y))
+            runs = [(track.label, track.colour, float(result.lr[0])) for result, track in zip(results, tracks) if len(result.lr)]
+            taylor = taylor_step(surface, scene_state.start, runs[0][2])
+            figures.append(lesson_figures.taylor_figure(surface, scene_state.start, runs, taylor,
+                                                        float(values[-1] / values[0]), presentation))
+        elif extra == "effective-lr":
+            rows = [(track.label, track.colour, reconstructed_effective_lr(result, surface))
+                    for result, track in zip(results, tracks)]
+            figures.append(lesson_figures.effective_lr_figure([row for row in rows if row[2] is not None], presentation))
+        elif extra == "step-lengths":
+            figures.append(lesson_figures.step_lengths_figure(tracks, 100, presentation))
+        elif extra == "starts":
+            paths, endings = grid_runs(scene_state, 0)
+            figures.append(lesson_figures.starts_figure(surface, grid, paths, endings, presentation))
+        elif extra != "lookahead":  # drawn on the race itself
+            raise ValueError(f"Unknown lesson extra {extra!r}")
+    return figures
