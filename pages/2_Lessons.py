@@ -56,15 +56,18 @@ with race_column:
     st.plotly_chart(race, key="lesson_race", config={"displaylogo": False, "scrollZoom": True})
 with text_column:
     st.markdown(lesson.text)
-    for formula in lesson.formulas:
-        st.latex(formula)
-    st.info(f"**Ask the class:** {lesson.question}", icon="🙋")
+    st.info(f"**Ask the class:** {lesson.question}", icon=":material/record_voice_over:")
     st.markdown("**What this scene shows** (checked on the runs above)")
     for claim, holds in lessons.check_claims(lesson, results, surface):
-        st.markdown(f"{'✅' if holds else '⚠️ not seen here:'} {claim.says}")
+        st.markdown(f":green[:material/check_circle:] {claim.says}" if holds else
+                    f":orange[:material/error: not seen here:] {claim.says}")
     st.link_button("Open this scene in Compare ↗", "Compare?" + urlencode(page_state.to_query(scene)),
                    help="Opens a new tab with every setting of this scene in the link.")
     st.caption(f"{surface.title}. Lecture notes: {lesson.sources}.")
+
+st.subheader("The formulas")
+for formula in lesson.formulas:
+    st.latex(formula)
 
 reference = min((m.value for m in surface.minima), default=None)
 st.plotly_chart(figures.curves_figure(tracks, reference, presentation), key="lesson_curves", config={"displaylogo": False})

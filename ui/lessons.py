@@ -46,7 +46,8 @@ class Lesson:
     question: str  # one question to ask the class
     claims: tuple[Claim, ...]
     run_captions: tuple[str, ...] = ()  # a short role per run ("too low", ...), where it helps
-    extras: tuple[str, ...] = ()  # extra figures under the race; names understood by viz.lessons
+    extras: tuple[str, ...] = ()  # extra figures under the race; names understood by extra_figures below
+    probe_lrs: tuple[float, ...] = ()  # step sizes the Taylor chart marks besides the runs' own
     sources: str = ""  # which lecture notes in ../shared/seeds this follows
 
     def fresh_scene(self) -> CompareState:
@@ -141,12 +142,14 @@ def start_grid(surface, columns: int = 9, rows: int = 7) -> np.ndarray:
     return np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
 
 
-def runs_from_starts(scene_state: CompareState, run_index: int, starts) -> list:
+GRID_STEPS = 2000  # long enough for every start of the local-minima lesson to arrive somewhere
+
+
+def runs_from_starts(scene_state: CompareState, run_index: int, starts, steps: int = GRID_STEPS) -> list:
     """One scene run repeated from many starts (for "where you start decides where you end")."""
     surface = scene_state.surface()
     spec = scene_state.runs[run_index]
-    return [optimizers.run(spec.optimizer, surface, start=tuple(s), steps=scene_state.steps, **spec.run_kwargs())
-            for s in starts]
+    return [optimizers.run(spec.optimizer, surface, start=tuple(s), steps=steps, **spec.run_kwargs()) for s in starts]
 
 
 def reconstructed_effective_lr(result, surface) -> np.ndarray | None:
@@ -306,6 +309,8 @@ def _learning_rate() -> Lesson:
 
 
 def _ravines() -> Lesson:
+    probe = 0.021  # just past 2/L: drawn on the Taylor chart, not raced (lesson 2 shows divergence)
+
     def zigzag(rs, s):
         _, vectors = hessian_eigen(s, (0.0, 0.0))
         steep = rs[0].path @ vectors[:, 1]
@@ -313,14 +318,14 @@ def _ravines() -> Lesson:
 
     def crawls(rs, s):
         _, vectors = hessian_eigen(s, (0.0, 0.0))
-        flat = rs[0].path @ vectors[:, 0]
-        return abs(flat[50]) > 3.0
+        flat_fast, flat_slow = rs[0].path @ vectors[:, 0], rs[1].path @ vectors[:, 0]
+        return abs(flat_fast[50]) > 3.0 and abs(flat_slow[50]) > abs(flat_fast[50]) and sign_changes((rs[1].path @ vectors[:, 1])[:31]) == 0
 
     def taylor_up_and_down(rs, s):
         start = rs[0].path[0]
-        low, high = taylor_step(s, start, rs[0].lr[0]), taylor_step(s, start, rs[1].lr[0])
+        low, high = taylor_step(s, start, rs[0].lr[0]), taylor_step(s, start, probe)
         exact = all(math.isclose(t["predicted"], t["actual"], rel_tol=1e-9, abs_tol=1e-9) for t in (low, high))
-        return exact and low["actual"] < 0 < high["actual"] and rs[1].loss[1] > rs[1].loss[0]
+        return exact and low["actual"] < 0 < high["actual"] and rs[0].loss[1] < rs[0].loss[0]
 
     def condition_100(rs, s):
         values, _ = hessian_eigen(s, (0.0, 0.0))
@@ -329,17 +334,18 @@ def _ravines() -> Lesson:
     return Lesson(
         slug="ravines",
         title="Ravines and ill-conditioning",
-        scene=scene("rotated_quadratic", (-8.0, -3.0), 300, [run("sgd", 0.019), run("sgd", 0.021)],
+        scene=scene("rotated_quadratic", (-8.0, -3.0), 300, [run("sgd", 0.019), run("sgd", 0.005)],
                     condition=100.0, angle=30.0),
         text=(
             "A ravine is steep across and shallow along. Here the curvatures differ by the condition "
-            "number κ = 100. The learning rate must stay below 2/L for the steep direction, so along "
-            "the valley, where the curvature is 100 times smaller, each step shrinks the error by only "
-            "about 2%: gradient descent **zig-zags** across the valley and **crawls** along it. "
+            "number κ = 100. The learning rate must stay below 2/L = 0.02 for the steep direction, so "
+            "along the valley, where the curvature is 100 times smaller, each step shrinks the error by "
+            "only about 2%: gradient descent **zig-zags** across the valley and **crawls** along it. A "
+            "smaller step (η = 0.005) stops the zig-zag and crawls even more slowly. "
             "The second-order Taylor expansion says why a strong gradient is not enough: one step "
             "changes the loss by −ε gᵀg + ½ε² gᵀHg, so when ½ ε gᵀHg > gᵀg the step *raises* the loss. "
-            "The chart under the race plots that parabola for the first step; η = 0.021 is just past "
-            "its root, and its loss goes up from the very first step."
+            "The chart under the race plots that parabola for the first step: η = 0.019 sits just "
+            "before its root, η = 0.021 just past it."
         ),
         formulas=(r"f(\theta - \epsilon g) \approx f(\theta) - \epsilon\, g^\top g + \tfrac12 \epsilon^2\, g^\top H g",
                   r"\text{the step raises the loss when } \tfrac12\,\epsilon\, g^\top H g > g^\top g "
@@ -349,13 +355,14 @@ def _ravines() -> Lesson:
         claims=(
             Claim("The condition number of the Hessian is κ = 100.", condition_100),
             Claim("η = 0.019 zig-zags: the steep coordinate changes sign at least 25 times in 30 steps.", zigzag),
-            Claim("…and crawls: after 50 steps it is still more than 3 units from the minimum along the valley.", crawls),
-            Claim("The Taylor prediction is exact here; η = 0.019 lowers the loss in step one, η = 0.021 raises it.",
+            Claim("…and crawls: after 50 steps it is still more than 3 units from the minimum along the valley; "
+                  "η = 0.005 does not zig-zag and is even further behind.", crawls),
+            Claim("The Taylor prediction is exact here; a first step of η = 0.019 lowers the loss, one of η = 0.021 raises it.",
                   taylor_up_and_down),
-            Claim("η = 0.021 > 2/L diverges.", _diverges(1)),
         ),
-        run_captions=("below 2/L", "above 2/L"),
+        run_captions=("largest stable η", "smaller η"),
         extras=("taylor",),
+        probe_lrs=(probe,),
         sources="001 (ill-conditioning via the 2nd-order Taylor step; ravines), 002 (SGD jitter in a ravine)",
     )
 
@@ -698,7 +705,7 @@ def _multimodal() -> Lesson:
         minima = list(s.minima)
         flat = next(i for i, m in enumerate(minima) if m.kind == "local")
         sharp = next(i for i, m in enumerate(minima) if m.kind == "global")
-        return endings.count(flat) > endings.count(sharp) > 0
+        return endings.count(flat) > endings.count(sharp) > 0 and -1 not in endings
 
     return Lesson(
         slug="local-minima",
@@ -708,8 +715,8 @@ def _multimodal() -> Lesson:
             "This surface has two minima: a narrow, sharp one (upper right, a little deeper) and a "
             "wide, flat one (lower left). Gradient descent only ever goes downhill, so the basin it "
             "starts in decides where it ends; the chart under the race repeats the first run from "
-            "63 starts and colours each path by the minimum it reaches: most starts drain into the "
-            "wide basin. The sharp minimum has curvature about 55, so any η above 2/55 ≈ 0.036 "
+            "63 starts (2000 steps each) and colours each path by the minimum it reaches: most "
+            "starts drain into the wide basin. The sharp minimum has curvature about 55, so any η above 2/55 ≈ 0.036 "
             "cannot settle in it: at η = 0.05 the run keeps bouncing high on its walls. A flat "
             "minimum tolerates large steps and noise, and its loss changes little if the surface "
             "shifts a bit (as it does between training and test data): one reason flat minima are "
@@ -722,7 +729,8 @@ def _multimodal() -> Lesson:
             Claim("At η = 0.02 gradient descent settles in the sharp minimum.", settles_in_sharp),
             Claim("At η = 0.05, above 2/λ of the sharp minimum, it cannot settle there: its loss stays more than 0.2 above the bottom.",
                   cannot_settle),
-            Claim("From 63 starts spread over the plot, more runs end in the flat minimum than in the sharp one, and both are reached.",
+            Claim("From 63 starts spread over the plot, every run ends in a minimum, more in the flat one than in the sharp one, "
+                  "and both are reached.",
                   start_decides),
         ),
         run_captions=("η below 2/λ", "η above 2/λ"),
@@ -913,6 +921,7 @@ def extra_figures(lesson: Lesson, scene_state: CompareState, results, tracks, gr
         elif extra == "taylor":
             values, _ = hessian_eigen(surface, (global_minimum(surface).x, global_minimum(surface).y))
             runs = [(track.label, track.colour, float(result.lr[0])) for result, track in zip(results, tracks) if len(result.lr)]
+            runs += [(f"η = {lr:g} (not raced)", "#D55E00", lr) for lr in lesson.probe_lrs]
             taylor = taylor_step(surface, scene_state.start, runs[0][2])
             figures.append(lesson_figures.taylor_figure(surface, scene_state.start, runs, taylor,
                                                         float(values[-1] / values[0]), presentation))

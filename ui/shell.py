@@ -89,7 +89,8 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [da
 .stApp h2 { font-size: 2.3rem !important; }
 .stApp h3 { font-size: 1.9rem !important; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p { font-size: 1.2rem !important; }
-.stApp [data-testid="stWidgetLabel"] p, .stApp button p { font-size: 1.2rem !important; }
+.stApp [data-testid="stWidgetLabel"] p, .stApp button p, .stApp a p { font-size: 1.2rem !important; }
+.stApp [data-baseweb="select"] div { font-size: 1.25rem !important; }
 .stApp .katex-display .katex { font-size: 1.5em !important; }
 </style>"""
 

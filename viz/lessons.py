@@ -14,8 +14,8 @@ from plotly.subplots import make_subplots
 from .figures import FONT, typed_array
 from .surface_image import SurfaceGrid, png_data_uri
 
-# Okabe & Ito, after the colours the first optimizers take, so "which minimum" never reads as "which optimizer"
-_ENDING_COLOURS = ("#CC79A7", "#F0E442", "#56B4E9", "#D55E00", "#009E73", "#E69F00")
+# Colours that stand out on every band of Viridis (the landscape's colours), for "which minimum"
+_ENDING_COLOURS = ("#D55E00", "#000000", "#FFFFFF", "#CC79A7", "#0072B2", "#E69F00")
 _NO_MINIMUM = "#999999"
 
 
