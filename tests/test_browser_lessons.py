@@ -39,7 +39,7 @@ def test_every_lesson_paints_its_scene_and_links_it_to_compare(server, browser, 
     assert "Traceback" not in page.content()
     assert page.locator(".js-plotly-plot svg image").count() >= 1, "the landscape image is not drawn"
     charts = page.locator(".js-plotly-plot")
-    expected = 2 + sum(extra != "lookahead" for extra in lesson.extras)
+    expected = 2 + lessons.extra_chart_count(lesson)
     assert charts.count() == expected
     assert page.get_by_text(lesson.title).count() >= 1
     assert page.locator(".katex").count() >= len(lesson.formulas)
@@ -101,6 +101,9 @@ def test_presentation_mode_hides_the_sidebar_enlarges_text_and_the_keyboard_driv
     paused = page.evaluate(_HEADS)
     time.sleep(0.8)
     assert page.evaluate(_HEADS) == paused, "space did not pause the animation"
+    shown = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout._currentFrame")
+    page.keyboard.press("ArrowRight")  # steps on from the frame shown, not from where the slider was left
+    page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === {int(shown[1:]) + 1}", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "lessons-presentation-keyboard.png"))
 
     # the mode is in the link: a fresh tab opened on it starts in presentation mode

@@ -288,7 +288,7 @@ def test_each_lesson_renders_its_scene_with_no_exception(lesson):
     assert sum(claim.says in text for claim in lesson.claims) == len(lesson.claims)
     assert len(at.latex) == len(lesson.formulas)
     specs = _specs(at)
-    assert len(specs) == 2 + sum(extra != "lookahead" for extra in lesson.extras)
+    assert len(specs) == 2 + lessons.extra_chart_count(lesson)
     race = specs[0]
     assert race["frames"] and race["layout"]["images"]
     named = [str(t.get("name", "")) for t in race["data"]]
@@ -375,3 +375,21 @@ def test_the_compare_page_keeps_pres_from_its_link_and_its_switch_turns_it_off()
     at.toggle(key="presentation_switch").set_value(False).run()
     assert not at.exception
     assert "pres" not in at.query_params
+
+
+def test_the_steepest_descent_lesson_draws_minus_the_gradient_at_the_start():
+    at = _lessons_page({"lesson": "steepest-descent"})
+    arrow = next(a for a in _specs(at)[0]["layout"]["annotations"] if a.get("text") == "−∇f")
+    lesson = lessons.get("steepest-descent")
+    surface = lesson.scene.surface()
+    g = np.array(surface.grad(*lesson.scene.start))
+    direction = np.array([arrow["x"] - arrow["ax"], arrow["y"] - arrow["ay"]])
+    assert (arrow["ax"], arrow["ay"]) == lesson.scene.start
+    assert np.dot(direction, -g) / (np.linalg.norm(direction) * np.linalg.norm(g)) > 1 - 1e-12
+
+
+def test_the_schedule_lesson_shows_where_each_schedule_settles():
+    at = _lessons_page({"lesson": "learning-rate-decay"})
+    bars = _specs(at)[-1]["data"][0]
+    assert bars["type"] == "bar" and list(bars["x"]) == list(lessons.get("learning-rate-decay").run_captions)
+    assert bars["y"][0] == max(bars["y"])  # the constant rate settles worst

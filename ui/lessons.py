@@ -240,7 +240,8 @@ def _steepest_descent() -> Lesson:
         scene=scene("quadratic", (-8.0, 3.0), 300, [run("sgd", 0.02), run("sgd", 0.3)], condition=5.0),
         text=(
             "The gradient ∇f points uphill, in the direction where the loss grows fastest, and it is "
-            "perpendicular to the contour lines. Gradient descent takes a step of size η against it. "
+            "perpendicular to the contour lines. Gradient descent takes a step of size η against it "
+            "(the white arrow at the start). "
             "The chart under the race tries every direction from the start with one short step: the "
             "loss drops most exactly along −∇f. With small steps (η = 0.02) the path curves, always "
             "crossing the contours at right angles. With big steps (η = 0.3) it overshoots "
@@ -258,7 +259,7 @@ def _steepest_descent() -> Lesson:
                   lambda rs, s: sign_changes(rs[1].path[:, 1]) >= 10),
         ),
         run_captions=("small steps", "big steps"),
-        extras=("directions",),
+        extras=("gradient-arrow", "directions"),
         sources="000 (gradient descent as steepest descent)",
     )
 
@@ -766,7 +767,7 @@ def _schedules() -> Lesson:
             "distance set by η·σ. Shrinking η over time lets it settle. All five runs see the *same* "
             "noise; only the schedule differs: step (halve every 100 steps, the staircase of the "
             "notes), exponential, 1/t, and Goodfellow's linear decay to 1% at τ = 300, then constant. "
-            "The right-hand panel under the race shows each η over time."
+            "The right-hand panel under the race shows each η over time, the bar chart where each run settles."
         ),
         formulas=(r"\text{step: } \eta_t = \eta\,\gamma^{\lfloor t/k \rfloor}\qquad \text{exponential: } \eta_t = \eta\,\gamma^{t}",
                   r"1/t\text{: } \eta_t = \frac{\eta}{1 + k t}\qquad \text{linear: } \eta_t = (1 - \tfrac{t}{\tau})\,\eta + \tfrac{t}{\tau}\,\eta_\tau\ (t < \tau),\ \ \eta_\tau\ (t \ge \tau)"),
@@ -777,6 +778,7 @@ def _schedules() -> Lesson:
             Claim("No run diverges.", lambda rs, s: all(r.diverged_at is None for r in rs)),
         ),
         run_captions=("constant", "step", "exponential", "1/t", "linear until τ"),
+        extras=("settled-loss",),
         sources="004 (GD vs SGD, staircase schedules), 002 (step, exponential, 1/t decay), 000 (linear decay until τ)",
     )
 
@@ -869,6 +871,12 @@ def check_claims(lesson: Lesson, results, surface) -> list[tuple[Claim, bool]]:
 
 
 # ----- the extra figures under a lesson's race ----------------------------------------------------
+RACE_DECORATIONS = ("lookahead", "gradient-arrow")  # extras drawn on the race itself, not as charts of their own
+
+
+def extra_chart_count(lesson: Lesson) -> int:
+    return sum(extra not in RACE_DECORATIONS for extra in lesson.extras)
+
 _STARTS_MEMO: dict[tuple, tuple] = {}
 
 
@@ -897,6 +905,8 @@ def decorate_race(lesson: Lesson, figure, results, tracks, surface, presentation
     """Add what a lesson draws on top of the race (Nesterov's look-ahead points)."""
     from viz import lessons as lesson_figures
 
+    if "gradient-arrow" in lesson.extras:
+        lesson_figures.add_annotations(figure, [lesson_figures.gradient_arrow(surface, results[0].path[0], presentation)])
     if "lookahead" in lesson.extras:
         for result, track in zip(results, tracks):
             if result.optimizer == "nesterov":
@@ -931,9 +941,12 @@ def extra_figures(lesson: Lesson, scene_state: CompareState, results, tracks, gr
             figures.append(lesson_figures.effective_lr_figure([row for row in rows if row[2] is not None], presentation))
         elif extra == "step-lengths":
             figures.append(lesson_figures.step_lengths_figure(tracks, 100, presentation))
+        elif extra == "settled-loss":
+            reference = min((m.value for m in surface.minima), default=None)
+            figures.append(lesson_figures.settled_loss_figure(tracks, lesson.run_captions, reference, 50, presentation))
         elif extra == "starts":
             paths, endings = grid_runs(scene_state, 0)
             figures.append(lesson_figures.starts_figure(surface, grid, paths, endings, presentation))
-        elif extra != "lookahead":  # drawn on the race itself
+        elif extra not in RACE_DECORATIONS:
             raise ValueError(f"Unknown lesson extra {extra!r}")
     return figures

@@ -140,7 +140,10 @@ _KEYBOARD_JS = """<script>
     } else if (['ArrowRight', 'ArrowLeft', 'Home', 'End'].includes(event.key)) {
       if (gd.__playing) press(button(gd, 'pause'));
       const last = slider.steps.length - 1;
-      const target = {ArrowRight: slider.active + 1, ArrowLeft: slider.active - 1, Home: 0, End: last}[event.key];
+      // the slider does not follow a playing animation; the frame shown does (frames are named f<step index>)
+      const shown = /^f(\\d+)$/.exec(gd._fullLayout._currentFrame || '');
+      const now = shown ? Number(shown[1]) : slider.active;
+      const target = {ArrowRight: now + 1, ArrowLeft: now - 1, Home: 0, End: last}[event.key];
       goTo(gd, target);
     } else {
       return;

@@ -139,6 +139,24 @@ def lookahead_traces(balls: np.ndarray, lookahead: np.ndarray, colour: str, coun
     ]
 
 
+def gradient_arrow(surface, point, presentation: bool = False) -> dict:
+    """A layout annotation: an arrow along −∇f from ``point``, a tenth of the plot's width long."""
+    x, y = float(point[0]), float(point[1])
+    gx, gy = surface.grad(x, y)
+    norm = math.hypot(gx, gy) or 1.0
+    (x0, x1), _ = surface.bounds
+    length = 0.1 * (x1 - x0)
+    return dict(x=x - length * gx / norm, y=y - length * gy / norm, ax=x, ay=y, xref="x", yref="y", axref="x", ayref="y",
+                showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=4 if presentation else 3, arrowcolor="white",
+                text="−∇f", font=dict(color="white", size=20 if presentation else 15), xanchor="left", yanchor="top")
+
+
+def add_annotations(figure, annotations: list[dict]):
+    """Add layout annotations to a race figure (they stay put while the frames play)."""
+    figure.to_dict()["layout"].setdefault("annotations", []).extend(annotations)
+    return figure
+
+
 def add_traces(figure, traces: list[dict]):
     """Append static traces to a race figure; the animation frames address earlier traces only."""
     figure.to_dict()["data"].extend(traces)
@@ -172,6 +190,18 @@ def step_lengths_figure(tracks, first: int = 100, presentation: bool = False) ->
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="‖θ_t − θ_{t−1}‖", type="log", exponentformat="power")
     return _layout(fig, 360, presentation, f"Length of each of the first {first} steps")
+
+
+# ----- schedules: how close each run settles ---------------------------------------------------------
+def settled_loss_figure(tracks, captions, reference_loss: float | None, last: int = 50, presentation: bool = False) -> go.Figure:
+    """Average loss gap over each run's last ``last`` steps, one bar per run, on a log scale."""
+    names = [caption or track.label for track, caption in zip(tracks, list(captions) + [""] * len(tracks))]
+    values = [float(np.mean(t.loss[-last:] - (reference_loss or 0.0))) for t in tracks]
+    fig = go.Figure(go.Bar(x=names, y=values, marker=dict(color=[t.colour for t in tracks], line=dict(color="black", width=1)),
+                           text=[f"{v:.3g}" for v in values], textposition="outside",
+                           hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    fig.update_yaxes(type="log", exponentformat="power", title_text=f"mean of loss − f* over the last {last} steps")
+    return _layout(fig, 360, presentation, f"Where each schedule settles: average loss over the last {last} steps")
 
 
 # ----- local minima: where each start ends -----------------------------------------------------------
