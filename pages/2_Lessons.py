@@ -23,14 +23,19 @@ slugs = lessons.slugs()
 numbered = {slug: f"{i + 1}. {lessons.get(slug).title}" for i, slug in enumerate(slugs)}
 
 
+def _forget_warnings() -> None:
+    ss["lesson_warnings"] = []
+
+
 def _move(offset: int) -> None:
     ss["lesson"] = slugs[(slugs.index(ss["lesson"]) + offset) % len(slugs)]
-    ss["lesson_warnings"] = []
+    _forget_warnings()
 
 
 back, picker, forward = st.columns([1, 6, 1], vertical_alignment="bottom")
 back.button("← Previous", on_click=_move, args=(-1,), width="stretch", disabled=ss["lesson"] == slugs[0])
-picker.selectbox("Lesson", slugs, key="lesson", format_func=numbered.get, label_visibility="collapsed")
+picker.selectbox("Lesson", slugs, key="lesson", format_func=numbered.get, label_visibility="collapsed",
+                 on_change=_forget_warnings)
 forward.button("Next →", on_click=_move, args=(1,), width="stretch", disabled=ss["lesson"] == slugs[-1])
 
 lesson = lessons.get(ss["lesson"])
@@ -42,9 +47,7 @@ surface = scene.surface()
 with st.spinner("Compiling the optimizer kernels for this lesson: the first time on a new server takes a few seconds…"):
     outcomes = compute.run_all(scene)
 results = [result for result, _ in outcomes]
-labels = [f"{caption}: {label}" if caption else label
-          for caption, label in zip(list(lesson.run_captions) + [""] * len(scene.runs), shell.run_labels(scene.runs))]
-tracks = figures.tracks_from_results(results, labels)
+tracks = figures.tracks_from_results(results, lessons.run_labels(lesson, scene))
 grid = compute.surface_grid(surface.name, compute._key(scene.landscape_params), 160)
 
 st.header(numbered[lesson.slug])

@@ -106,6 +106,14 @@ def test_presentation_mode_hides_the_sidebar_enlarges_text_and_the_keyboard_driv
     page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === {int(shown[1:]) + 1}", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "lessons-presentation-keyboard.png"))
 
+    page.keyboard.press("PageDown")  # a presenter's clicker: next lesson
+    page.wait_for_function("() => location.search.includes('lesson=nesterov')", timeout=60_000)
+    _wait_quiet(page)
+    page.locator("h2").first.click()
+    page.keyboard.press("PageUp")
+    page.wait_for_function("() => location.search.includes('lesson=momentum')", timeout=60_000)
+    _wait_quiet(page)
+
     # the mode is in the link: a fresh tab opened on it starts in presentation mode
     fresh = open_page(browser, page.url)
     _wait_quiet(fresh)

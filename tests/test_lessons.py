@@ -393,3 +393,10 @@ def test_the_schedule_lesson_shows_where_each_schedule_settles():
     bars = _specs(at)[-1]["data"][0]
     assert bars["type"] == "bar" and list(bars["x"]) == list(lessons.get("learning-rate-decay").run_captions)
     assert bars["y"][0] == max(bars["y"])  # the constant rate settles worst
+
+
+def test_the_keyboard_script_has_no_line_comments_that_would_silence_it():
+    from ui import shell
+
+    # st.html runs the script with its lines joined: one // comment turned the rest into a comment
+    assert "//" not in shell._KEYBOARD_JS

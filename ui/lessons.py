@@ -874,6 +874,14 @@ def check_claims(lesson: Lesson, results, surface) -> list[tuple[Claim, bool]]:
 RACE_DECORATIONS = ("lookahead", "gradient-arrow")  # extras drawn on the race itself, not as charts of their own
 
 
+def run_labels(lesson: Lesson, scene_state: CompareState) -> list[str]:
+    """Compare's run labels, each led by the run's role in the lesson ("too low: Gradient descent · lr 0.005")."""
+    from .shell import run_labels as compare_labels
+
+    captions = list(lesson.run_captions) + [""] * len(scene_state.runs)
+    return [f"{caption}: {label}" if caption else label for caption, label in zip(captions, compare_labels(scene_state.runs))]
+
+
 def extra_chart_count(lesson: Lesson) -> int:
     return sum(extra not in RACE_DECORATIONS for extra in lesson.extras)
 

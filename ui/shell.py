@@ -50,7 +50,8 @@ def page_header(title: str, subtitle: str) -> None:
     st.session_state[_TOGGLE_KEY] = presentation  # the switch shows the session's mode, whoever set it
     switch.toggle("Presentation", key=_TOGGLE_KEY, on_change=_presentation_switched,
                   help="For a projector: hides the sidebar, enlarges text and lines, and lets the keyboard drive "
-                       "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame). "
+                       "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame; "
+                       "Page Down / Page Up, as a presenter's clicker sends: next / previous lesson). "
                        "Kept in the link as pres=1.")
     st.caption(subtitle)
     _presentation_assets(presentation)
@@ -97,6 +98,7 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [da
 # Drives the first animated Plotly chart on the page by pressing its own controls: the play /
 # pause buttons, and the frame slider (a press on its rail at the next step's tick). Installed
 # once per browser tab; window.__lossLandscapeKeys.on follows the page's presentation mode.
+# Only /* */ comments inside: measured, a // comment silenced the whole script (st.html joins lines).
 _KEYBOARD_JS = """<script>
 (() => {
   const state = window.__lossLandscapeKeys = window.__lossLandscapeKeys || {installed: false};
@@ -131,6 +133,16 @@ _KEYBOARD_JS = """<script>
   document.addEventListener('keydown', (event) => {
     if (!state.on || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.target && event.target.closest && event.target.closest(skip)) return;
+    if (event.key === 'PageDown' || event.key === 'PageUp') {  /* what a presenter's clicker sends */
+      const word = event.key === 'PageDown' ? 'Next' : 'Previous';
+      const target = Array.from(document.querySelectorAll('[data-testid="stMain"] button'))
+          .find(b => b.innerText.trim().includes(word) && !b.disabled);
+      if (!target) return;
+      target.click();
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     const gd = chart();
     if (!gd) return;
     hook(gd);
@@ -140,7 +152,7 @@ _KEYBOARD_JS = """<script>
     } else if (['ArrowRight', 'ArrowLeft', 'Home', 'End'].includes(event.key)) {
       if (gd.__playing) press(button(gd, 'pause'));
       const last = slider.steps.length - 1;
-      // the slider does not follow a playing animation; the frame shown does (frames are named f<step index>)
+      /* the slider does not follow a playing animation; the frame shown does (frames are named f + step index) */
       const shown = /^f(\\d+)$/.exec(gd._fullLayout._currentFrame || '');
       const now = shown ? Number(shown[1]) : slider.active;
       const target = {ArrowRight: now + 1, ArrowLeft: now - 1, Home: 0, End: last}[event.key];
