@@ -159,7 +159,7 @@ def reconstructed_effective_lr(result, surface) -> np.ndarray | None:
     clipping in the lessons that use it); None for other optimizers.
     """
     hp = result.hyperparams
-    g = np.array([surface.grad(float(x), float(y)) for x, y in result.path[:-1]], dtype=float).reshape(-1, 2)
+    g = path_gradients(result.path[:-1], surface)
     if result.optimizer == "adagrad":
         s = hp["initial_accumulator_value"] + np.cumsum(g * g, axis=0)
         t = np.arange(1, len(g) + 1)[:, None]
@@ -176,6 +176,12 @@ def reconstructed_effective_lr(result, surface) -> np.ndarray | None:
     return None
 
 
+def path_gradients(path: np.ndarray, surface) -> np.ndarray:
+    """The exact gradient at every point of a path, shape (n, 2), in one vectorized call."""
+    gx, gy = surface.grad(np.ascontiguousarray(path[:, 0]), np.ascontiguousarray(path[:, 1]))
+    return np.stack([np.broadcast_to(gx, len(path)), np.broadcast_to(gy, len(path))], axis=1).astype(float)
+
+
 def nesterov_ball_positions(result, surface) -> np.ndarray:
     """Where the heavy ball is, for a run of torch's Nesterov: shape (n+1, 2).
 
@@ -184,10 +190,11 @@ def nesterov_ball_positions(result, surface) -> np.ndarray:
     """
     hp = result.hyperparams
     mu = hp["momentum"]
+    gradients = path_gradients(result.path[:-1], surface)
     buffer = np.zeros(2)
     balls = [result.path[0].copy()]
     for k in range(1, len(result.path)):
-        g = np.array(surface.grad(*result.path[k - 1]), dtype=float)
+        g = gradients[k - 1]
         buffer = g if k == 1 else mu * buffer + (1.0 - hp["dampening"]) * g
         balls.append(result.path[k] + result.lr[k - 1] * mu * buffer)
     return np.array(balls)
