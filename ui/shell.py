@@ -34,10 +34,11 @@ PAGES = tuple(page for page in _ALL_PAGES if (_ROOT / page[0]).exists())
 
 
 def navigation() -> None:
-    """The same sidebar links on every page."""
+    """The same sidebar links on every page, and presentation mode's stylesheet and keys when it is on."""
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
     st.sidebar.divider()
+    _presentation_assets(presentation_on())
 
 
 def page_header(title: str, subtitle: str) -> None:
@@ -54,7 +55,6 @@ def page_header(title: str, subtitle: str) -> None:
                        "Page Down / Page Up, as a presenter's clicker sends: next / previous lesson). "
                        "Kept in the link as pres=1.")
     st.caption(subtitle)
-    _presentation_assets(presentation)
     if presentation:
         st.query_params["pres"] = "1"
     elif "pres" in st.query_params:
@@ -110,13 +110,15 @@ _KEYBOARD_JS = """<script>
       .find(gd => gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders.length && gd.querySelector('.updatemenu-button'));
   const press = (el) => el && el.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));
   const button = (gd, word) => Array.from(gd.querySelectorAll('.updatemenu-button')).find(b => b.textContent.includes(word));
+  /* playing = the play button was pressed (by key or mouse) and the frames have not run out;
+     a slider step is an animation too, so animation events alone cannot tell */
   const hook = (gd) => {
     if (gd.__keysHooked || !gd.on) return;
     gd.__keysHooked = true;
-    gd.on('plotly_animating', () => { gd.__playing = true; });
+    gd.on('plotly_buttonclicked', (e) => { gd.__playing = !!(e && e.button && String(e.button.label).includes('play')); });
     gd.on('plotly_animated', () => { gd.__playing = false; });
-    gd.on('plotly_animationinterrupted', () => { gd.__playing = false; });
   };
+  setInterval(() => { const gd = chart(); if (gd) hook(gd); }, 1000);
   const goTo = (gd, index) => {
     const slider = gd._fullLayout.sliders[0];
     const count = slider.steps.length;
@@ -148,9 +150,11 @@ _KEYBOARD_JS = """<script>
     hook(gd);
     const slider = gd._fullLayout.sliders[0];
     if (event.key === ' ' || event.key === 'k') {
-      press(button(gd, gd.__playing ? 'pause' : 'play'));
+      const word = gd.__playing ? 'pause' : 'play';
+      press(button(gd, word));
+      gd.__playing = word === 'play';
     } else if (['ArrowRight', 'ArrowLeft', 'Home', 'End'].includes(event.key)) {
-      if (gd.__playing) press(button(gd, 'pause'));
+      if (gd.__playing) { press(button(gd, 'pause')); gd.__playing = false; }
       const last = slider.steps.length - 1;
       /* the slider does not follow a playing animation; the frame shown does (frames are named f + step index) */
       const shown = /^f(\\d+)$/.exec(gd._fullLayout._currentFrame || '');
