@@ -34,17 +34,148 @@ PAGES = tuple(page for page in _ALL_PAGES if (_ROOT / page[0]).exists())
 
 
 def navigation() -> None:
-    """The same sidebar links on every page."""
+    """The same sidebar links on every page, and presentation mode's stylesheet and keys when it is on."""
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
     st.sidebar.divider()
+    _presentation_assets(presentation_on())
 
 
 def page_header(title: str, subtitle: str) -> None:
+    """Page config, menu, title with the presentation-mode switch beside it, and the subtitle."""
     configure_page(f"{title} · Loss landscapes, live")
     navigation()
-    st.title(title)
+    presentation = presentation_on()
+    heading, switch = st.columns([5, 1], vertical_alignment="bottom")
+    heading.title(title)
+    st.session_state[_TOGGLE_KEY] = presentation  # the switch shows the session's mode, whoever set it
+    switch.toggle("Presentation", key=_TOGGLE_KEY, on_change=_presentation_switched,
+                  help="For a projector: hides the sidebar, enlarges text and lines, and lets the keyboard drive "
+                       "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame; "
+                       "Page Down / Page Up, as a presenter's clicker sends: next / previous lesson). "
+                       "Kept in the link as pres=1.")
     st.caption(subtitle)
+    if presentation:
+        st.query_params["pres"] = "1"
+    elif "pres" in st.query_params:
+        del st.query_params["pres"]
+
+
+# ----- presentation mode ------------------------------------------------------------------------
+# "pres" is also the session key ui/compare.py reads and seeds from the Compare link, so the
+# switch here and Compare's figures agree; the switch itself has its own widget key.
+PRESENTATION_KEY = "pres"
+_TOGGLE_KEY = "presentation_switch"
+
+
+def presentation_on() -> bool:
+    """Whether presentation mode is on: the link's ``pres=1`` on a session's first page, then the switch."""
+    ss = st.session_state
+    if PRESENTATION_KEY not in ss:
+        value = st.query_params.get_all("pres")
+        ss[PRESENTATION_KEY] = bool(value) and value[-1] in ("1", "true")
+    return bool(ss[PRESENTATION_KEY])
+
+
+def _presentation_switched() -> None:
+    st.session_state[PRESENTATION_KEY] = bool(st.session_state[_TOGGLE_KEY])
+
+
+_PRESENTATION_CSS = """<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapseButton"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 2.5rem 2.5rem 4rem !important; }
+.stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stMarkdownContainer"] li { font-size: 1.45rem !important; line-height: 1.5 !important; }
+.stApp h1 { font-size: 3.1rem !important; }
+.stApp h2 { font-size: 2.3rem !important; }
+.stApp h3 { font-size: 1.9rem !important; }
+.stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p { font-size: 1.2rem !important; }
+.stApp [data-testid="stWidgetLabel"] p, .stApp button p, .stApp a p { font-size: 1.2rem !important; }
+.stApp [data-baseweb="select"] div { font-size: 1.25rem !important; }
+.stApp .katex-display .katex { font-size: 1.5em !important; }
+</style>"""
+
+# Drives the first animated Plotly chart on the page by pressing its own controls: the play /
+# pause buttons, and the frame slider (a press on its rail at the next step's tick). Installed
+# once per browser tab; window.__lossLandscapeKeys.on follows the page's presentation mode.
+# Only /* */ comments inside: measured, a // comment silenced the whole script (st.html joins lines).
+_KEYBOARD_JS = """<script>
+(() => {
+  const state = window.__lossLandscapeKeys = window.__lossLandscapeKeys || {installed: false};
+  state.on = __ON__;
+  if (state.installed) return;
+  state.installed = true;
+  const skip = 'input, textarea, select, button, [contenteditable="true"], [role="slider"], [role="combobox"], [role="listbox"], [role="option"], [role="switch"], [role="checkbox"]';
+  const chart = () => Array.from(document.querySelectorAll('.js-plotly-plot'))
+      .find(gd => gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders.length && gd.querySelector('.updatemenu-button'));
+  const press = (el) => el && el.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));
+  const button = (gd, word) => Array.from(gd.querySelectorAll('.updatemenu-button')).find(b => b.textContent.includes(word));
+  /* playing = the play button was pressed (by key or mouse) and the frames have not run out;
+     a slider step is an animation too, so animation events alone cannot tell */
+  const hook = (gd) => {
+    if (gd.__keysHooked || !gd.on) return;
+    gd.__keysHooked = true;
+    gd.on('plotly_buttonclicked', (e) => { gd.__playing = !!(e && e.button && String(e.button.label).includes('play')); });
+    gd.on('plotly_animated', () => { gd.__playing = false; });
+  };
+  setInterval(() => { const gd = chart(); if (gd) hook(gd); }, 1000);
+  const goTo = (gd, index) => {
+    const slider = gd._fullLayout.sliders[0];
+    const count = slider.steps.length;
+    index = Math.max(0, Math.min(count - 1, index));
+    const ticks = gd.querySelectorAll('.slider-tick-rect');
+    const rail = gd.querySelector('.slider-rail-touch-rect');
+    if (!rail || ticks.length !== count) return;
+    const tick = ticks[index].getBoundingClientRect();
+    const box = rail.getBoundingClientRect();
+    const at = {bubbles: true, cancelable: true, view: window, clientX: tick.left + tick.width / 2, clientY: box.top + box.height / 2};
+    rail.dispatchEvent(new MouseEvent('mousedown', at));
+    gd.dispatchEvent(new MouseEvent('mouseup', at));
+  };
+  document.addEventListener('keydown', (event) => {
+    if (!state.on || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target && event.target.closest && event.target.closest(skip)) return;
+    if (event.key === 'PageDown' || event.key === 'PageUp') {  /* what a presenter's clicker sends */
+      const word = event.key === 'PageDown' ? 'Next' : 'Previous';
+      const target = Array.from(document.querySelectorAll('[data-testid="stMain"] button'))
+          .find(b => b.innerText.trim().includes(word) && !b.disabled);
+      if (!target) return;
+      target.click();
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
+    const gd = chart();
+    if (!gd) return;
+    hook(gd);
+    const slider = gd._fullLayout.sliders[0];
+    if (event.key === ' ' || event.key === 'k') {
+      const word = gd.__playing ? 'pause' : 'play';
+      press(button(gd, word));
+      gd.__playing = word === 'play';
+    } else if (['ArrowRight', 'ArrowLeft', 'Home', 'End'].includes(event.key)) {
+      if (gd.__playing) { press(button(gd, 'pause')); gd.__playing = false; }
+      const last = slider.steps.length - 1;
+      /* the slider does not follow a playing animation; the frame shown does (frames are named f + step index) */
+      const shown = /^f(\\d+)$/.exec(gd._fullLayout._currentFrame || '');
+      const now = shown ? Number(shown[1]) : slider.active;
+      const target = {ArrowRight: now + 1, ArrowLeft: now - 1, Home: 0, End: last}[event.key];
+      goTo(gd, target);
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  }, true);
+})();
+</script>"""
+
+
+def _presentation_assets(presentation: bool) -> None:
+    """The projector stylesheet (when on) and the keyboard script (always, switched by the mode)."""
+    if presentation:
+        st.html(_PRESENTATION_CSS)
+    st.html(_KEYBOARD_JS.replace("__ON__", "true" if presentation else "false"), unsafe_allow_javascript=True)
 
 
 def _warm_up_order():

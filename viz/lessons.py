@@ -1,0 +1,248 @@
+"""Figure pieces only some lessons need, next to the Compare race (which viz.figures draws).
+
+Built headless (Plotly, no Streamlit). Every function takes numbers already computed (paths,
+step sizes, Taylor terms) and returns a figure, or trace dicts to add to the race figure.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .figures import FONT, typed_array
+from .surface_image import SurfaceGrid, png_data_uri
+
+# Colours that stand out on every band of Viridis (the landscape's colours), for "which minimum"
+_ENDING_COLOURS = ("#D55E00", "#000000", "#FFFFFF", "#CC79A7", "#0072B2", "#E69F00")
+_NO_MINIMUM = "#999999"
+
+
+def _layout(fig: go.Figure, height: int, presentation: bool, title: str) -> go.Figure:
+    fig.update_layout(height=height, title=dict(text=title, x=0, xanchor="left", font=dict(size=22 if presentation else 16)),
+                      font=dict(FONT, size=18 if presentation else 13), margin=dict(l=10, r=10, t=70, b=10),
+                      plot_bgcolor="#fafafa", legend=dict(orientation="h", y=-0.22))
+    return fig
+
+
+def _width(presentation: bool) -> float:
+    return 3.5 if presentation else 2.0
+
+
+# ----- steepest descent: every direction of one short step ------------------------------------
+def directions_figure(surface, point, radius: float | None = None, presentation: bool = False) -> go.Figure:
+    """Loss change after one short step from ``point`` in each direction; −∇f's direction marked."""
+    x, y = float(point[0]), float(point[1])
+    if radius is None:
+        (x0, x1), (y0, y1) = surface.bounds
+        radius = 0.01 * math.hypot(x1 - x0, y1 - y0)
+    degrees = np.linspace(0.0, 360.0, 721)
+    angles = np.radians(degrees)
+    change = surface.f(x + radius * np.cos(angles), y + radius * np.sin(angles)) - surface.f(x, y)
+    gx, gy = surface.grad(x, y)
+    downhill = math.degrees(math.atan2(-gy, -gx)) % 360.0
+    uphill = (downhill + 180.0) % 360.0
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=degrees, y=change, mode="lines", name="loss change", line=dict(color="#0072B2", width=_width(presentation)),
+                             hovertemplate="direction %{x:.1f}°: Δf = %{y:.4g}<extra></extra>"))
+    for angle, label, colour in ((downhill, "−∇f (steepest descent)", "#009E73"), (uphill, "+∇f (steepest ascent)", "#D55E00")):
+        fig.add_vline(x=angle, line=dict(color=colour, dash="dash", width=_width(presentation)))
+        fig.add_annotation(x=angle, y=1.0, yref="paper", text=label, showarrow=False, yanchor="bottom",
+                           font=dict(color=colour))
+    fig.add_hline(y=0.0, line=dict(color="#666", width=1))
+    fig.update_xaxes(title_text="direction of the step (degrees from the +x axis)", range=[0, 360], dtick=45)
+    fig.update_yaxes(title_text=f"f(θ₀ + r·u) − f(θ₀), r = {radius:.3g}")
+    return _layout(fig, 380, presentation, "Every direction for one short step from the start: −∇f lowers the loss most")
+
+
+# ----- learning rate: the four loss curves side by side ----------------------------------------
+def loss_grid_figure(tracks, captions, reference_loss: float | None, presentation: bool = False) -> go.Figure:
+    """One loss curve per run, side by side, each on its own log scale, titled by its role."""
+    count = max(len(tracks), 1)
+    titles = [f"{caption} (η = {track.lr[0]:g})" if len(track.lr) else caption
+              for track, caption in zip(tracks, list(captions) + [""] * count)]
+    fig = make_subplots(rows=1, cols=count, subplot_titles=titles, horizontal_spacing=0.05)
+    floor = 1e-16
+    for i, track in enumerate(tracks):
+        loss = track.loss - reference_loss if reference_loss is not None else track.loss
+        loss = np.maximum(loss, floor)
+        steps = np.arange(len(loss), dtype=float)
+        fig.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(loss, "f8"), mode="lines", name=track.label,
+                                 line=dict(color=track.colour, width=_width(presentation)), showlegend=False),
+                      row=1, col=i + 1)
+        if track.diverged_at is not None:
+            fig.add_trace(go.Scatter(x=[float(steps[-1])], y=[float(loss[-1])], mode="markers+text", showlegend=False,
+                                     text=[f"diverged at step {track.diverged_at}"], textposition="bottom left",
+                                     marker=dict(symbol="x", size=14, color=track.colour)), row=1, col=i + 1)
+        fig.update_yaxes(type="log", exponentformat="power", row=1, col=i + 1)
+        fig.update_xaxes(title_text="step", row=1, col=i + 1)
+    fig.update_yaxes(title_text="loss − f*", row=1, col=1)
+    return _layout(fig, 340, presentation, "The same loss curve for four learning rates")
+
+
+# ----- ravines: the second-order Taylor view of one step ---------------------------------------
+def taylor_figure(surface, point, runs, taylor, condition_number: float, presentation: bool = False) -> go.Figure:
+    """Loss change of one gradient step of size ε from ``point``: exact and second-order Taylor.
+
+    ``runs`` is a list of (label, colour, lr); ``taylor`` the dict of ui.lessons.taylor_step
+    (gg, ghg, threshold).
+    """
+    x, y = float(point[0]), float(point[1])
+    gx, gy = surface.grad(x, y)
+    largest = max([lr for _, _, lr in runs] + [taylor["threshold"] if math.isfinite(taylor["threshold"]) else 0.0])
+    eps = np.linspace(0.0, 1.25 * largest, 400)
+    exact = surface.f(x - eps * gx, y - eps * gy) - surface.f(x, y)
+    model = -eps * taylor["gg"] + 0.5 * eps * eps * taylor["ghg"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=eps, y=model, mode="lines", name="Taylor: −ε gᵀg + ½ε² gᵀHg",
+                             line=dict(color="#0072B2", width=_width(presentation) + 2)))
+    fig.add_trace(go.Scatter(x=eps, y=exact, mode="lines", name="exact f(θ − εg) − f(θ)",
+                             line=dict(color="#E69F00", width=_width(presentation), dash="dash")))
+    fig.add_hline(y=0.0, line=dict(color="#666", width=1))
+    if math.isfinite(taylor["threshold"]):
+        fig.add_vline(x=taylor["threshold"], line=dict(color="#D55E00", dash="dot", width=_width(presentation)))
+        fig.add_annotation(x=taylor["threshold"], y=1.0, yref="paper", yanchor="bottom", showarrow=False,
+                           text=f"ε* = 2gᵀg / gᵀHg = {taylor['threshold']:.4g}", font=dict(color="#D55E00"))
+    for label, colour, lr in runs:
+        value = float(surface.f(x - lr * gx, y - lr * gy) - surface.f(x, y))
+        fig.add_trace(go.Scatter(x=[lr], y=[value], mode="markers", name=f"{label}: Δf = {value:+.4g}",
+                                 marker=dict(size=16 if presentation else 12, color=colour, line=dict(color="black", width=1))))
+    fig.update_xaxes(title_text="step size ε")
+    fig.update_yaxes(title_text="change of the loss after one step")
+    title = (f"One step from the start: gᵀg = {taylor['gg']:.4g}, gᵀHg = {taylor['ghg']:.4g}, "
+             f"condition number κ = {condition_number:.4g}")
+    return _layout(fig, 400, presentation, title)
+
+
+# ----- Nesterov: the look-ahead points ------------------------------------------------------------
+def lookahead_traces(balls: np.ndarray, lookahead: np.ndarray, colour: str, count: int = 15,
+                     presentation: bool = False) -> list[dict]:
+    """Traces to lay over the race: the heavy ball θ_t (open circles), the look-ahead point
+    where the gradient is evaluated (dots), and the momentum jump between them."""
+    count = min(count, len(balls) - 1)
+    ks = range(1, count + 1)
+    sx, sy = [], []
+    for k in ks:
+        sx += [float(balls[k, 0]), float(lookahead[k, 0]), None]
+        sy += [float(balls[k, 1]), float(lookahead[k, 1]), None]
+    size = 13 if presentation else 9
+    return [
+        dict(type="scatter", x=sx, y=sy, mode="lines", name="momentum jump μv", showlegend=True,
+             line=dict(color="white", width=2.5 if presentation else 1.5, dash="dot"), hoverinfo="skip"),
+        dict(type="scatter", x=[float(balls[k, 0]) for k in ks], y=[float(balls[k, 1]) for k in ks], mode="markers",
+             name="heavy ball θ", marker=dict(symbol="circle-open", size=size + 3, color="white", line=dict(width=2.5)),
+             hovertemplate="ball at step %{text}<extra></extra>", text=[str(k) for k in ks]),
+        dict(type="scatter", x=[float(lookahead[k, 0]) for k in ks], y=[float(lookahead[k, 1]) for k in ks], mode="markers",
+             name="look-ahead θ + μv (gradient here)", marker=dict(size=size, color=colour, line=dict(color="white", width=1.5)),
+             hovertemplate="look-ahead at step %{text}<extra></extra>", text=[str(k) for k in ks]),
+    ]
+
+
+def gradient_arrow(surface, point, presentation: bool = False) -> dict:
+    """A layout annotation: an arrow along −∇f from ``point``, a tenth of the plot's width long."""
+    x, y = float(point[0]), float(point[1])
+    gx, gy = surface.grad(x, y)
+    norm = math.hypot(gx, gy) or 1.0
+    (x0, x1), _ = surface.bounds
+    length = 0.1 * (x1 - x0)
+    return dict(x=x - length * gx / norm, y=y - length * gy / norm, ax=x, ay=y, xref="x", yref="y", axref="x", ayref="y",
+                showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=4 if presentation else 3, arrowcolor="white",
+                text="−∇f", font=dict(color="white", size=20 if presentation else 15), xanchor="left", yanchor="top")
+
+
+def add_annotations(figure, annotations: list[dict]):
+    """Add layout annotations to a race figure (they stay put while the frames play)."""
+    figure.to_dict()["layout"].setdefault("annotations", []).extend(annotations)
+    return figure
+
+
+def add_traces(figure, traces: list[dict]):
+    """Append static traces to a race figure; the animation frames address earlier traces only."""
+    figure.to_dict()["data"].extend(traces)
+    return figure
+
+
+# ----- AdaGrad / RMSProp: per-coordinate step sizes -----------------------------------------------
+def effective_lr_figure(rows, presentation: bool = False) -> go.Figure:
+    """η/(√s + ε) per coordinate over the steps; ``rows`` is a list of (label, colour, array (n, 2))."""
+    fig = go.Figure()
+    for label, colour, effective in rows:
+        steps = np.arange(1, len(effective) + 1, dtype=float)
+        for column, coordinate, dash in ((0, "x", "solid"), (1, "y", "dot")):
+            fig.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(effective[:, column], "f8"), mode="lines",
+                                     name=f"{label}: step size in {coordinate}",
+                                     line=dict(color=colour, dash=dash, width=_width(presentation))))
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(title_text="η / (√s + ε) per coordinate", type="log", exponentformat="power")
+    return _layout(fig, 360, presentation, "Per-coordinate step size: the number each gradient coordinate is multiplied by")
+
+
+# ----- Adam: the length of each step ---------------------------------------------------------------
+def step_lengths_figure(tracks, first: int = 100, presentation: bool = False) -> go.Figure:
+    fig = go.Figure()
+    for track in tracks:
+        lengths = np.hypot(*np.diff(track.path[: first + 1], axis=0).T)
+        steps = np.arange(1, len(lengths) + 1, dtype=float)
+        fig.add_trace(go.Scatter(x=steps, y=lengths, mode="lines+markers", name=track.label,
+                                 line=dict(color=track.colour, dash=track.dash, width=_width(presentation)),
+                                 marker=dict(size=7 if presentation else 5)))
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(title_text="‖θ_t − θ_{t−1}‖", type="log", exponentformat="power")
+    return _layout(fig, 360, presentation, f"Length of each of the first {first} steps")
+
+
+# ----- schedules: how close each run settles ---------------------------------------------------------
+def settled_loss_figure(tracks, captions, reference_loss: float | None, last: int = 50, presentation: bool = False) -> go.Figure:
+    """Average loss gap over each run's last ``last`` steps, one bar per run, on a log scale."""
+    names = [caption or track.label for track, caption in zip(tracks, list(captions) + [""] * len(tracks))]
+    values = [float(np.mean(t.loss[-last:] - (reference_loss or 0.0))) for t in tracks]
+    fig = go.Figure(go.Bar(x=names, y=values, marker=dict(color=[t.colour for t in tracks], line=dict(color="black", width=1)),
+                           text=[f"{v:.3g}" for v in values], textposition="outside",
+                           hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    fig.update_yaxes(type="log", exponentformat="power", title_text=f"mean of loss − f* over the last {last} steps")
+    return _layout(fig, 360, presentation, f"Where each schedule settles: average loss over the last {last} steps")
+
+
+# ----- local minima: where each start ends -----------------------------------------------------------
+def starts_figure(surface, grid: SurfaceGrid, paths, endings, presentation: bool = False, points: int = 300) -> go.Figure:
+    """Many runs of one optimizer from a grid of starts, each coloured by the minimum it ends in.
+
+    ``endings[i]`` is the index of the minimum path i ends in (in ``surface.minima``), or -1.
+    """
+    (x0, x1), (y0, y1) = surface.bounds
+    minima = list(surface.minima)
+    fig = go.Figure()
+    fig.add_layout_image(dict(source=png_data_uri(grid), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                              sizing="stretch", layer="below"))
+    groups = {}
+    for path, ending in zip(paths, endings):
+        groups.setdefault(ending, []).append(path)
+    for ending in sorted(groups, key=lambda e: (e < 0, e)):
+        # one trace per ending: paths thinned to at most `points` vertices (first and last kept),
+        # joined by NaN gaps, sent as float32 arrays: 63 x 2000 points as lists took 3 s a rerun
+        pieces, sx, sy = [], [], []
+        for path in groups[ending]:
+            keep = np.unique(np.r_[np.linspace(0, len(path) - 1, min(points, len(path))).astype(int), len(path) - 1])
+            pieces += [path[keep], np.full((1, 2), np.nan)]
+            sx.append(float(path[0, 0]))
+            sy.append(float(path[0, 1]))
+        joined = np.concatenate(pieces)
+        xs, ys = typed_array(joined[:, 0]), typed_array(joined[:, 1])
+        if ending >= 0:
+            m = minima[ending]
+            colour = _ENDING_COLOURS[ending % len(_ENDING_COLOURS)]
+            name = f"{len(groups[ending])} starts end in the {m.kind} minimum at ({m.x:.2f}, {m.y:.2f})"
+        else:
+            colour, name = _NO_MINIMUM, f"{len(groups[ending])} starts end at no minimum"
+        fig.add_trace(dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=colour, width=2 if presentation else 1.2),
+                           name=name, legendgroup=str(ending), hoverinfo="skip", connectgaps=False))
+        fig.add_trace(go.Scatter(x=sx, y=sy, mode="markers", marker=dict(color=colour, size=9 if presentation else 6,
+                                                                        line=dict(color="black", width=0.8)),
+                                 legendgroup=str(ending), showlegend=False, hovertemplate="start (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[m.x for m in minima], y=[m.y for m in minima], mode="markers", name="known minima",
+                             marker=dict(symbol=["star" if m.kind == "global" else "star-open" for m in minima],
+                                         size=16 if presentation else 12, color="white", line=dict(color="black", width=1.2))))
+    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x")
+    return _layout(fig, 520 if presentation else 460, presentation, "Where each start ends (same optimizer and η as the first run)")
