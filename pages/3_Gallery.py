@@ -70,4 +70,4 @@ for name in state.names():
                 curvature_table.dataframe(gallery.point_rows(point), hide_index=True, width="stretch")
                 curvature_table.caption(f"At ({x:.4g}, {y:.4g}): {point.kind}.")
 
-st.query_params.from_dict(gallery.to_query(state))
+shell.keep_in_link(gallery.to_query(state))

@@ -43,7 +43,7 @@ st.session_state.setdefault("an.frame", "step")
 framing = st.segmented_control("Framing", list(figures.FRAMINGS), key="an.frame", format_func=figures.FRAMINGS.get) \
     or "step"
 state.framing = framing
-st.query_params.from_dict(anatomy.to_query(state))
+shell.keep_in_link(anatomy.to_query(state))
 
 spec = optimizers.get(state.optimizer)
 step = replayed.step(state.t)

@@ -22,7 +22,7 @@ for warning in st.session_state.get("sweep_warnings", []):
 state, problems = sweep.sidebar()
 for problem in problems:
     st.warning(problem, icon="⚠️")
-st.query_params.from_dict(sweep.to_query(state))
+shell.keep_in_link(sweep.to_query(state))
 state, cut_note = sweep.capped(state)
 if cut_note:
     st.warning(cut_note, icon="✂️")

@@ -21,7 +21,7 @@ for warning in st.session_state.get("basins_warnings", []):
     st.warning(warning, icon="⚠️")
 
 state = basins.sidebar()
-st.query_params.from_dict(basins.to_query(state))
+shell.keep_in_link(basins.to_query(state))
 state, cut_note = basins.capped(state)
 if cut_note:
     st.warning(cut_note, icon="✂️")

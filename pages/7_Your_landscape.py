@@ -47,7 +47,7 @@ names = left.multiselect("Optimizers", optimizers.names(), key="yours.runs", max
                          format_func=lambda n: optimizers.get(n).title) or list(custom.PAGE_RUNS[:1])
 steps = right.slider("Steps", 10, custom.MAX_PAGE_STEPS, key="yours.steps", step=10)
 start = (float(ss.get(f"x0.{surface.name}", surface.start[0])), float(ss.get(f"y0.{surface.name}", surface.start[1])))
-st.query_params.from_dict(custom.page_to_query(text, bounds, names, steps))
+shell.keep_in_link(custom.page_to_query(text, bounds, names, steps))
 
 with st.spinner("Compiling the kernels for your formula: a few seconds the first time…"):
     runs, outcomes = custom.race(text, bounds, start, steps, names)

@@ -107,4 +107,4 @@ st.caption(f"The last {tail} SGD iterates around the full-batch minimum (star), 
            "SGD keeps bouncing in a ball whose size grows with the rate and the gradient noise; decaying the rate "
            "shrinks it (Goodfellow 8.3.1: SGD needs a decreasing rate to converge).")
 
-st.query_params.from_dict(data_page.to_query(state))
+shell.keep_in_link(data_page.to_query(state))

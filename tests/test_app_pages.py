@@ -4,6 +4,7 @@ import pathlib
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui import shell
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TIMEOUT = 300  # a cold Numba compile of a page's kernels takes far longer than AppTest's 3 s
@@ -118,3 +119,11 @@ def test_every_view_renders(view):
     at = _compare({"land": "himmelblau", "view": view})
     assert not at.exception
     assert at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("path", [page[0] for page in shell.PAGES[1:]],
+                         ids=lambda path: path.split("/")[-1][:-3])
+def test_every_page_keeps_presentation_mode_in_its_link(path):
+    at = _page(path, {"pres": "1"})
+    assert not at.exception, at.exception
+    assert at.query_params.get("pres") in ("1", ["1"]), dict(at.query_params)

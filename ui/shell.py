@@ -68,6 +68,11 @@ PRESENTATION_KEY = "pres"
 _TOGGLE_KEY = "presentation_switch"
 
 
+def keep_in_link(query: dict) -> None:
+    """Write a page's settings to the URL, keeping presentation mode in it when it is on."""
+    st.query_params.from_dict({**query, **({"pres": "1"} if presentation_on() else {})})
+
+
 def presentation_on() -> bool:
     """Whether presentation mode is on: the link's ``pres=1`` on a session's first page, then the switch."""
     ss = st.session_state
