@@ -18,8 +18,9 @@ from optimizers import anatomy
 from viz.anatomy import FRAMINGS
 
 from . import defaults
+from . import query as query_text
 from .controls import hyper_widget, number_slider
-from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH, _allowed, _number, _parse_value
+from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH, _allowed, _parse_value
 
 MAX_STEPS = 500
 DEFAULT_STEPS = 60
@@ -55,15 +56,9 @@ def default_state(landscape: str = "rosenbrock", optimizer: str = "adam") -> Ana
 
 def from_query(query: dict) -> tuple[AnatomyState, list[str]]:
     """The state a link describes, and a plain-words warning for each part that was ignored."""
-    if len(query) > MAX_QUERY_KEYS:
-        return default_state(), [f"The link has {len(query)} parameters (at most {MAX_QUERY_KEYS}); showing the defaults."]
-    warnings, q = [], {}
-    for key, value in query.items():
-        value = value[-1] if isinstance(value, list) else value
-        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or len(str(key)) > 60:
-            warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
-            continue
-        q[str(key)] = value
+    q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH, max_key_length=60)
+    if q is None:
+        return default_state(), warnings
     name = q.get("land", "rosenbrock")
     if name not in landscapes.names():
         warnings.append(f"Unknown landscape '{name[:40]}': showing Rosenbrock instead.")
@@ -92,7 +87,7 @@ def from_query(query: dict) -> tuple[AnatomyState, list[str]]:
 
     if "x0" in q or "y0" in q:
         try:
-            x, y = _number(q.get("x0", str(state.start[0]))), _number(q.get("y0", str(state.start[1])))
+            x, y = query_text.number(q.get("x0", str(state.start[0]))), query_text.number(q.get("y0", str(state.start[1])))
             (xa, xb), (ya, yb) = surface.bounds
             if not (xa <= x <= xb and ya <= y <= yb):
                 raise ValueError
@@ -105,7 +100,7 @@ def from_query(query: dict) -> tuple[AnatomyState, list[str]]:
     state.t = _whole(q, "t", 1, MAX_STEPS, 1, warnings)
     if "clip" in q:
         try:
-            value = _number(q["clip"])
+            value = query_text.number(q["clip"])
             if not (1e-6 <= value <= 1e6):
                 raise ValueError
             state.clip_norm = value
@@ -113,7 +108,7 @@ def from_query(query: dict) -> tuple[AnatomyState, list[str]]:
             warnings.append(f"Ignored clip = '{q['clip'][:40]}'; allowed: [1e-06, 1e+06].")
     if "noise" in q:
         try:
-            value = _number(q["noise"])
+            value = query_text.number(q["noise"])
             if not (0.0 <= value <= 100.0):
                 raise ValueError
             state.noise = value
@@ -132,7 +127,7 @@ def _whole(q: dict, key: str, low: int, high: int, default: int, warnings: list)
     if key not in q:
         return default
     try:
-        value = _number(q[key])
+        value = query_text.number(q[key])
         if value != int(value) or not (low <= value <= high):
             raise ValueError
         return int(value)

@@ -7,7 +7,6 @@ and the work of one request is capped.
 from __future__ import annotations
 
 import json
-import math
 import threading
 from dataclasses import dataclass, replace
 
@@ -18,6 +17,7 @@ import streamlit as st
 
 from . import defaults
 from . import exploration as ex
+from . import query as query_text
 from .controls import number_slider, value_grid
 from viz.explore import PANEL_GROUP as PANEL_KEY
 
@@ -57,25 +57,11 @@ def default_state(landscape: str = DEFAULT_LANDSCAPE) -> BasinState:
                       lrs={name: defaults.suggested_lr(surface, name) for name in names})
 
 
-def _number(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("not finite")
-    return value
-
-
 def from_query(query: dict) -> tuple[BasinState, list[str]]:
     """The state a link describes, and a warning for every part of it that was ignored."""
-    warnings: list[str] = []
-    if len(query) > MAX_QUERY_KEYS:
-        return default_state(), [f"The link has {len(query)} parameters (at most {MAX_QUERY_KEYS}); showing the defaults."]
-    q = {}
-    for key, value in query.items():
-        value = value[-1] if isinstance(value, list) else value
-        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or len(str(key)) > 40:
-            warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
-            continue
-        q[str(key)] = value
+    q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH, max_key_length=40)
+    if q is None:
+        return default_state(), warnings
     land = q.get("land", DEFAULT_LANDSCAPE)
     if land not in landscapes.names():
         warnings.append(f"Unknown landscape '{land[:40]}': showing Himmelblau's function instead.")
@@ -87,7 +73,7 @@ def from_query(query: dict) -> tuple[BasinState, list[str]]:
         key = f"lp.{param.name}"
         if key in q:
             try:
-                params[param.name] = param.validate(_number(q[key]))
+                params[param.name] = param.validate(query_text.number(q[key]))
             except ValueError:
                 warnings.append(f"Ignored {param.label} = '{q[key][:40]}': expected a number in [{param.low:g}, {param.high:g}].")
     surface = surface.with_params(**params)
@@ -109,13 +95,13 @@ def from_query(query: dict) -> tuple[BasinState, list[str]]:
         key = f"lr.{name}"
         if key in q:
             try:
-                state.lrs[name] = float(optimizers.get(name).hyper("lr").validate(_number(q[key])))
+                state.lrs[name] = float(optimizers.get(name).hyper("lr").validate(query_text.number(q[key])))
             except ValueError:
                 warnings.append(f"Ignored {key} = '{q[key][:40]}': expected a learning rate in {lr_hyper.describe_range()}.")
     for key, attribute, low, high in (("res", "resolution", 2, ex.MAX_BASIN_RESOLUTION), ("steps", "steps", 1, ex.MAX_STEPS)):
         if key in q:
             try:
-                value = _number(q[key])
+                value = query_text.number(q[key])
                 if value != int(value) or not (low <= value <= high):
                     raise ValueError
                 setattr(state, attribute, int(value))

@@ -18,6 +18,7 @@ from optimizers import minibatch
 from optimizers._schedules import SCHEDULES
 
 from . import defaults
+from . import query as query_text
 from .controls import hyper_widget
 
 MAX_STEPS = 2000
@@ -70,20 +71,6 @@ def default_state(problem: str = "linear", n: int = 100, seed: int = 0) -> DataS
 
 
 # ----- reading the link --------------------------------------------------------------------------
-def _number(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("not finite")
-    return value
-
-
-def _whole(text: str, low: int, high: int) -> int:
-    value = _number(text)
-    if value != int(value) or not (low <= value <= high):
-        raise ValueError(text)
-    return int(value)
-
-
 def _parse_hyper(hyper, text: str):
     if hyper.kind == "bool":
         if text.lower() in ("1", "true", "yes", "on"):
@@ -95,24 +82,17 @@ def _parse_hyper(hyper, text: str):
         parts = text.split(",")
         if len(parts) != 2:
             raise ValueError(text)
-        return hyper.validate((_number(parts[0]), _number(parts[1])))
+        return hyper.validate((query_text.number(parts[0]), query_text.number(parts[1])))
     if hyper.kind == "choice":
         return hyper.validate(text)
-    return hyper.validate(_number(text))
+    return hyper.validate(query_text.number(text))
 
 
 def from_query(query: dict) -> tuple[DataState, list[str]]:
     """The state a link describes, and a warning for every part of it that was ignored."""
-    warnings: list[str] = []
-    if len(query) > MAX_QUERY_KEYS:
-        return default_state(), [f"The link has {len(query)} parameters (at most {MAX_QUERY_KEYS}); showing the defaults."]
-    q = {}
-    for key, value in query.items():
-        value = value[-1] if isinstance(value, list) else value
-        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or len(str(key)) > 40:
-            warnings.append(f"Ignored an overlong value for '{str(key)[:30]}'.")
-            continue
-        q[str(key)] = value
+    q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH, max_key_length=40)
+    if q is None:
+        return default_state(), warnings
 
     problem = q.get("problem", "linear")
     if problem not in datasets.names():
@@ -121,13 +101,13 @@ def from_query(query: dict) -> tuple[DataState, list[str]]:
     n, seed = 100, 0
     if "n" in q:
         try:
-            n = _whole(q["n"], datasets.MIN_EXAMPLES, datasets.MAX_EXAMPLES)
+            n = query_text.whole(q["n"], datasets.MIN_EXAMPLES, datasets.MAX_EXAMPLES)
         except ValueError:
             warnings.append(f"Ignored n = '{q['n'][:30]}': expected a whole number of examples from "
                             f"{datasets.MIN_EXAMPLES} to {datasets.MAX_EXAMPLES}.")
     if "seed" in q:
         try:
-            seed = _whole(q["seed"], 0, datasets.MAX_SEED)
+            seed = query_text.whole(q["seed"], 0, datasets.MAX_SEED)
         except ValueError:
             warnings.append(f"Ignored seed = '{q['seed'][:30]}': expected a whole number from 0 to 2³¹−1.")
     state = default_state(problem, n, seed)
@@ -135,7 +115,7 @@ def from_query(query: dict) -> tuple[DataState, list[str]]:
 
     if "batch" in q:
         try:
-            state.batch = _whole(q["batch"], 1, data.n)
+            state.batch = query_text.whole(q["batch"], 1, data.n)
         except ValueError:
             warnings.append(f"Ignored batch = '{q['batch'][:30]}': expected a whole number from 1 to N = {data.n}.")
     if "sampling" in q:
@@ -182,12 +162,12 @@ def from_query(query: dict) -> tuple[DataState, list[str]]:
 
     if "steps" in q:
         try:
-            state.steps = _whole(q["steps"], MIN_STEPS, MAX_STEPS)
+            state.steps = query_text.whole(q["steps"], MIN_STEPS, MAX_STEPS)
         except ValueError:
             warnings.append(f"Ignored steps = '{q['steps'][:30]}': expected a whole number from {MIN_STEPS} to {MAX_STEPS}.")
     if "it" in q:
         try:
-            state.iteration = _whole(q["it"], 0, state.steps - 1)
+            state.iteration = query_text.whole(q["it"], 0, state.steps - 1)
         except ValueError:
             warnings.append(f"Ignored it = '{q['it'][:30]}': expected an iteration from 0 to {state.steps - 1}.")
     return state, warnings

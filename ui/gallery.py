@@ -16,6 +16,7 @@ from landscapes import analysis
 from viz.gallery import MAP_KINDS
 from viz.surface_image import evaluate
 
+from . import query as query_text
 from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH
 
 CONTOUR_RESOLUTION = 120
@@ -60,15 +61,10 @@ def _point(text: str, surface) -> tuple:
 def from_query(query: dict) -> tuple[GalleryState, list[str]]:
     """The state a link describes, and a plain-words warning for each part that was ignored."""
     state, warnings = GalleryState(), []
-    if len(query) > MAX_QUERY_KEYS:
-        return state, [f"The link has {len(query)} parameters (at most {MAX_QUERY_KEYS}); showing the defaults."]
-    q = {}
-    for key, value in query.items():
-        value = value[-1] if isinstance(value, list) else value
-        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or len(str(key)) > 60:
-            warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
-            continue
-        q[str(key)] = value
+    q, more = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH, max_key_length=60)
+    warnings += more
+    if q is None:
+        return state, warnings
     if "cat" in q:
         if q["cat"] in categories():
             state.category = q["cat"]

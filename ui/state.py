@@ -7,7 +7,6 @@ can ask for is capped.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import landscapes
@@ -15,6 +14,7 @@ import optimizers
 from optimizers._schedules import SCHEDULES
 
 from . import custom, defaults
+from . import query as query_text
 
 MAX_RUNS = 6
 MAX_STEPS = 2000
@@ -74,13 +74,6 @@ def custom_state(text: str, bounds) -> CompareState:
 
 
 # ----- reading --------------------------------------------------------------------------------
-def _number(text: str) -> float:
-    value = float(text)  # raises ValueError on anything that is not a plain number
-    if not math.isfinite(value):
-        raise ValueError("not finite")
-    return value
-
-
 def _parse_value(hyper, text: str):
     if hyper.kind == "bool":
         if text.lower() in ("1", "true", "yes", "on"):
@@ -92,30 +85,23 @@ def _parse_value(hyper, text: str):
         parts = text.split(",")
         if len(parts) != 2:
             raise ValueError(text)
-        return (_number(parts[0]), _number(parts[1]))
+        return (query_text.number(parts[0]), query_text.number(parts[1]))
     if hyper.kind == "int":
-        number = _number(text)
+        number = query_text.number(text)
         if number != int(number):
             raise ValueError(text)
         return int(number)
     if hyper.kind == "choice":
         return text
-    return _number(text)
+    return query_text.number(text)
 
 
 def from_query(query: dict) -> tuple[CompareState, list[str]]:
     """The state a link describes, and a warning for every part of it that was ignored."""
-    warnings: list[str] = []
-    if len(query) > MAX_QUERY_KEYS:
-        return default_state(), [f"The link has {len(query)} parameters (at most {MAX_QUERY_KEYS}); showing the defaults."]
-    q = {}
-    for key, value in query.items():
-        value = value[-1] if isinstance(value, list) else value
-        limit = custom.MAX_FORMULA_LENGTH if key == "formula" else MAX_VALUE_LENGTH
-        if not isinstance(value, str) or len(value) > limit or len(str(key)) > 60:
-            warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
-            continue
-        q[str(key)] = value
+    q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH,
+                                   long_values={"formula": custom.MAX_FORMULA_LENGTH})
+    if q is None:
+        return default_state(), warnings
 
     name = q.get("land", "rosenbrock")
     if name == custom.CUSTOM:  # a typed formula: formula= and bounds=, refused ones fall back with a warning
@@ -135,7 +121,7 @@ def from_query(query: dict) -> tuple[CompareState, list[str]]:
         key = f"lp.{param.name}"
         if key in q:
             try:
-                params[param.name] = param.validate(_number(q[key]))
+                params[param.name] = param.validate(query_text.number(q[key]))
             except ValueError:
                 warnings.append(f"Ignored {param.label} = '{q[key][:40]}': expected a number in [{param.low:g}, {param.high:g}].")
     if surface.params:
@@ -144,7 +130,7 @@ def from_query(query: dict) -> tuple[CompareState, list[str]]:
 
     if "x0" in q or "y0" in q:
         try:
-            x, y = _number(q.get("x0", str(state.start[0]))), _number(q.get("y0", str(state.start[1])))
+            x, y = query_text.number(q.get("x0", str(state.start[0]))), query_text.number(q.get("y0", str(state.start[1])))
             (xa, xb), (ya, yb) = surface.bounds
             if not (xa <= x <= xb and ya <= y <= yb):
                 raise ValueError
@@ -155,7 +141,7 @@ def from_query(query: dict) -> tuple[CompareState, list[str]]:
 
     if "steps" in q:
         try:
-            steps = _number(q["steps"])
+            steps = query_text.number(q["steps"])
             if steps != int(steps) or not (1 <= steps <= MAX_STEPS):
                 raise ValueError
             state.steps = int(steps)
@@ -220,7 +206,7 @@ def _run_from_query(q: dict, i: int, surface, optimizer: str, warnings: list[str
                                       (prefix + "noise", "noise", 0.0, 100.0)):
         if key in q:
             try:
-                value = _number(q[key])
+                value = query_text.number(q[key])
                 if not (low <= value <= high):
                     raise ValueError
                 setattr(run, attribute, value)
@@ -228,7 +214,7 @@ def _run_from_query(q: dict, i: int, surface, optimizer: str, warnings: list[str
                 warnings.append(f"Run {i + 1}: ignored {attribute.replace('_', ' ')} = '{q[key][:40]}'; allowed: [{low:g}, {high:g}].")
     if prefix + "seed" in q:
         try:
-            seed = _number(q[prefix + "seed"])
+            seed = query_text.number(q[prefix + "seed"])
             if seed != int(seed) or not (0 <= seed < 2**31):
                 raise ValueError
             run.seed = int(seed)

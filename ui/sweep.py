@@ -18,6 +18,7 @@ import optimizers
 import streamlit as st
 
 from . import defaults
+from . import query as query_text
 from . import exploration as ex
 from . import state as compare_state
 from .controls import hyper_widget, log_grid
@@ -109,32 +110,11 @@ def default_state(landscape: str = "rosenbrock", optimizer: str = "momentum") ->
 
 
 # ----- reading a link --------------------------------------------------------------------------------
-def _number(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("not finite")
-    return value
-
-
-def _whole(text: str, low: int, high: int) -> int:
-    value = _number(text)
-    if value != int(value) or not (low <= value <= high):
-        raise ValueError(text)
-    return int(value)
-
-
 def from_query(query: dict) -> tuple[SweepState, list[str]]:
     """The state a link describes, and a warning for every part of it that was ignored."""
-    warnings: list[str] = []
-    if len(query) > MAX_QUERY_KEYS:
-        return default_state(), [f"The link has {len(query)} parameters (at most {MAX_QUERY_KEYS}); showing the defaults."]
-    q = {}
-    for key, value in query.items():
-        value = value[-1] if isinstance(value, list) else value
-        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or len(str(key)) > 40:
-            warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
-            continue
-        q[str(key)] = value
+    q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH, max_key_length=40)
+    if q is None:
+        return default_state(), warnings
 
     land = q.get("land", "rosenbrock")
     if land not in landscapes.names():
@@ -151,7 +131,7 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
         key = f"lp.{param.name}"
         if key in q:
             try:
-                params[param.name] = param.validate(_number(q[key]))
+                params[param.name] = param.validate(query_text.number(q[key]))
             except ValueError:
                 warnings.append(f"Ignored {param.label} = '{q[key][:40]}': expected a number in [{param.low:g}, {param.high:g}].")
     surface = surface.with_params(**params)
@@ -174,8 +154,8 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
             choice.log = q[f"{name}log"] in ("1", "true")
         low, high = choice.low, choice.high
         try:
-            low = _number(q[f"{name}lo"]) if f"{name}lo" in q else low
-            high = _number(q[f"{name}hi"]) if f"{name}hi" in q else high
+            low = query_text.number(q[f"{name}lo"]) if f"{name}lo" in q else low
+            high = query_text.number(q[f"{name}hi"]) if f"{name}hi" in q else high
             if not (spec.allows(low) and spec.allows(high) and low < high):
                 raise ValueError
             choice.low, choice.high = low, high
@@ -192,13 +172,13 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
              f"a grid side from {SEARCH_SIDES[0]} to {SEARCH_SIDES[-1]}")):
         if key in q:
             try:
-                setattr(state, attribute, _whole(q[key], low, high))
+                setattr(state, attribute, query_text.whole(q[key], low, high))
             except ValueError:
                 warnings.append(f"Ignored {key} = '{q[key][:40]}': expected {message}.")
 
     if "x0" in q or "y0" in q:
         try:
-            x, y = _number(q.get("x0", str(state.start[0]))), _number(q.get("y0", str(state.start[1])))
+            x, y = query_text.number(q.get("x0", str(state.start[0]))), query_text.number(q.get("y0", str(state.start[1])))
             (xa, xb), (ya, yb) = surface.bounds
             if not (xa <= x <= xb and ya <= y <= yb):
                 raise ValueError
@@ -212,7 +192,7 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
             warnings.append(f"Unknown metric '{q['metric'][:40]}'; showing the final loss.")
     if "tol" in q:
         try:
-            tolerance = _number(q["tol"])
+            tolerance = query_text.number(q["tol"])
             if not (1e-15 <= tolerance <= 1e3):
                 raise ValueError
             state.tolerance = tolerance
@@ -230,7 +210,7 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
                 warnings.append(f"Ignored {hyper.name} = '{q[key][:40]}'; allowed: {compare_state._allowed(hyper)}.")
     if "h.clip_norm" in q:
         try:
-            clip = _number(q["h.clip_norm"])
+            clip = query_text.number(q["h.clip_norm"])
             if not (1e-6 <= clip <= 1e6):
                 raise ValueError
             fixed[ex.CLIP] = clip

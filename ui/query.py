@@ -1,0 +1,48 @@
+"""Reading a page's settings from a link, defensively: the shared first steps of every page's
+``from_query``.
+
+Nothing from the URL is ever evaluated; a value is a number only if ``float`` reads it as a
+finite one. A link with too many keys, or a key or value too long, is cut down before any
+page looks at it, so a hostile link costs no more work than a normal one.
+"""
+from __future__ import annotations
+
+import math
+
+
+def number(text: str) -> float:
+    """A finite float, or ValueError (NaN, inf and anything that is not a plain number)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("not finite")
+    return value
+
+
+def whole(text: str, low: int, high: int) -> int:
+    """A whole number in [low, high] (``3``, ``3.0`` and ``3e0`` all count), or ValueError."""
+    value = number(text)
+    if value != int(value) or not (low <= value <= high):
+        raise ValueError(text)
+    return int(value)
+
+
+def clean(query: dict, *, max_keys: int, max_value_length: int, max_key_length: int = 60,
+          long_values: dict | None = None) -> tuple[dict | None, list[str]]:
+    """The link as ``{key: last value}`` of plain strings, and a warning for each part dropped.
+
+    Returns ``None`` for the dict when the link has more than ``max_keys`` keys: the page
+    then shows its defaults. ``long_values`` raises the length limit of named keys (a typed
+    formula is longer than a number).
+    """
+    if len(query) > max_keys:
+        return None, [f"The link has {len(query)} parameters (at most {max_keys}); showing the defaults."]
+    long_values = long_values or {}
+    cleaned, warnings = {}, []
+    for key, value in query.items():
+        value = value[-1] if isinstance(value, list) else value
+        limit = long_values.get(key, max_value_length)
+        if not isinstance(value, str) or len(value) > limit or len(str(key)) > max_key_length:
+            warnings.append(f"Ignored an overlong value for '{str(key)[:40]}'.")
+            continue
+        cleaned[str(key)] = value
+    return cleaned, warnings
