@@ -46,3 +46,17 @@ def clean(query: dict, *, max_keys: int, max_value_length: int, max_key_length: 
             continue
         cleaned[str(key)] = value
     return cleaned, warnings
+
+
+def landscape_params(q: dict, surface, warnings: list) -> dict:
+    """The surface's parameters a link sets as ``lp.<name>=<number>``, each validated by the
+    surface's own declaration; a refused one adds a warning and keeps its default."""
+    params = {}
+    for param in surface.params:
+        key = f"lp.{param.name}"
+        if key in q:
+            try:
+                params[param.name] = param.validate(number(q[key]))
+            except ValueError:
+                warnings.append(f"Ignored {param.label} = '{q[key][:40]}': expected a number in [{param.low:g}, {param.high:g}].")
+    return params

@@ -126,14 +126,7 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
         optimizer = "momentum"
     state = default_state(land, optimizer)
     surface = landscapes.get(land)
-    params = {}
-    for param in surface.params:
-        key = f"lp.{param.name}"
-        if key in q:
-            try:
-                params[param.name] = param.validate(query_text.number(q[key]))
-            except ValueError:
-                warnings.append(f"Ignored {param.label} = '{q[key][:40]}': expected a number in [{param.low:g}, {param.high:g}].")
+    params = query_text.landscape_params(q, surface, warnings)
     surface = surface.with_params(**params)
     state.landscape_params = dict(surface.param_values)
 
