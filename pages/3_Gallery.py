@@ -55,7 +55,8 @@ for name in state.names():
             y = y_in.number_input("chosen point y", min_value=float(ya), max_value=float(yb), key=f"gal.y.{name}",
                                   format="%.4g", step=(yb - ya) / 100)
             state.points[name] = (float(x), float(y))
-            maps, curvature_table = st.columns([3, 2]) if not draw_3d else (st.container(), None)
+            # the maps get the card's full width: two equal-scale panels of a wide surface are narrow
+            maps, curvature_table = st.container(), text
             maps.plotly_chart(figures.map_figure(surface, gallery.contour_grid(name), gallery.curvature_grid(name),
                                                  (x, y), map_kind), key=f"gal.map.{name}",
                               config={"displaylogo": False, "displayModeBar": False})
