@@ -10,7 +10,6 @@ local port; prints numbers, judges nothing (targets are printed beside them).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pathlib
 import socket

@@ -1,5 +1,4 @@
 """Two wells and the saddle between them; a tilt makes one well deeper than the other."""
-import numpy as np
 
 from ._base import Param, SurfaceSpec, rank_minima, refine_minimum, surface_jit
 

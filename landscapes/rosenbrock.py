@@ -1,5 +1,4 @@
 """Rosenbrock's banana: a curved, nearly flat valley floor inside steep walls."""
-import numpy as np
 
 from ._base import Minimum, Param, SurfaceSpec, surface_jit
 

@@ -1,7 +1,5 @@
 """Compare: several optimizers race on one landscape, animated, with every setting in the link."""
-import math
 
-import optimizers
 import plotly.io as pio
 import streamlit as st
 
