@@ -137,19 +137,17 @@ def _whole(q: dict, key: str, low: int, high: int, default: int, warnings: list)
 
 
 def to_query(state: AnatomyState) -> dict[str, str]:
-    from .state import _format
-
     q = {"land": state.landscape, "opt": state.optimizer}
     spec = optimizers.get(state.optimizer)
     for h in spec.hypers:
         if h.name in state.hyper and (h.name == "lr" or state.hyper[h.name] != h.default):
-            q[f"h.{h.name}"] = _format(state.hyper[h.name])
-    q["x0"], q["y0"] = _format(float(state.start[0])), _format(float(state.start[1]))
+            q[f"h.{h.name}"] = query_text.as_text(state.hyper[h.name])
+    q["x0"], q["y0"] = query_text.as_text(float(state.start[0])), query_text.as_text(float(state.start[1]))
     q["steps"], q["t"] = str(state.steps), str(state.t)
     if state.clip_norm is not None:
-        q["clip"] = _format(state.clip_norm)
+        q["clip"] = query_text.as_text(state.clip_norm)
     if state.noise:
-        q["noise"], q["seed"] = _format(state.noise), str(state.seed)
+        q["noise"], q["seed"] = query_text.as_text(state.noise), str(state.seed)
     if state.framing != "step":
         q["frame"] = state.framing
     return q

@@ -7,7 +7,7 @@ and the work of one request is capped.
 from __future__ import annotations
 
 import json
-import threading
+import functools
 from dataclasses import dataclass, replace
 
 import landscapes
@@ -16,6 +16,7 @@ import optimizers
 import streamlit as st
 
 from . import defaults
+from .compute import warm_up_in_background
 from . import exploration as ex
 from . import query as query_text
 from .controls import number_slider, value_grid
@@ -197,24 +198,8 @@ def take_click(chart_key: str, surface):
     return callback
 
 
-@st.cache_resource(show_spinner=False)
-def _warm_up() -> bool:
-    import os
-
-    if os.environ.get("LANDSCAPE_NO_WARMUP"):
-        return False
-
-    def compile_batches():
-        for name in DEFAULT_OPTIMIZERS:  # the page's first view: these kernels first
-            try:
-                optimizers.run_many(name, DEFAULT_LANDSCAPE, np.zeros((2, 2)), steps=2, lr=1e-4)
-            except Exception:  # noqa: BLE001 - a warm-up failure must never take the server down
-                continue
-
-    threading.Thread(target=compile_batches, name="basins-warm-up", daemon=True).start()
-    return True
-
-
 def warm_up() -> None:
     """Compile the Basins page's default batch kernels in the background, once per server."""
-    _warm_up()
+    warm_up_in_background("basins", lambda: (
+        functools.partial(optimizers.run_many, name, DEFAULT_LANDSCAPE, np.zeros((2, 2)), steps=2, lr=1e-4)
+        for name in DEFAULT_OPTIMIZERS))

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
+from collections.abc import Callable, Iterable
 
 import optimizers
 import streamlit as st
@@ -40,3 +43,32 @@ def run_all(state) -> list[tuple]:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def surface_grid(landscape: str, params_json: str, resolution: int):
     return evaluate(custom.landscape(landscape, json.loads(params_json)), resolution)
+
+
+_WARMED: set[str] = set()
+_WARM_UP_LOCK = threading.Lock()
+
+
+def warm_up_in_background(name: str, calls: Callable[[], Iterable[Callable[[], object]]]) -> None:
+    """Make every call of ``calls()`` once per server process, in one background thread.
+
+    Each call is a kernel's first run: it loads from the disk cache in milliseconds, or compiles
+    (seconds) on a new machine, so the first visitor of a page does not wait for it. A failing
+    call is skipped: a warm-up must never take the server down. ``LANDSCAPE_NO_WARMUP`` turns
+    it off (the tests set it: the thread would only compete with them for the cores).
+    """
+    if os.environ.get("LANDSCAPE_NO_WARMUP"):
+        return
+    with _WARM_UP_LOCK:
+        if name in _WARMED:
+            return
+        _WARMED.add(name)
+
+    def work():
+        for call in calls():
+            try:
+                call()
+            except Exception:  # noqa: BLE001 - see the docstring
+                continue
+
+    threading.Thread(target=work, name=f"{name}-warm-up", daemon=True).start()

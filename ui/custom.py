@@ -14,6 +14,8 @@ import re
 import landscapes
 from landscapes import FormulaError, formula
 
+from . import query as query_text
+
 CUSTOM = "custom"  # Compare's land= value for a typed formula
 DEFAULT_FORMULA = "sin(3*x)*cos(3*y) + 0.1*(x^2+y^2)"
 DEFAULT_BOUNDS = formula.DEFAULT_BOUNDS
@@ -72,11 +74,7 @@ def landscape(name: str, values: dict):
 
 # ----- URL ---------------------------------------------------------------------------------------------
 def bounds_to_text(bounds) -> str:
-    return ",".join(_format(v) for axis in bounds for v in axis)
-
-
-def _format(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+    return ",".join(query_text.as_text(float(v)) for axis in bounds for v in axis)
 
 
 def bounds_from_text(text: str):
@@ -196,8 +194,8 @@ def compare_link(text: str, bounds, runs, steps: int, start) -> str:
     """A link to the Compare page racing these optimizers on this formula (opened as a fresh view)."""
     from urllib.parse import urlencode
 
-    query = {"land": CUSTOM, "formula": text, "bounds": bounds_to_text(bounds), "x0": _format(start[0]),
-             "y0": _format(start[1]), "steps": str(int(steps)), "runs": ",".join(runs[:MAX_PAGE_RUNS])}
+    query = {"land": CUSTOM, "formula": text, "bounds": bounds_to_text(bounds), "x0": query_text.as_text(float(start[0])),
+             "y0": query_text.as_text(float(start[1])), "steps": str(int(steps)), "runs": ",".join(runs[:MAX_PAGE_RUNS])}
     return "Compare?" + urlencode(query)
 
 

@@ -173,30 +173,20 @@ def from_query(query: dict) -> tuple[DataState, list[str]]:
     return state, warnings
 
 
-def _format(value) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (tuple, list)):
-        return ",".join(_format(v) for v in value)
-    if isinstance(value, float):
-        return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
-    return str(value)
-
-
 def to_query(state: DataState) -> dict[str, str]:
     """The query string that reproduces ``state`` (hyperparameters at their defaults left out)."""
     q = {"problem": state.problem}
     if datasets.PROBLEMS[state.problem].seeded:
         q["n"], q["seed"] = str(state.n), str(state.seed)
-    q.update(batch=str(state.batch), sampling=state.sampling, opt=state.optimizer, lr=_format(state.hyper["lr"]))
+    q.update(batch=str(state.batch), sampling=state.sampling, opt=state.optimizer, lr=query_text.as_text(state.hyper["lr"]))
     for h in optimizers.get(state.optimizer).hypers[1:]:
         if h.name in state.hyper and state.hyper[h.name] != h.default:
-            q[f"h.{h.name}"] = _format(state.hyper[h.name])
+            q[f"h.{h.name}"] = query_text.as_text(state.hyper[h.name])
     if state.schedule["name"] != "constant":
         q["sched"] = state.schedule["name"]
         for key, value in state.schedule.items():
             if key != "name":
-                q[f"s.{key}"] = _format(value)
+                q[f"s.{key}"] = query_text.as_text(value)
     q["steps"] = str(state.steps)
     if state.iteration:
         q["it"] = str(state.iteration)

@@ -60,3 +60,15 @@ def landscape_params(q: dict, surface, warnings: list) -> dict:
             except ValueError:
                 warnings.append(f"Ignored {param.label} = '{q[key][:40]}': expected a number in [{param.low:g}, {param.high:g}].")
     return params
+
+
+def as_text(value) -> str:
+    """A setting as it is written in a link: shortest exact form, ``1``/``0`` for booleans,
+    comma-separated for pairs, and ``repr`` for floats so reading it back gives the same bits."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (tuple, list)):
+        return ",".join(as_text(v) for v in value)
+    if isinstance(value, float):
+        return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
+    return str(value)

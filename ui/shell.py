@@ -1,6 +1,7 @@
 """What every page shares: header, run labels, the formula panel, the click-to-start hook."""
 from __future__ import annotations
 
+import functools
 import pathlib
 
 import optimizers
@@ -197,30 +198,12 @@ def _warm_up_order():
     return list(dict.fromkeys(pairs))
 
 
-@st.cache_resource(show_spinner=False)
-def _warm_up() -> bool:
-    import os
-    import threading
-
-    if os.environ.get("LANDSCAPE_NO_WARMUP"):
-        return False
-
-    def compile_everything():
-        # Loads from the disk cache in ~10 ms a pair once compiled; compiles (~2 s a pair)
-        # only on a fresh machine. One background thread, so visitors are not starved.
-        for landscape, optimizer in _warm_up_order():
-            try:
-                optimizers.run(optimizer, landscape, steps=1)
-            except Exception:  # noqa: BLE001 - a warm-up failure must never take the server down
-                continue
-
-    threading.Thread(target=compile_everything, name="kernel-warm-up", daemon=True).start()
-    return True
-
-
 def warm_up_kernels() -> None:
     """Start compiling every trajectory kernel in the background, once per server process."""
-    _warm_up()
+    from ui import compute
+
+    compute.warm_up_in_background("trajectories", lambda: (
+        functools.partial(optimizers.run, optimizer, landscape, steps=1) for landscape, optimizer in _warm_up_order()))
 
 
 def run_labels(runs) -> list[str]:

@@ -225,16 +225,6 @@ def _allowed(hyper) -> str:
 
 
 # ----- writing --------------------------------------------------------------------------------
-def _format(value) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (tuple, list)):
-        return ",".join(_format(v) for v in value)
-    if isinstance(value, float):
-        return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
-    return str(value)
-
-
 def to_query(state: CompareState) -> dict[str, str]:
     """The shortest query string that reproduces ``state`` (values equal to defaults are left out)."""
     q = {"land": state.landscape}
@@ -244,26 +234,26 @@ def to_query(state: CompareState) -> dict[str, str]:
         q["bounds"] = custom.bounds_to_text(state.landscape_params["bounds"])
     for param in surface.params:
         if state.landscape_params.get(param.name, param.default) != param.default:
-            q[f"lp.{param.name}"] = _format(state.landscape_params[param.name])
-    q["x0"], q["y0"] = _format(float(state.start[0])), _format(float(state.start[1]))
+            q[f"lp.{param.name}"] = query_text.as_text(state.landscape_params[param.name])
+    q["x0"], q["y0"] = query_text.as_text(float(state.start[0])), query_text.as_text(float(state.start[1]))
     q["steps"] = str(state.steps)
     q["runs"] = ",".join(run.optimizer for run in state.runs)
     for i, run in enumerate(state.runs):
         spec = optimizers.get(run.optimizer)
         for h in spec.hypers:
             if h.name in run.hyper and (h.name == "lr" or run.hyper[h.name] != h.default):
-                q[f"r{i}.{h.name}"] = _format(run.hyper[h.name])
+                q[f"r{i}.{h.name}"] = query_text.as_text(run.hyper[h.name])
         if run.schedule.get("name", "constant") != "constant":
             q[f"r{i}.sched"] = run.schedule["name"]
             for key, value in run.schedule.items():
                 if key != "name":
-                    q[f"r{i}.sched.{key}"] = _format(value)
+                    q[f"r{i}.sched.{key}"] = query_text.as_text(value)
         if run.clip_norm is not None:
-            q[f"r{i}.clip"] = _format(run.clip_norm)
+            q[f"r{i}.clip"] = query_text.as_text(run.clip_norm)
         if run.clip_value is not None:
-            q[f"r{i}.clipv"] = _format(run.clip_value)
+            q[f"r{i}.clipv"] = query_text.as_text(run.clip_value)
         if run.noise:
-            q[f"r{i}.noise"] = _format(run.noise)
+            q[f"r{i}.noise"] = query_text.as_text(run.noise)
             q[f"r{i}.seed"] = str(run.seed)
     if state.view != "overlay":
         q["view"] = state.view

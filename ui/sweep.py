@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-import threading
+import functools
 from dataclasses import astuple, dataclass, field, replace
 from urllib.parse import urlencode
 
@@ -18,6 +18,7 @@ import optimizers
 import streamlit as st
 
 from . import defaults
+from .compute import warm_up_in_background
 from . import query as query_text
 from . import exploration as ex
 from . import state as compare_state
@@ -227,30 +228,26 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
     return state, warnings
 
 
-def _format(value) -> str:
-    return compare_state._format(value)
-
-
 def to_query(state: SweepState) -> dict[str, str]:
     q = {"land": state.landscape, "opt": state.optimizer}
     surface = state.surface()
     for param in surface.params:
         if state.landscape_params.get(param.name, param.default) != param.default:
-            q[f"lp.{param.name}"] = _format(state.landscape_params[param.name])
+            q[f"lp.{param.name}"] = query_text.as_text(state.landscape_params[param.name])
     for name in ("x", "y"):
         choice = getattr(state, name)
         q[name] = choice.key
-        q[f"{name}lo"], q[f"{name}hi"] = _format(float(choice.low)), _format(float(choice.high))
+        q[f"{name}lo"], q[f"{name}hi"] = query_text.as_text(float(choice.low)), query_text.as_text(float(choice.high))
         q[f"{name}log"] = "1" if choice.log else "0"
     q["res"], q["steps"] = str(state.resolution), str(state.steps)
-    q["x0"], q["y0"] = _format(float(state.start[0])), _format(float(state.start[1]))
-    q["metric"], q["tol"] = state.metric, _format(float(state.tolerance))
+    q["x0"], q["y0"] = query_text.as_text(float(state.start[0])), query_text.as_text(float(state.start[1]))
+    q["metric"], q["tol"] = state.metric, query_text.as_text(float(state.tolerance))
     spec = optimizers.get(state.optimizer)
     for hyper in spec.hypers:
         if hyper.name in state.fixed and state.fixed[hyper.name] != hyper.default:
-            q[f"h.{hyper.name}"] = _format(state.fixed[hyper.name])
+            q[f"h.{hyper.name}"] = query_text.as_text(state.fixed[hyper.name])
     if state.fixed.get(ex.CLIP) is not None:
-        q["h.clip_norm"] = _format(float(state.fixed[ex.CLIP]))
+        q["h.clip_norm"] = query_text.as_text(float(state.fixed[ex.CLIP]))
     q["cmp"] = ",".join(state.compared)
     q["budget"] = str(state.search_side)
     return q
@@ -499,28 +496,13 @@ def take_click(chart_key: str, state: SweepState):
 
 
 # ----- warm-up ----------------------------------------------------------------------------------
-@st.cache_resource(show_spinner=False)
-def _warm_up() -> bool:
-    import os
-
-    if os.environ.get("LANDSCAPE_NO_WARMUP"):
-        return False
-
-    def compile_batches():
-        # A batch kernel compiles in 5-12 s per pair on a fresh machine and loads from the
-        # disk cache in milliseconds afterwards: the page's defaults first.
-        state = default_state()
-        pairs = [(state.landscape, state.optimizer)] + [(state.landscape, name) for name in DEFAULT_COMPARED]
-        for landscape, optimizer in dict.fromkeys(pairs):
-            try:
-                optimizers.run_many(optimizer, landscape, steps=2, lr=np.array([1e-4, 2e-4]))
-            except Exception:  # noqa: BLE001 - a warm-up failure must never take the server down
-                continue
-
-    threading.Thread(target=compile_batches, name="sweep-warm-up", daemon=True).start()
-    return True
+def _warm_up_calls():
+    state = default_state()  # the page's defaults first
+    pairs = [(state.landscape, state.optimizer)] + [(state.landscape, name) for name in DEFAULT_COMPARED]
+    return (functools.partial(optimizers.run_many, optimizer, landscape, steps=2, lr=np.array([1e-4, 2e-4]))
+            for landscape, optimizer in dict.fromkeys(pairs))
 
 
 def warm_up() -> None:
-    """Compile the Sweep page's default batch kernels in the background, once per server."""
-    _warm_up()
+    """Compile the Sweep page's default batch kernels (5-12 s each on a new machine) in the background."""
+    warm_up_in_background("sweep", _warm_up_calls)
