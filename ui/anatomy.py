@@ -20,7 +20,7 @@ from viz.anatomy import FRAMINGS
 from . import defaults
 from . import query as query_text
 from .controls import hyper_widget, number_slider
-from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH, _allowed, _parse_value
+from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH, _allowed
 
 MAX_STEPS = 500
 DEFAULT_STEPS = 60
@@ -76,7 +76,7 @@ def from_query(query: dict) -> tuple[AnatomyState, list[str]]:
         key = f"h.{h.name}"
         if key in q:
             try:
-                hyper[h.name] = h.validate(_parse_value(h, q[key]))
+                hyper[h.name] = h.validate(query_text.hyper_value(h, q[key]))
             except ValueError:
                 warnings.append(f"Ignored {h.name} = '{q[key][:40]}'; allowed: {_allowed(h)}.")
     try:

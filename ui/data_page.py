@@ -71,23 +71,6 @@ def default_state(problem: str = "linear", n: int = 100, seed: int = 0) -> DataS
 
 
 # ----- reading the link --------------------------------------------------------------------------
-def _parse_hyper(hyper, text: str):
-    if hyper.kind == "bool":
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(text)
-    if hyper.kind == "pair":
-        parts = text.split(",")
-        if len(parts) != 2:
-            raise ValueError(text)
-        return hyper.validate((query_text.number(parts[0]), query_text.number(parts[1])))
-    if hyper.kind == "choice":
-        return hyper.validate(text)
-    return hyper.validate(query_text.number(text))
-
-
 def from_query(query: dict) -> tuple[DataState, list[str]]:
     """The state a link describes, and a warning for every part of it that was ignored."""
     q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH, max_key_length=40)
@@ -136,7 +119,7 @@ def from_query(query: dict) -> tuple[DataState, list[str]]:
         key = "lr" if h.name == "lr" else f"h.{h.name}"
         if key in q:
             try:
-                hyper[h.name] = _parse_hyper(h, q[key])
+                hyper[h.name] = h.validate(query_text.hyper_value(h, q[key]))
             except ValueError:
                 warnings.append(f"Ignored {h.name} = '{q[key][:30]}'; allowed: {h.describe_range() if h.kind != 'bool' else '0 or 1'}.")
     try:
@@ -153,7 +136,7 @@ def from_query(query: dict) -> tuple[DataState, list[str]]:
             key = f"s.{h.name}"
             if key in q:
                 try:
-                    schedule[h.name] = _parse_hyper(h, q[key])
+                    schedule[h.name] = h.validate(query_text.hyper_value(h, q[key]))
                 except ValueError:
                     warnings.append(f"Ignored schedule {h.name} = '{q[key][:30]}'; allowed: {h.describe_range()}.")
         state.schedule = schedule

@@ -72,3 +72,27 @@ def as_text(value) -> str:
     if isinstance(value, float):
         return repr(value) if value != int(value) or abs(value) >= 1e15 else str(int(value))
     return str(value)
+
+
+def hyper_value(hyper, text: str):
+    """A hyperparameter's value as its declaration reads it (bool, pair, int, choice or number), not
+    yet range-checked: ``hyper.validate`` does that. ValueError for anything else."""
+    if hyper.kind == "bool":
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(text)
+    if hyper.kind == "pair":
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise ValueError(text)
+        return (number(parts[0]), number(parts[1]))
+    if hyper.kind == "int":
+        value = number(text)
+        if value != int(value):
+            raise ValueError(text)
+        return int(value)
+    if hyper.kind == "choice":
+        return text
+    return number(text)

@@ -74,28 +74,6 @@ def custom_state(text: str, bounds) -> CompareState:
 
 
 # ----- reading --------------------------------------------------------------------------------
-def _parse_value(hyper, text: str):
-    if hyper.kind == "bool":
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(text)
-    if hyper.kind == "pair":
-        parts = text.split(",")
-        if len(parts) != 2:
-            raise ValueError(text)
-        return (query_text.number(parts[0]), query_text.number(parts[1]))
-    if hyper.kind == "int":
-        number = query_text.number(text)
-        if number != int(number):
-            raise ValueError(text)
-        return int(number)
-    if hyper.kind == "choice":
-        return text
-    return query_text.number(text)
-
-
 def from_query(query: dict) -> tuple[CompareState, list[str]]:
     """The state a link describes, and a warning for every part of it that was ignored."""
     q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH,
@@ -171,7 +149,7 @@ def _run_from_query(q: dict, i: int, surface, optimizer: str, warnings: list[str
         key = prefix + h.name
         if key in q:
             try:
-                hyper[h.name] = h.validate(_parse_value(h, q[key]))
+                hyper[h.name] = h.validate(query_text.hyper_value(h, q[key]))
             except ValueError:
                 warnings.append(f"Run {i + 1} ({optimizer}): ignored {h.name} = '{q[key][:40]}'; allowed: {_allowed(h)}.")
     try:
@@ -188,7 +166,7 @@ def _run_from_query(q: dict, i: int, surface, optimizer: str, warnings: list[str
             key = f"{prefix}sched.{h.name}"
             if key in q:
                 try:
-                    schedule[h.name] = h.validate(_parse_value(h, q[key]))
+                    schedule[h.name] = h.validate(query_text.hyper_value(h, q[key]))
                 except ValueError:
                     warnings.append(f"Run {i + 1}: ignored schedule {h.name} = '{q[key][:40]}'; allowed: {_allowed(h)}.")
         run.schedule = schedule

@@ -199,7 +199,7 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
         key = f"h.{hyper.name}"
         if key in q:
             try:
-                fixed[hyper.name] = hyper.validate(compare_state._parse_value(hyper, q[key]))
+                fixed[hyper.name] = hyper.validate(query_text.hyper_value(hyper, q[key]))
             except ValueError:
                 warnings.append(f"Ignored {hyper.name} = '{q[key][:40]}'; allowed: {compare_state._allowed(hyper)}.")
     if "h.clip_norm" in q:
