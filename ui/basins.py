@@ -27,7 +27,9 @@ MAX_VALUE_LENGTH = 120
 MAX_PANELS = 4
 DEFAULT_LANDSCAPE = "himmelblau"
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam")
-DEFAULT_RESOLUTION = 256
+# the three default maps at 500 steps fit one request's work cap (ex.fit_resolution), so the
+# first view is not cut down
+DEFAULT_RESOLUTION = 200
 DEFAULT_STEPS = 500
 
 
