@@ -127,3 +127,17 @@ def test_every_page_keeps_presentation_mode_in_its_link(path):
     at = _page(path, {"pres": "1"})
     assert not at.exception, at.exception
     assert at.query_params.get("pres") in ("1", ["1"]), dict(at.query_params)
+
+
+def test_a_background_warm_up_runs_once_per_name_and_survives_a_failing_call(monkeypatch):
+    import threading
+
+    from ui import compute
+
+    monkeypatch.delenv("LANDSCAPE_NO_WARMUP", raising=False)
+    calls, done = [], threading.Event()
+    compute.warm_up_in_background("test-probe", lambda: [lambda: calls.append(1), lambda: 1 / 0,
+                                                         lambda: calls.append(2), done.set])
+    compute.warm_up_in_background("test-probe", lambda: [lambda: calls.append(3)])
+    assert done.wait(10)
+    assert calls == [1, 2]
