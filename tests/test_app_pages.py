@@ -141,3 +141,31 @@ def test_a_background_warm_up_runs_once_per_name_and_survives_a_failing_call(mon
     compute.warm_up_in_background("test-probe", lambda: [lambda: calls.append(3)])
     assert done.wait(10)
     assert calls == [1, 2]
+
+
+def test_the_compare_charts_keep_fixed_margins_so_plotly_draws_each_once():
+    # Margins pushed by the legend, slider and tick labels made plotly.js draw every chart twice.
+    at = _compare({"land": "himmelblau", "runs": "adam,momentum,sgd,rmsprop,nesterov,adagrad"})
+    for chart in at.get("plotly_chart"):
+        assert json.loads(chart.proto.spec)["layout"]["margin"]["autoexpand"] is False
+
+
+def test_the_map_reserves_a_row_of_legend_for_every_row_the_labels_fill():
+    from viz.figures import legend_rows
+
+    assert legend_rows(["known minima", "start", "Adam · lr 0.1"], 15, 1000) == 1
+    six = ["known minima", "start"] + [f"SGD with momentum · lr 0.00{i}" for i in range(6)]
+    assert legend_rows(six, 15, 1000) == 3
+    assert legend_rows(six, 20, 1000) > legend_rows(six, 15, 1000)
+    one = _map_spec(_compare({"land": "himmelblau", "runs": "adam"}))["layout"]["margin"]["t"]
+    many = _map_spec(_compare({"land": "himmelblau", "runs": "adam,momentum,sgd,rmsprop,nesterov,adagrad"}))
+    assert many["layout"]["margin"]["t"] > one
+
+
+def test_the_server_skips_the_full_garbage_collection_after_every_rerun():
+    # It held the GIL for about 400 ms per slider move while the chart waited to be sent.
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    assert config["server"]["fileWatcherType"] == "none"

@@ -116,6 +116,10 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
     line_width = 4 if presentation else 2.5
     count = max(len(tracks), 1)
     layout = json.loads(_map_layout(count if panels else 0, presentation, height, landscape.bounds, landscape.name))
+    font_size = layout["font"]["size"]
+    legend_height = legend_rows(["known minima", "start"] + [t.label for t in tracks], font_size,
+                                1300 if presentation else 1000) * round(1.9 * font_size)
+    layout["margin"]["t"] = legend_height + (40 if panels else 12)
     if panels:
         for annotation, track in zip(layout.get("annotations", []), tracks):
             annotation["text"] = track.label
@@ -223,13 +227,18 @@ def _map_layout(panel_count: int, presentation: bool, height: int, bounds: tuple
         fig = go.Figure()
     fig.update_layout(
         height=height, font=dict(FONT, size=20 if presentation else FONT["size"]),
-        margin=dict(l=10, r=10, t=90 if panel_count else 40, b=60),
-        plot_bgcolor="white", legend=dict(orientation="h", yanchor="bottom", y=1.06 if panel_count else 1.02, x=0,
-                                          bgcolor="rgba(255,255,255,0.8)"),
+        # Fixed margins: letting the legend, slider and tick labels push them (autoexpand) made
+        # plotly.js draw the whole map twice, which doubled the redraw after every slider move
+        # (measured: 217 ms against 53 ms for a fresh plot). trajectory_figure sets the top.
+        margin=dict(l=70 if presentation else 55, r=10, t=40, b=140 if presentation else 115, autoexpand=False),
+        plot_bgcolor="white", legend=dict(orientation="h", yref="container", yanchor="top", y=1, x=0,
+                                          bgcolor="rgba(255,255,255,0.8)", font=dict(size=20 if presentation else 14)),
         uirevision=uirevision, dragmode="pan", hovermode="closest",
     )
-    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False, constrain="domain")
+    # explicit tick and legend sizes: the app's theme would otherwise shrink them on a projector
+    ticks = dict(size=18 if presentation else 13)
+    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain", tickfont=ticks)
+    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False, constrain="domain", tickfont=ticks)
     layout = fig.to_dict()["layout"]
     # One unit is as long across as up: only then does a gradient step cross the contour
     # lines at right angles, which is the picture the lessons rest on.
@@ -237,6 +246,18 @@ def _map_layout(panel_count: int, presentation: bool, height: int, bounds: tuple
         layout[name]["scaleanchor"] = "y" + name[len("xaxis"):]
         layout[name]["scaleratio"] = 1
     return json.dumps(layout)
+
+
+def legend_rows(names: list[str], font_size: int, width: int) -> int:
+    """How many rows a horizontal legend of ``names`` takes in ``width`` pixels (an estimate:
+    with fixed margins the figure must reserve the legend's room itself)."""
+    rows, used = 1, 0.0
+    for name in names:
+        entry = 50 + 0.58 * font_size * len(name)
+        if used and used + entry > width:
+            rows, used = rows + 1, 0.0
+        used += entry
+    return rows
 
 
 def _head_marker(track: Track, step: int, presentation: bool) -> dict:
@@ -256,8 +277,13 @@ def _curves_layout(log_loss: bool, presentation: bool) -> str:
     fig.update_yaxes(type="log", row=1, col=2, exponentformat="power")
     fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
     fig.update_xaxes(title_text="step")
-    fig.update_layout(height=360, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=-0.25), plot_bgcolor="#fafafa")
+    # fixed margins, as on the map: automatic ones made plotly.js draw the figure twice
+    fig.update_layout(height=360, font=dict(FONT, size=18 if presentation else 13),
+                      margin=dict(l=75 if presentation else 60, r=10, t=40, b=110 if presentation else 95, autoexpand=False),
+                      legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0,
+                                  font=dict(size=18 if presentation else 13)), plot_bgcolor="#fafafa")
+    fig.update_xaxes(tickfont=dict(size=16 if presentation else 12))
+    fig.update_yaxes(tickfont=dict(size=16 if presentation else 12))
     return json.dumps(fig.to_dict()["layout"])
 
 
