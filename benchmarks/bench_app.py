@@ -40,7 +40,8 @@ window.WebSocket = class extends NativeWebSocket {
 # Resolves when the chart's trails differ from `before`, with (pressed, changed) page times.
 WATCH = """(before) => { window.__watch = new Promise(resolve => {
   const pressed = performance.now();
-  const look = () => (%s)() !== before ? resolve([pressed, performance.now()]) : requestAnimationFrame(look);
+  const look = () => (%s)() !== before ? resolve([pressed, performance.now()])
+    : performance.now() - pressed > 10000 ? resolve([pressed, null]) : requestAnimationFrame(look);
   requestAnimationFrame(look); }); }"""
 COUNT_FRAMES = """async (ms) => { const gd = document.querySelector('.js-plotly-plot');
   let frames = 0; const count = () => { frames += 1; };
@@ -55,6 +56,11 @@ FINGERPRINT = """() => { const gd = document.querySelector('.js-plotly-plot'); i
 def cpu_seconds(pid: int) -> float:
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _task_seconds(cdp) -> float:
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return metrics["TaskDuration"]
 
 
 def rss_mib(pid: int) -> float:
@@ -90,6 +96,11 @@ def main() -> None:
             thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(has_text="learning rate").first \
                 .locator('input[type="range"]')
             latencies, server_shares, bytes_per_change = [], [], []
+            # CPU time is steadier than wall time on a shared two-core machine: the browser's
+            # main-thread work and the server's CPU per change, from the same changes.
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            browser_before = _task_seconds(cdp)
             cpu_before = cpu_seconds(server.pid)
             for i in range(args.changes):
                 before = page.evaluate(FINGERPRINT)
@@ -100,13 +111,16 @@ def main() -> None:
                 # otherwise make a return to an earlier value look cheaper than a real change.
                 thumb.press("ArrowRight")
                 pressed, changed = page.evaluate("() => window.__watch")
+                if changed is None:  # the slider is at its end: nothing left to change
+                    break
                 time.sleep(0.8)  # let the rerun finish sending
                 messages = page.evaluate("() => window.__messages")
                 latencies.append((changed - pressed) / 1000)
                 before_chart = [t for t, _ in messages if pressed <= t <= changed]
                 server_shares.append(((before_chart[-1] if before_chart else pressed) - pressed) / 1000)
                 bytes_per_change.append(sum(n for t, n in messages if t >= pressed))
-            cpu_per_rerun = (cpu_seconds(server.pid) - cpu_before) / args.changes
+            cpu_per_rerun = (cpu_seconds(server.pid) - cpu_before) / max(len(latencies), 1)
+            browser_per_change = (_task_seconds(cdp) - browser_before) / max(len(latencies), 1)
             warm = latencies[2:] or latencies
             warm_server = server_shares[2:] or server_shares
             chart_chars = page.evaluate("() => JSON.stringify(document.querySelector('.js-plotly-plot').data).length")
@@ -139,6 +153,7 @@ def main() -> None:
     print(f"chart data held by plotly.js after a change: {chart_chars / 1024:.0f} KiB of JSON")
     print(f"playback, 6 optimizers x 500 steps ({PLAYBACK_PATH}): {playback_fps:.1f} frames/s (target about 30)")
     print(f"server CPU per rerun: {1000 * cpu_per_rerun:.0f} ms")
+    print(f"browser main-thread work per change: {1000 * browser_per_change:.0f} ms")
     print(f"server memory with {args.tabs} open tabs: {memory:.0f} MiB resident")
 
 
