@@ -82,7 +82,7 @@ st.caption("Each optimizer's learning rate swept alone (its other settings at th
 lrs = tuple(float(v) for v in np.geomspace(1e-5, 10.0, 61))
 target = ex.target_loss_for(surface, state.tolerance)
 curves, best_rows, links = [], [], []
-with st.spinner("Sweeping the learning rate of each optimizer…"):
+with st.spinner("Sweeping the learning rate of each optimizer…"), compute.one_core():
     for name in state.compared:
         curve = sweep.lr_curve(state.landscape, compute._key(state.landscape_params), name, tuple(state.start), state.steps,
                                lrs, target, None)
@@ -139,7 +139,7 @@ st.caption("Both strategies try the same number of runs over the ranges of the m
            "pays off when one setting matters much more than the other (Bergstra & Bengio, 2012). On the right, each "
            "grid budget is a fresh k×k grid, so a larger grid can miss what a smaller one hit; random search only adds "
            "runs, so its best never gets worse. Blank map cells diverged.")
-with st.spinner("Running both searches…"):
+with st.spinner("Running both searches…"), compute.one_core():
     race = sweep.search(state.landscape, compute._key(state.landscape_params), state.optimizer, tuple(state.start),
                         state.steps, sweep._fixed_json(state.fixed), sweep.astuple(x_axis), sweep.astuple(y_axis),
                         state.metric, target, state.search_side)

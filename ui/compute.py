@@ -1,6 +1,7 @@
 """Cached engine calls: a rerun with unchanged settings costs a dictionary lookup."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -43,6 +44,23 @@ def run_all(state) -> list[tuple]:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def surface_grid(landscape: str, params_json: str, resolution: int):
     return evaluate(custom.landscape(landscape, json.loads(params_json)), resolution)
+
+
+@contextlib.contextmanager
+def one_core():
+    """Run the parallel kernels called inside on one thread, leaving the other core to the browser.
+
+    For panels below the fold, computed after the chart the student is waiting for has been
+    sent: on two cores, a parallel batch here competed with the browser drawing that chart.
+    """
+    import numba  # here, not at the top: landscapes must configure numba before its first import
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 _WARMED: set[str] = set()

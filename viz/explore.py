@@ -25,7 +25,13 @@ BASIN_DIVERGED_COLOUR = "#333333"
 # Paul Tol's bright scheme: one colour per minimum, distinct from the optimizers' Okabe-Ito colours.
 MINIMUM_COLOURS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
 PANEL_GROUP = "basin-panel-"  # legendgroup of a panel's click layer: a click says which map it hit
-CLICK_SIDE = 48  # markers per axis of the click layer: 2,304 SVG points stay responsive
+# Markers per axis of the click layer. Each is an SVG point the browser redraws on every change:
+# at 48 (2,304 a map, three maps on Basins) they were most of the heatmap's redraw time.
+CLICK_SIDE = 32
+# Small on purpose: plotly.js scores every point under the pointer's marker as equally close, so
+# overlapping markers made a click pick a neighbouring cell. A click between markers still
+# selects the nearest one (plotly's hover distance reaches 20 px).
+CLICK_MARKER_PX = 8
 
 
 def grid_array(values, dtype: str = "f4") -> dict:
@@ -137,7 +143,7 @@ def _sweep_click_layer(x_axis, y_axis, values, status, outcome, metric_label: st
                 what = f"{metric_label}: {values[j, i]:.4g}"
             texts.append(f"{x_axis.label} {_fmt(xs[i])}, {y_axis.label} {_fmt(ys[j])}<br>{what}"
                          f"<br>ends at ({_fmt(outcome.final_x[j, i])}, {_fmt(outcome.final_y[j, i])}) · click to draw it")
-    size = max(6, 560 // max(len(cols), len(rows)))
+    size = CLICK_MARKER_PX
     return dict(type="scatter", x=typed_array(px, "f8"), y=typed_array(py, "f8"), mode="markers", name="runs",
                 showlegend=False, text=texts, hovertemplate="%{text}<extra></extra>",
                 marker=dict(size=size, symbol="square", color="rgba(255,255,255,0.01)"))
@@ -196,8 +202,12 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
         if p > 0:
             layout[f"yaxis{suffix}"]["scaleanchor"] = f"x{suffix}"
     layout["yaxis"]["scaleanchor"] = "x"
-    layout.update(height=height, font=FONT, margin=dict(l=10, r=10, t=60, b=10), plot_bgcolor="white",
-                  hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.1, x=0), dragmode="pan")
+    # fixed margins: pushed ones made plotly.js draw the three maps twice (444 against 636 ms)
+    legend_rows = sum(1 for trace in data if trace.get("showlegend", True))  # the legend stacks its entries
+    height += 19 * legend_rows
+    layout.update(height=height, font=FONT, margin=dict(l=45, r=10, t=60, b=50 + 19 * legend_rows, autoexpand=False),
+                  plot_bgcolor="white",
+                  hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.12, x=0), dragmode="pan")
     return PrebuiltFigure({"data": data, "layout": layout})
 
 
@@ -220,7 +230,7 @@ def _basin_click_layer(surface, xs, ys, panel: dict, xref: str, yref: str, group
                 m = minima[label]
                 what = f"ends in minimum {label + 1} at ({_fmt(m.x)}, {_fmt(m.y)}): at {end}"
             texts.append(f"start ({_fmt(xs[i])}, {_fmt(ys[j])})<br>{what}<br>click to draw this run")
-    size = max(5, 480 // max(len(cols), len(rows)))
+    size = CLICK_MARKER_PX
     return dict(type="scatter", x=typed_array(px, "f8"), y=typed_array(py, "f8"), mode="markers", showlegend=False,
                 name=panel["optimizer"], legendgroup=group, text=texts, hovertemplate="%{text}<extra></extra>",
                 xaxis=xref, yaxis=yref,
