@@ -54,7 +54,7 @@ st.header(numbered[lesson.slug])
 race_column, text_column = st.columns([3, 2], gap="large")
 with race_column:
     race = figures.trajectory_figure(surface, grid, tracks, scene.start, presentation=presentation,
-                                     height=700 if presentation else 560)
+                                     height=700 if presentation else 560, legend_width=520)
     lessons.decorate_race(lesson, race, results, tracks, surface, presentation)
     st.plotly_chart(race, key="lesson_race", config={"displaylogo": False, "scrollZoom": True})
 with text_column:

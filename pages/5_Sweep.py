@@ -68,7 +68,8 @@ with right:
         st.markdown(f"**{'Selected' if selected else 'Best'} run:** {title}, {label}")
         tracks = figures.tracks_from_results([result], [label])
         grid = compute.surface_grid(surface.name, compute._key(state.landscape_params), 160)
-        st.plotly_chart(figures.trajectory_figure(surface, grid, tracks, state.start, height=520), key="sweep_run",
+        st.plotly_chart(figures.trajectory_figure(surface, grid, tracks, state.start, height=520,
+                                                  legend_width=420), key="sweep_run",
                         config={"displaylogo": False})
         ending = (f"diverged at step {result.diverged_at}" if result.diverged_at is not None
                   else f"ends at ({result.final[0]:.4g}, {result.final[1]:.4g}) with loss {result.loss[-1]:.4g}")

@@ -57,7 +57,7 @@ params_json = compute._key(custom.params(text, bounds))
 map_column, surface_column = st.columns(2)
 with map_column:
     st.plotly_chart(figures.trajectory_figure(surface, compute.surface_grid(surface.name, params_json, 160), tracks, start,
-                                              click_grid=24, height=560),
+                                              click_grid=24, height=560, legend_width=430),
                     key="yours_map", on_select=shell.start_from_click(surface, "yours_map"), selection_mode="points",
                     config={"displaylogo": False, "scrollZoom": True})
 with surface_column:

@@ -37,7 +37,7 @@ with left:
     st.subheader("The full-batch loss, with both runs")
     tracks = data_viz.tracks(gd, sgd, gd_label, sgd_label)
     st.plotly_chart(figures.trajectory_figure(data, full_batch_grid(state.problem, state.n, state.seed), tracks,
-                                              data.start, height=600),
+                                              data.start, height=600, legend_width=520),
                     key="data_map", config={"displaylogo": False, "scrollZoom": True})
 with right:
     st.subheader("What one iteration costs")

@@ -108,8 +108,12 @@ def _axis_names(panel: int) -> tuple[str, str]:
 
 def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, *, panels: bool = False,
                       max_frames: int = 100, segment: int = 10, height: int = 620, presentation: bool = False,
-                      click_grid: int = 0) -> go.Figure:
-    """Animated trajectories over the landscape: one map (overlay) or one panel per run."""
+                      click_grid: int = 0, legend_width: int = 1000) -> go.Figure:
+    """Animated trajectories over the landscape: one map (overlay) or one panel per run.
+
+    ``legend_width``: about how many pixels wide the chart will be, to reserve room for the
+    legend's rows (a chart in a column is narrower than one across the page).
+    """
     total_steps = max((t.steps for t in tracks), default=0)
     frame_steps = _frame_steps(total_steps, max_frames)
     (x0, x1), (y0, y1) = landscape.bounds
@@ -118,7 +122,7 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
     layout = json.loads(_map_layout(count if panels else 0, presentation, height, landscape.bounds, landscape.name))
     font_size = layout["font"]["size"]
     legend_height = legend_rows(["known minima", "start"] + [t.label for t in tracks], font_size,
-                                1300 if presentation else 1000) * round(1.9 * font_size)
+                                legend_width * (1.3 if presentation else 1.0)) * round(1.9 * font_size)
     layout["margin"]["t"] = legend_height + (40 if panels else 12)
     if panels:
         for annotation, track in zip(layout.get("annotations", []), tracks):
