@@ -195,3 +195,20 @@ def test_the_chart_drawn_before_the_sidebar_matches_the_sidebar_drawn_after_it()
     assert at.session_state["compare_chart_first"], "a rerun should send the chart before the sidebar"
     # and the chart follows the last move
     assert at.query_params["land"] in ("rosenbrock", ["rosenbrock"])
+
+
+def test_a_link_names_only_known_things_and_says_what_it_left_out():
+    from ui import query
+
+    warnings = []
+    assert query.known({"land": "x" * 500}, "land", ["rosenbrock", "cliff"], "rosenbrock", warnings,
+                       kind="landscape", instead="showing Rosenbrock") == "rosenbrock"
+    assert warnings == [f"Unknown landscape '{'x' * 40}': showing Rosenbrock instead."]
+    assert query.known({"land": "cliff"}, "land", ["rosenbrock", "cliff"], "rosenbrock", warnings,
+                       kind="landscape", instead="") == "cliff"
+    assert len(warnings) == 1
+    warnings = []
+    names = query.known_names("adam, sgd,adam,,__import__('os'),momentum,rmsprop", ["adam", "sgd", "momentum", "rmsprop"],
+                              3, warnings, kind="optimizer", too_many="at most 3")
+    assert names == ["adam", "sgd", "momentum"]
+    assert warnings == ["Unknown optimizer '__import__('os')' left out.", "at most 3"]

@@ -59,14 +59,10 @@ def from_query(query: dict) -> tuple[AnatomyState, list[str]]:
     q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH, max_key_length=60)
     if q is None:
         return default_state(), warnings
-    name = q.get("land", "rosenbrock")
-    if name not in landscapes.names():
-        warnings.append(f"Unknown landscape '{name[:40]}': showing Rosenbrock instead.")
-        name = "rosenbrock"
-    optimizer = q.get("opt", "adam")
-    if optimizer not in optimizers.names():
-        warnings.append(f"Unknown optimizer '{optimizer[:40]}': showing Adam instead. Optimizers: {', '.join(optimizers.names())}.")
-        optimizer = "adam"
+    name = query_text.known(q, "land", landscapes.names(), "rosenbrock", warnings, kind="landscape",
+                            instead="showing Rosenbrock")
+    optimizer = query_text.known(q, "opt", optimizers.names(), "adam", warnings, kind="optimizer",
+                                 instead=f"showing Adam (optimizers: {', '.join(optimizers.names())})")
     state = default_state(name, optimizer)
     surface = state.surface()
     spec = optimizers.get(optimizer)

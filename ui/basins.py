@@ -65,24 +65,17 @@ def from_query(query: dict) -> tuple[BasinState, list[str]]:
     q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH, max_key_length=40)
     if q is None:
         return default_state(), warnings
-    land = q.get("land", DEFAULT_LANDSCAPE)
-    if land not in landscapes.names():
-        warnings.append(f"Unknown landscape '{land[:40]}': showing Himmelblau's function instead.")
-        land = DEFAULT_LANDSCAPE
+    land = query_text.known(q, "land", landscapes.names(), DEFAULT_LANDSCAPE, warnings, kind="landscape",
+                            instead="showing Himmelblau's function")
     state = default_state(land)
     surface = landscapes.get(land)
     params = query_text.landscape_params(q, surface, warnings)
     surface = surface.with_params(**params)
     state.landscape_params = dict(surface.param_values)
     if "opts" in q:
-        names = [n.strip() for n in q["opts"].split(",") if n.strip()]
-        unknown = [n for n in names if n not in optimizers.names()]
-        if unknown:
-            warnings.append(f"Unknown optimizer '{unknown[0][:40]}' left out.")
-        names = list(dict.fromkeys(n for n in names if n in optimizers.names()))
-        if len(names) > MAX_PANELS:
-            warnings.append(f"At most {MAX_PANELS} maps side by side; the first {MAX_PANELS} are shown.")
-            names = names[:MAX_PANELS]
+        names = query_text.known_names(
+            q["opts"], optimizers.names(), MAX_PANELS, warnings, kind="optimizer",
+            too_many=f"At most {MAX_PANELS} maps side by side; the first {MAX_PANELS} are shown.")
         if names:
             state.optimizers = names
     state.lrs = {name: defaults.suggested_lr(surface, name) for name in state.optimizers}

@@ -48,6 +48,28 @@ def clean(query: dict, *, max_keys: int, max_value_length: int, max_key_length: 
     return cleaned, warnings
 
 
+def known(q: dict, key: str, allowed, default: str, warnings: list, *, kind: str, instead: str) -> str:
+    """``q[key]`` when it names one of ``allowed``; otherwise ``default`` and a warning saying so."""
+    value = q.get(key, default)
+    if value in allowed:
+        return value
+    warnings.append(f"Unknown {kind} '{value[:40]}': {instead} instead.")
+    return default
+
+
+def known_names(text: str, allowed, limit: int, warnings: list, *, kind: str, too_many: str) -> list[str]:
+    """The distinct names of a comma-separated list that are in ``allowed``, at most ``limit`` of
+    them; one warning for the unknown ones and one (``too_many``) for those past the limit."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        warnings.append(f"Unknown {kind} '{unknown[0][:40]}' left out.")
+    names = list(dict.fromkeys(name for name in names if name in allowed))
+    if len(names) > limit:
+        warnings.append(too_many)
+    return names[:limit]
+
+
 def landscape_params(q: dict, surface, warnings: list) -> dict:
     """The surface's parameters a link sets as ``lp.<name>=<number>``, each validated by the
     surface's own declaration; a refused one adds a warning and keeps its default."""

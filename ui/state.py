@@ -88,9 +88,8 @@ def from_query(query: dict) -> tuple[CompareState, list[str]]:
         state = custom_state(text, bounds)
         surface = state.surface()
     else:
-        if name not in landscapes.names():
-            warnings.append(f"Unknown landscape '{name[:40]}': showing Rosenbrock instead.")
-            name = "rosenbrock"
+        name = query_text.known(q, "land", landscapes.names(), "rosenbrock", warnings, kind="landscape",
+                                instead="showing Rosenbrock")
         state = default_state(name)
         surface = landscapes.get(name)
 

@@ -117,14 +117,10 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
     if q is None:
         return default_state(), warnings
 
-    land = q.get("land", "rosenbrock")
-    if land not in landscapes.names():
-        warnings.append(f"Unknown landscape '{land[:40]}': showing Rosenbrock instead.")
-        land = "rosenbrock"
-    optimizer = q.get("opt", "momentum")
-    if optimizer not in optimizers.names():
-        warnings.append(f"Unknown optimizer '{optimizer[:40]}': sweeping momentum instead.")
-        optimizer = "momentum"
+    land = query_text.known(q, "land", landscapes.names(), "rosenbrock", warnings, kind="landscape",
+                            instead="showing Rosenbrock")
+    optimizer = query_text.known(q, "opt", optimizers.names(), "momentum", warnings, kind="optimizer",
+                                 instead="sweeping momentum")
     state = default_state(land, optimizer)
     surface = landscapes.get(land)
     params = query_text.landscape_params(q, surface, warnings)
@@ -217,14 +213,9 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
         warnings.append(f"{error}; using {optimizer}'s defaults.")
 
     if "cmp" in q:
-        names = [n.strip() for n in q["cmp"].split(",") if n.strip()]
-        unknown = [n for n in names if n not in optimizers.names()]
-        if unknown:
-            warnings.append(f"Unknown optimizer '{unknown[0][:40]}' left out of the comparison.")
-        names = list(dict.fromkeys(n for n in names if n in optimizers.names()))
-        if len(names) > MAX_COMPARED:
-            warnings.append(f"At most {MAX_COMPARED} optimizers are compared; the first {MAX_COMPARED} are shown.")
-        state.compared = names[:MAX_COMPARED]
+        state.compared = query_text.known_names(
+            q["cmp"], optimizers.names(), MAX_COMPARED, warnings, kind="optimizer",
+            too_many=f"At most {MAX_COMPARED} optimizers are compared; the first {MAX_COMPARED} are shown.")
     return state, warnings
 
 

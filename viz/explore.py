@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go  # noqa: F401  (the type these builders return)
 from plotly.subplots import make_subplots
 
-from .figures import FONT, PrebuiltFigure, typed_array
+from .figures import CLICK_MARKER_PX, FONT, PrebuiltFigure, typed_array
 from .palette import colour
 
 DIVERGED_COLOUR = "#C0392B"  # red: outside Viridis, and read as "danger" on a projector
@@ -28,10 +28,6 @@ PANEL_GROUP = "basin-panel-"  # legendgroup of a panel's click layer: a click sa
 # Markers per axis of the click layer. Each is an SVG point the browser redraws on every change:
 # at 48 (2,304 a map, three maps on Basins) they were most of the heatmap's redraw time.
 CLICK_SIDE = 32
-# Small on purpose: plotly.js scores every point under the pointer's marker as equally close, so
-# overlapping markers made a click pick a neighbouring cell. A click between markers still
-# selects the nearest one (plotly's hover distance reaches 20 px).
-CLICK_MARKER_PX = 8
 
 
 def grid_array(values, dtype: str = "f4") -> dict:

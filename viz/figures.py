@@ -24,6 +24,10 @@ from .surface_image import SurfaceGrid, png_data_uri
 
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=15)
 FRAME_MS = 33  # about 30 frames per second
+# Click targets are small on purpose: plotly.js scores every point under the pointer's marker as
+# equally close, so overlapping markers made a click pick a neighbour. A click between markers
+# still selects the nearest one (plotly's hover distance reaches 20 px).
+CLICK_MARKER_PX = 8
 
 
 @dataclass(frozen=True)
@@ -147,12 +151,10 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
             hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>", xaxis=xref, yaxis=yref))
     if click_grid and not panels:
         # Near-invisible points over the whole map: clicking one reports where, to set the start.
-        # Small, so they never overlap: plotly.js scores every point under the pointer as equally
-        # close, and a click between points still takes the nearest (hover distance 20 px).
         gx, gy = np.meshgrid(np.linspace(x0, x1, click_grid), np.linspace(y0, y1, click_grid))
         shown.append(dict(
             type="scatter", x=typed_array(gx.ravel()), y=typed_array(gy.ravel()), mode="markers", name="click to start here",
-            marker=dict(size=8, color="rgba(255,255,255,0.01)"), showlegend=False,
+            marker=dict(size=CLICK_MARKER_PX, color="rgba(255,255,255,0.01)"), showlegend=False,
             hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>"))
 
     animated = []  # trace indices the frames update: (done, growing, head) per track
