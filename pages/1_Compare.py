@@ -19,16 +19,8 @@ else:
 for warning in st.session_state.get("compare_warnings", []):
     st.warning(warning, icon="⚠️")
 
-# The chart goes out before the sidebar when the session already holds every control's value
-# (any rerun after the first view): the browser then draws it before the ~40 controls, which
-# took it about 120 ms (measured: benchmarks/bench_app.py). The sidebar, drawn at the end,
-# must agree; if it does not, the page reruns once.
-try:
-    state = compare.read_sidebar(initial)
-    sidebar_drawn = False
-except compare.NotDrawnYet:
-    state = compare.sidebar(initial)
-    sidebar_drawn = True
+state = compare.sidebar(initial)
+st.query_params.from_dict(page_state.to_query(state))
 surface = state.surface()
 
 with st.spinner("Compiling the optimizer kernels for this landscape: the first time on a new server takes a few seconds…"):
@@ -70,15 +62,3 @@ right.download_button("Download the animation (offline HTML)",
                       data=lambda: pio.to_html(figures.trajectory_figure(surface, grid, tracks, state.start),
                                                include_plotlyjs=True, full_html=True, auto_play=False),
                       file_name=f"{surface.name}-race.html", mime="text/html", on_click="ignore")
-
-if not sidebar_drawn:
-    drawn = compare.sidebar(initial)
-    if drawn != state:
-        st.session_state["compare_mismatches"] = st.session_state.get("compare_mismatches", 0) + 1  # for the tests
-        if not st.session_state.get("compare_reran"):
-            st.session_state["compare_reran"] = True
-            st.rerun()
-    state = drawn
-st.session_state["compare_reran"] = False
-st.session_state["compare_chart_first"] = not sidebar_drawn
-st.query_params.from_dict(page_state.to_query(state))

@@ -171,32 +171,6 @@ def test_the_server_skips_the_full_garbage_collection_after_every_rerun():
     assert config["server"]["fileWatcherType"] == "none"
 
 
-def test_the_chart_drawn_before_the_sidebar_matches_the_sidebar_drawn_after_it():
-    # On a rerun the page reads the controls from the session, sends the chart, then draws the
-    # sidebar; every kind of control must read back the same from both passes.
-    at = _compare({"land": "himmelblau", "runs": "adam,momentum,sgd", "r2.clip": "1", "r1.noise": "0.5",
-                   "r0.sched": "step"})
-    assert not at.exception
-    moves = [
-        lambda: next(s for s in at.select_slider if s.label == "learning rate").set_value(0.02),
-        lambda: at.slider(key="steps").set_value(150),
-        lambda: at.number_input(key="x0.himmelblau").set_value(1.5),
-        lambda: at.selectbox(key="r1.opt").set_value("rmsprop"),
-        lambda: at.checkbox(key="r0.clip_on").check(),
-        lambda: at.number_input(key="nruns").set_value(4),
-        lambda: at.selectbox(key="land").set_value("rosenbrock"),
-        lambda: next(s for s in at.select_slider if s.label.startswith("b ")).set_value(10.0),
-    ]
-    for number, move in enumerate(moves):
-        move().run()
-        assert not at.exception, at.exception
-        assert "compare_mismatches" not in at.session_state, f"move {number}: the two passes disagreed"
-    next(s for s in at.select_slider if s.label == "learning rate").set_value(0.05).run()  # a plain slider move
-    assert at.session_state["compare_chart_first"], "a rerun should send the chart before the sidebar"
-    # and the chart follows the last move
-    assert at.query_params["land"] in ("rosenbrock", ["rosenbrock"])
-
-
 def test_a_link_names_only_known_things_and_says_what_it_left_out():
     from ui import query
 
