@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 from landscapes._base import JIT_OPTIONS
 
@@ -18,6 +19,28 @@ from landscapes._base import JIT_OPTIONS
 rule_jit = njit(**JIT_OPTIONS)
 
 TINY = 1e-300  # below this a decayed state value is flushed to zero: subnormals cost 3-20x per step
+
+
+@intrinsic
+def _llvm_sqrt(typingctx, value):
+    if not isinstance(value, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.call(builder.module.declare_intrinsic("llvm.sqrt", [args[0].type]), args)
+
+    return value(value), codegen
+
+
+@njit(inline="always", **JIT_OPTIONS)
+def sqrt(value):
+    """The correctly rounded square root, NaN below zero, as math.sqrt, but vectorizable.
+
+    numba lowers math.sqrt to a call of libm's sqrt, which may set errno; LLVM cannot
+    vectorize that call, so a batch loop with one stayed scalar (Adam's sweep: 43 ns a step).
+    The llvm.sqrt intrinsic gives the same IEEE result without errno.
+    """
+    return _llvm_sqrt(value)
 
 
 @njit(inline="always", **JIT_OPTIONS)

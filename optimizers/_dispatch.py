@@ -36,7 +36,9 @@ def _rule_init(oid, hp):
     return impl
 
 
-@overload(rule_step)
+# forceinline: LLVM's own inliner left Adam's step as a call, and a call in the batch loop
+# keeps it from vectorizing (Adam's 128 x 128 sweep: 0.54 -> 0.12 s with this and _kernels' layout).
+@overload(rule_step, jit_options={"forceinline": True})
 def _rule_step(oid, lid, t, x, y, f, gx, gy, lr, hp, state, p, oracle):
     o_index, s_index = literal_index(oid, "optimizer"), literal_index(lid, "surface")
     if o_index is None or s_index is None:

@@ -12,7 +12,7 @@ from numba import literally, njit, prange, types
 from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
-from ._base import flush
+from ._base import flush, sqrt
 from ._dispatch import rule_init, rule_step
 from ._oracle import add_noise, clip, perturb
 from ._surfaces import surface_grad, surface_value
@@ -48,7 +48,7 @@ def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad
         path[t, 0] = x
         path[t, 1] = y
         loss[t] = f
-        grad_norm[t] = math.sqrt(gx * gx + gy * gy)
+        grad_norm[t] = sqrt(gx * gx + gy * gy)
         if t == steps:
             break
         lr_t = lr * lr_factor[t]
@@ -60,15 +60,24 @@ def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad
     return -1
 
 
+# Rows of a chunk's work table (rows x BATCH_CHUNK): one column per run, then its packed
+# hyperparameters, then its update-rule state. One table rather than an array per quantity:
+# LLVM must prove that the arrays a loop writes do not overlap before it vectorizes the loop,
+# and with a dozen separate arrays it gave up ("too many memory checks"); rows of one table a
+# constant BATCH_CHUNK apart it can reason about. Step counts are stored as floats (exact).
+_X, _Y, _LAST_X, _LAST_Y, _LAST_F, _STOP, _REACH, _LR, _HP = range(9)
+
+
 @njit(parallel=True, **JIT_OPTIONS)
 def trace_many(lid, oid, hp_len, noisy, clipped, p, hp_table, starts, lrs, seeds, lr_factor, oracle, escape, target_loss,
                final_point, final_loss, final_grad_norm, stopped_at, reached_at):
     """Batch of runs for update rules whose state is a tuple; the runs of a chunk advance in step.
 
-    Column i of ``hp_table`` (hp_len x n) holds run i's packed hyperparameters, and each
-    run's state is kept column-wise too, so the inner loop over runs is branch-free and
-    LLVM vectorizes it. Results are bit-identical to ``trace`` (same operations, in order).
-    ``stopped_at[i]`` is -1 or the index where run i diverged (as ``trace`` returns);
+    Column i of ``hp_table`` (hp_len x n) holds run i's packed hyperparameters. The loop over
+    the runs of a chunk is branch-free (selects and ``&``, never ``and``: a short-circuit made
+    LLVM scatter a row) and always BATCH_CHUNK wide, so LLVM vectorizes it; lanes past the last
+    run repeat it and are dropped. Results are bit-identical to ``trace`` (same operations, in
+    order). ``stopped_at[i]`` is -1 or the index where run i diverged (as ``trace`` returns);
     ``reached_at[i]`` is the first step whose loss is at or below ``target_loss``, or -1.
     """
     literally(lid)
@@ -85,63 +94,66 @@ def trace_many(lid, oid, hp_len, noisy, clipped, p, hp_table, starts, lrs, seeds
         m = min(lo + BATCH_CHUNK, n) - lo
         state_template = rule_init(oid, hp_template)
         size = len(state_template)
-        hps = hp_table[:, lo:lo + m].copy()
-        states = np.empty((size, m))
-        xs = starts[lo:lo + m, 0].copy()
-        ys = starts[lo:lo + m, 1].copy()
-        run_lrs = lrs[lo:lo + m].copy()
-        last_x = xs.copy()
-        last_y = ys.copy()
-        last_f = np.full(m, np.nan)  # stays NaN only for a run invalid at its start
-        stop = np.full(m, -1, np.int64)
-        reach = np.full(m, -1, np.int64)
-        for i in range(m):
+        state_row = _HP + hp_len
+        work = np.empty((state_row + size, BATCH_CHUNK))
+        for i in range(BATCH_CHUNK):
+            run = lo + min(i, m - 1)
+            work[_X, i] = work[_LAST_X, i] = starts[run, 0]
+            work[_Y, i] = work[_LAST_Y, i] = starts[run, 1]
+            work[_LAST_F, i] = np.nan  # stays NaN only for a run invalid at its start
+            work[_STOP, i] = -1.0
+            work[_REACH, i] = -1.0
+            work[_LR, i] = lrs[run]
             hp = hp_template
             for k in range(hp_len):
-                hp = tuple_setitem(hp, k, hps[k, i])
+                work[_HP + k, i] = hp_table[k, run]
+                hp = tuple_setitem(hp, k, hp_table[k, run])
             state = rule_init(oid, hp)
             for k in range(size):
-                states[k, i] = state[k]
+                work[state_row + k, i] = state[k]
         for t in range(steps + 1):
-            if t % 16 == 0 and (stop >= 0).all():
+            if t % 16 == 0 and (work[_STOP] >= 0.0).all():
                 break  # every run of the chunk has diverged: later steps would record nothing
             factor = lr_factor[t] if t < steps else 0.0
-            for i in range(m):
-                x = xs[i]
-                y = ys[i]
+            now = float(t)
+            for i in range(BATCH_CHUNK):
+                x = work[_X, i]
+                y = work[_Y, i]
                 f = surface_value(lid, x, y, p)
                 gx, gy = surface_grad(lid, x, y, p)
-                running = stop[i] < 0
-                ok = running and _healthy(x, y, f, gx, gy, escape)
-                stop[i] = t if (running and not ok) else stop[i]
-                reach[i] = t if (ok and reach[i] < 0 and f <= target_loss) else reach[i]
-                last_f[i] = f if ok else last_f[i]
-                last_x[i] = x if ok else last_x[i]
-                last_y[i] = y if ok else last_y[i]
+                stop = work[_STOP, i]
+                running = stop < 0.0
+                ok = running & _healthy(x, y, f, gx, gy, escape)
+                work[_STOP, i] = now if (running & (not ok)) else stop
+                reach = work[_REACH, i]
+                work[_REACH, i] = now if (ok & (reach < 0.0) & (f <= target_loss)) else reach
+                work[_LAST_F, i] = f if ok else work[_LAST_F, i]
+                work[_LAST_X, i] = x if ok else work[_LAST_X, i]
+                work[_LAST_Y, i] = y if ok else work[_LAST_Y, i]
                 hp = hp_template
                 for k in range(hp_len):
-                    hp = tuple_setitem(hp, k, hps[k, i])
+                    hp = tuple_setitem(hp, k, work[_HP + k, i])
                 state = state_template
                 for k in range(size):
-                    state = tuple_setitem(state, k, states[k, i])
+                    state = tuple_setitem(state, k, work[state_row + k, i])
                 if noisy:
-                    gx, gy = add_noise(gx, gy, t, 0, noise, seeds[lo + i])
+                    gx, gy = add_noise(gx, gy, t, 0, noise, seeds[lo + min(i, m - 1)])
                 if clipped:  # a disabled clip multiplies by exactly 1: skipping its sqrt and division changes no bit
                     gx, gy = clip(gx, gy, clip_value, clip_norm)
-                nx, ny, state = rule_step(oid, lid, t + 1, x, y, f, gx, gy, run_lrs[i] * factor, hp, state, p, oracle)
-                advance = ok and t < steps
-                xs[i] = flush(nx) if advance else x
-                ys[i] = flush(ny) if advance else y
+                nx, ny, state = rule_step(oid, lid, t + 1, x, y, f, gx, gy, work[_LR, i] * factor, hp, state, p, oracle)
+                advance = ok & (t < steps)
+                work[_X, i] = flush(nx) if advance else x
+                work[_Y, i] = flush(ny) if advance else y
                 for k in range(size):
-                    states[k, i] = state[k] if advance else states[k, i]
+                    work[state_row + k, i] = state[k] if advance else work[state_row + k, i]
         for i in range(m):
-            gx, gy = surface_grad(lid, last_x[i], last_y[i], p)
-            final_point[lo + i, 0] = last_x[i]
-            final_point[lo + i, 1] = last_y[i]
-            final_loss[lo + i] = last_f[i]
-            final_grad_norm[lo + i] = math.sqrt(gx * gx + gy * gy)
-            stopped_at[lo + i] = stop[i]
-            reached_at[lo + i] = reach[i]
+            gx, gy = surface_grad(lid, work[_LAST_X, i], work[_LAST_Y, i], p)
+            final_point[lo + i, 0] = work[_LAST_X, i]
+            final_point[lo + i, 1] = work[_LAST_Y, i]
+            final_loss[lo + i] = work[_LAST_F, i]
+            final_grad_norm[lo + i] = sqrt(gx * gx + gy * gy)
+            stopped_at[lo + i] = int(work[_STOP, i])
+            reached_at[lo + i] = int(work[_REACH, i])
 
 
 @njit(parallel=True, **JIT_OPTIONS)

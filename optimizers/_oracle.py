@@ -10,6 +10,8 @@ import numpy as np
 from landscapes._base import JIT_OPTIONS
 from numba import njit
 
+from ._base import sqrt
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -56,7 +58,7 @@ def clip(gx, gy, clip_value, clip_norm):
     """
     gx = min(max(gx, -clip_value), clip_value)
     gy = min(max(gy, -clip_value), clip_value)
-    coef = clip_norm / (math.sqrt(gx * gx + gy * gy) + 1e-6)
+    coef = clip_norm / (sqrt(gx * gx + gy * gy) + 1e-6)
     scale = coef if coef < 1.0 else 1.0
     return gx * scale, gy * scale
 

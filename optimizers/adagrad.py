@@ -5,7 +5,7 @@ s_t = s_{t-1} + g_t^2,\quad \theta_t = \theta_{t-1} - \tilde\eta_t\,\frac{g_t}{\
 """
 import math
 
-from ._base import Hyper, OptimizerSpec, learning_rate, rule_jit
+from ._base import Hyper, OptimizerSpec, learning_rate, rule_jit, sqrt
 
 
 @rule_jit
@@ -24,7 +24,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
     clr = lr / (1.0 + (t - 1) * lr_decay)
     sx = sx + gx * gx
     sy = sy + gy * gy
-    return x + (-clr * gx) / (math.sqrt(sx) + eps), y + (-clr * gy) / (math.sqrt(sy) + eps), (sx, sy)
+    return x + (-clr * gx) / (sqrt(sx) + eps), y + (-clr * gy) / (sqrt(sy) + eps), (sx, sy)
 
 
 ADAGRAD = OptimizerSpec(

@@ -9,7 +9,7 @@ weight decay (AdamW: shrink θ by ηλ instead of adding λθ to g).
 """
 import math
 
-from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
+from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit, sqrt
 
 @rule_jit
 def init(hp):
@@ -53,18 +53,18 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
     beta2_t = flush(beta2_t * beta2)
     if bias_correction != 0.0:
         step_size = lr / (1.0 - beta1_t)
-        bias_correction2_sqrt = math.sqrt(1.0 - beta2_t)
+        bias_correction2_sqrt = sqrt(1.0 - beta2_t)
     else:
         step_size = lr
         bias_correction2_sqrt = 1.0
     if amsgrad != 0.0:
         vmax_x = max(vmax_x, vx)
         vmax_y = max(vmax_y, vy)
-        denom_x = math.sqrt(vmax_x) / bias_correction2_sqrt + eps
-        denom_y = math.sqrt(vmax_y) / bias_correction2_sqrt + eps
+        denom_x = sqrt(vmax_x) / bias_correction2_sqrt + eps
+        denom_y = sqrt(vmax_y) / bias_correction2_sqrt + eps
     else:
-        denom_x = math.sqrt(vx) / bias_correction2_sqrt + eps
-        denom_y = math.sqrt(vy) / bias_correction2_sqrt + eps
+        denom_x = sqrt(vx) / bias_correction2_sqrt + eps
+        denom_y = sqrt(vy) / bias_correction2_sqrt + eps
     x = x + (-step_size * mx) / denom_x
     y = y + (-step_size * my) / denom_y
     return x, y, (mx, my, vx, vy, vmax_x, vmax_y, beta1_t, beta2_t)

@@ -6,7 +6,7 @@ $$\theta_t = \theta_{t-1} - \eta\,\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\,\frac{g
 """
 import math
 
-from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
+from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit, sqrt
 from .adam import lerp, weight_decay_step
 
 
@@ -32,8 +32,8 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
     my = flush(lerp(my, gy, 1.0 - beta1))
     vx = flush(vx * beta2 + (1.0 - beta2) * gx * gx)
     vy = flush(vy * beta2 + (1.0 - beta2) * gy * gy)
-    denom_x = math.sqrt(vx / bias_correction2) + eps
-    denom_y = math.sqrt(vy / bias_correction2) + eps
+    denom_x = sqrt(vx / bias_correction2) + eps
+    denom_y = sqrt(vy / bias_correction2) + eps
     mu_product_next = mu_product * mu_next
     grad_scale = -lr * (1.0 - mu) / (1.0 - mu_product)
     momentum_scale = (-lr * mu_next) / (1.0 - mu_product_next)

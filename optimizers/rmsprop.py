@@ -6,7 +6,7 @@ with optional centring (subtract the squared running mean of g) and momentum on 
 """
 import math
 
-from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
+from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit, sqrt
 
 
 @rule_jit
@@ -31,11 +31,11 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
         else:
             ax = flush(gx - (gx - ax) * (1.0 - w))
             ay = flush(gy - (gy - ay) * (1.0 - w))
-        dx = math.sqrt(vx + -1.0 * ax * ax) + eps
-        dy = math.sqrt(vy + -1.0 * ay * ay) + eps
+        dx = sqrt(vx + -1.0 * ax * ax) + eps
+        dy = sqrt(vy + -1.0 * ay * ay) + eps
     else:
-        dx = math.sqrt(vx) + eps
-        dy = math.sqrt(vy) + eps
+        dx = sqrt(vx) + eps
+        dy = sqrt(vy) + eps
     if momentum > 0.0:
         bx = flush(bx * momentum + gx / dx)
         by = flush(by * momentum + gy / dy)

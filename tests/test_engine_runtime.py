@@ -91,3 +91,24 @@ def test_a_start_where_the_loss_is_finite_but_the_batch_diverges_reports_no_nan(
     result = optimizers.run_many(optimizer, "quadratic", np.array([[1.0, 1.0], [9.0, 3.0]]), steps=50, lr=5.0)
     assert np.isfinite(result.final_point).all()
     assert np.isfinite(result.final_loss).all()
+
+
+def test_the_vectorizable_square_root_equals_math_sqrt_bit_for_bit():
+    import math
+
+    from numba import njit
+    from optimizers._base import sqrt
+
+    root = njit(lambda v: sqrt(v))
+    rng = np.random.default_rng(0)
+    values = [0.0, -0.0, 1.0, 2.0, 1e-310, 5e-324, 1e308, math.inf, *rng.lognormal(0, 30, 200)]
+    for value in values:
+        assert root(value).hex() == math.sqrt(value).hex(), value
+    assert math.isnan(root(-1.0)) and math.isnan(root(math.nan)) and math.isnan(root(-math.inf))
+
+
+def test_the_batch_kernel_sends_512_bit_vectors_where_the_cpu_has_them():
+    from llvmlite import binding
+
+    wanted = binding.get_host_cpu_features().get("avx512f", False)
+    assert os.environ.get("NUMBA_CPU_FEATURES", "").endswith(",-prefer-256-bit") == wanted
