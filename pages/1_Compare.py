@@ -4,6 +4,7 @@ import plotly.io as pio
 import streamlit as st
 
 from ui import compare, compute, shell
+from ui.live_chart import live_chart
 from ui import state as page_state
 from viz import figures, tables
 
@@ -36,18 +37,18 @@ presentation = state.presentation
 if view == "surface":
     figure = figures.surface3d_figure(surface, compute.surface_grid(surface.name, compute._key(state.landscape_params), 70),
                                       tracks, presentation)
-    st.plotly_chart(figure, key="surface3d", config={"displaylogo": False})
+    live_chart(figure, key="surface3d", height=600)
 else:
-    # A 24 x 24 grid of click targets: each is an SVG marker the browser redraws on every change,
-    # and 40 x 40 of them tripled Plotly's redraw time (measured: benchmarks/bench_app.py).
+    # live_chart reads a click from the pointer's position, so the map needs no grid of click targets.
+    height = 820 if presentation else 700
     figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
-                                       presentation=presentation, click_grid=0 if view == "panels" else 24,
-                                       height=820 if presentation else 700)
-    st.plotly_chart(figure, key=f"map_{view}", on_select=shell.start_from_click(surface, f"map_{view}"),
-                    selection_mode="points", config={"displaylogo": False, "scrollZoom": True})
+                                       presentation=presentation, click_grid=0, height=height)
+    live_chart(figure, key=f"map_{view}", height=figure.layout.height or height, config={"scrollZoom": True},
+               on_click=shell.start_from_click(surface, f"map_{view}"))
+st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom (the zoom stays as you move sliders).")
 
 reference = min((m.value for m in surface.minima), default=None)
-st.plotly_chart(figures.curves_figure(tracks, reference, presentation), key="curves", config={"displaylogo": False})
+live_chart(figures.curves_figure(tracks, reference, presentation), key="curves", height=360, after_paint=True)
 
 st.subheader("Summary")
 st.dataframe(tables.summary_rows(tracks, surface, [seconds for _, seconds in outcomes]), hide_index=True,

@@ -3,6 +3,7 @@ import optimizers
 import streamlit as st
 
 from ui import compute, custom, shell
+from ui.live_chart import live_chart
 from viz import figures, tables
 
 shell.page_header("Your own landscape",
@@ -56,10 +57,10 @@ params_json = compute._key(custom.params(text, bounds))
 
 map_column, surface_column = st.columns(2)
 with map_column:
-    st.plotly_chart(figures.trajectory_figure(surface, compute.surface_grid(surface.name, params_json, 160), tracks, start,
-                                              click_grid=24, height=560, legend_width=430),
-                    key="yours_map", on_select=shell.start_from_click(surface, "yours_map"), selection_mode="points",
-                    config={"displaylogo": False, "scrollZoom": True})
+    live_chart(figures.trajectory_figure(surface, compute.surface_grid(surface.name, params_json, 160), tracks, start,
+                                         height=560, legend_width=430),
+               key="yours_map", height=560, config={"scrollZoom": True},
+               on_click=shell.start_from_click(surface, "yours_map"))
 with surface_column:
     st.plotly_chart(figures.surface3d_figure(surface, compute.surface_grid(surface.name, params_json, 70), tracks),
                     key="yours_surface", config={"displaylogo": False})

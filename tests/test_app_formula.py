@@ -1,9 +1,9 @@
 """The typed-formula pages headless (AppTest): Your own landscape, and Compare with land=custom."""
-import json
 import pathlib
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from app_kit import chart_specs
 from streamlit.testing.v1 import AppTest
 
 from landscapes import formula
@@ -35,7 +35,7 @@ def _compare(query=None) -> AppTest:
 
 
 def _chart(at: AppTest, index: int = 0) -> dict:
-    return json.loads(at.get("plotly_chart")[index].proto.spec)
+    return chart_specs(at)[index]
 
 
 def _query(at: AppTest, key: str) -> str:
@@ -52,7 +52,7 @@ def test_the_formula_page_renders_the_surface_and_a_race_with_no_exception():
     at = _yours()
     assert not at.exception
     assert not at.error and not at.warning
-    assert len(at.get("plotly_chart")) == 3  # map with trails, 3-D surface, loss curves
+    assert len(chart_specs(at)) == 3  # map with trails, 3-D surface, loss curves
     assert _chart(at, 0)["layout"]["images"], "the landscape picture is missing"
     assert _chart(at, 1)["data"][0]["type"] == "surface"
     assert at.dataframe
@@ -84,7 +84,7 @@ def test_a_bad_formula_is_explained_inline_with_its_position_and_the_last_good_o
     assert not at.exception
     assert "position 5: unknown function 'sinn' - did you mean 'sin'?" in at.error[0].value
     assert at.code[0].value == "x + sinn(y)\n    ^"
-    assert at.get("plotly_chart"), "the last good formula is still shown"
+    assert chart_specs(at), "the last good formula is still shown"
     assert _query(at, "formula") == custom.DEFAULT_FORMULA
 
 
@@ -132,7 +132,7 @@ def test_a_hostile_link_to_the_formula_page_falls_back_with_a_warning(query):
     at = _yours(query)
     assert not at.exception
     assert at.warning, "a refused link must say what it ignored"
-    assert at.get("plotly_chart")
+    assert chart_specs(at)
     assert not SENTINEL.exists()
 
 
@@ -165,7 +165,7 @@ def test_a_bad_formula_in_the_compare_sidebar_is_explained_and_the_race_goes_on(
     at.text_input(key="cmp.formula").set_value("x^2 + yy").run()
     assert not at.exception
     assert "position 7: unknown name 'yy'" in at.sidebar.error[0].value
-    assert at.get("plotly_chart")
+    assert chart_specs(at)
     assert _query(at, "formula") == "x^2 + y^2"
 
 
@@ -176,7 +176,7 @@ def test_a_hostile_formula_in_a_compare_link_falls_back_with_a_warning(formula):
     at = _compare({"land": "custom", "formula": formula, "runs": "sgd"})
     assert not at.exception
     assert at.warning
-    assert at.get("plotly_chart")
+    assert chart_specs(at)
     assert not SENTINEL.exists()
 
 

@@ -1,8 +1,8 @@
 """Every page rendered headless with Streamlit's AppTest: no exception, and controls take effect."""
-import json
 import pathlib
 
 import pytest
+from app_kit import chart_specs
 from streamlit.testing.v1 import AppTest
 from ui import shell
 
@@ -24,9 +24,9 @@ def _compare(query: dict | None = None) -> AppTest:
 
 
 def _map_spec(at: AppTest) -> dict:
-    charts = at.get("plotly_chart")
+    charts = chart_specs(at)
     assert charts, "no chart rendered"
-    return json.loads(charts[0].proto.spec)
+    return charts[0]
 
 
 def _trail(spec: dict, label_start: str):
@@ -48,7 +48,7 @@ def test_the_compare_page_renders_a_race_with_no_exception():
     spec = _map_spec(at)
     assert spec["frames"], "the figure has no animation frames"
     assert spec["layout"]["images"], "the landscape image is missing"
-    assert len(at.get("plotly_chart")) >= 2  # the map and the curves
+    assert len(chart_specs(at)) >= 2  # the map and the curves
     assert at.dataframe  # the summary table
 
 
@@ -104,7 +104,7 @@ def test_a_hostile_link_falls_back_to_defaults_with_a_warning(query):
     assert not at.exception
     assert at.warning, "a bad link must say what it ignored"
     assert not pathlib.Path("/tmp/pwned").exists()
-    assert at.get("plotly_chart"), "the page still shows a race"
+    assert chart_specs(at), "the page still shows a race"
 
 
 def test_the_work_of_one_request_is_bounded():
@@ -118,7 +118,7 @@ def test_the_work_of_one_request_is_bounded():
 def test_every_view_renders(view):
     at = _compare({"land": "himmelblau", "view": view})
     assert not at.exception
-    assert at.get("plotly_chart")
+    assert chart_specs(at)
 
 
 @pytest.mark.parametrize("path", [page[0] for page in shell.PAGES[1:]],
@@ -146,8 +146,10 @@ def test_a_background_warm_up_runs_once_per_name_and_survives_a_failing_call(mon
 def test_the_compare_charts_keep_fixed_margins_so_plotly_draws_each_once():
     # Margins pushed by the legend, slider and tick labels made plotly.js draw every chart twice.
     at = _compare({"land": "himmelblau", "runs": "adam,momentum,sgd,rmsprop,nesterov,adagrad"})
-    for chart in at.get("plotly_chart"):
-        assert json.loads(chart.proto.spec)["layout"]["margin"]["autoexpand"] is False
+    specs = chart_specs(at)
+    assert len(specs) == 2
+    for spec in specs:
+        assert spec["layout"]["margin"]["autoexpand"] is False
 
 
 def test_the_map_reserves_a_row_of_legend_for_every_row_the_labels_fill():
@@ -186,3 +188,32 @@ def test_a_link_names_only_known_things_and_says_what_it_left_out():
                               3, warnings, kind="optimizer", too_many="at most 3")
     assert names == ["adam", "sgd", "momentum"]
     assert warnings == ["Unknown optimizer '__import__('os')' left out.", "at most 3"]
+
+
+def test_the_compare_map_keeps_its_identity_when_a_slider_moves():
+    # st.plotly_chart names a chart after its figure, so each change mounted a new chart that
+    # plotly.js rebuilt from nothing; a live chart is named by its key and updated in place.
+    at = _compare({"land": "quadratic", "runs": "sgd", "r0.lr": "0.01"})
+    ids = [node.proto.id for node in at.main if getattr(node, "type", None) == "bidi_component"]
+    before = chart_specs(at)[0]
+    next(s for s in at.select_slider if s.label == "learning rate").set_value(0.05).run()
+    assert not at.exception
+    assert [node.proto.id for node in at.main if getattr(node, "type", None) == "bidi_component"] == ids
+    assert chart_specs(at)[0] != before
+    assert len(ids) == 2  # the map and the curves
+
+
+@pytest.mark.parametrize("click", [None, "1,2", [1, 2], {"x": "1", "y": 2}, {"x": float("nan"), "y": 0},
+                                   {"x": 1e308, "y": 0}, {"x": True, "y": 0}, {"x": 9, "y": 0}, {"y": 1}],
+                         ids=["none", "text", "list", "text-x", "nan", "huge", "bool", "off-map", "no-x"])
+def test_a_malformed_click_from_the_browser_is_ignored(click):
+    from ui.live_chart import tidy_point
+
+    assert tidy_point(click, ((-5, 5), (-5, 5))) is None
+
+
+def test_a_click_is_rounded_to_a_tidy_start_point():
+    from ui.live_chart import tidy_point
+
+    assert tidy_point({"x": -2.4987, "y": 2.5013}, ((-5, 5), (-5, 5))) == (-2.5, 2.5)
+    assert tidy_point({"x": 0.123456, "y": -0.5}, ((-1, 1), (-1, 1))) == (0.123, -0.5)

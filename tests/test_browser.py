@@ -49,6 +49,21 @@ def test_the_keyboard_moves_the_learning_rate_and_the_chart_follows(server, brow
         latencies.append(time.perf_counter() - began)
     assert "Traceback" not in page.content()
     page.screenshot(path=str(ARTIFACTS / "compare-after-slider.png"), full_page=True)
+    # The map is updated in place (Plotly.react), not rebuilt: the same graph, and the zoom kept.
+    x_range = "() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range"
+    full = page.evaluate(x_range)
+    page.evaluate("() => { document.querySelector('.js-plotly-plot').__probe = 'same graph'; }")
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)  # scroll to zoom in, as a student would
+    page.wait_for_function(f"() => JSON.stringify(({x_range})()) !== {json.dumps(json.dumps(full))}", timeout=10_000)
+    zoomed = page.evaluate(x_range)
+    before = page.evaluate(_FINGERPRINT)
+    _lr_slider(page).press("ArrowLeft")
+    page.wait_for_function(f"() => ({_FINGERPRINT})() !== {json.dumps(before)}", timeout=60_000)
+    assert page.evaluate("() => document.querySelector('.js-plotly-plot').__probe || null") == "same graph", \
+        "the map was rebuilt instead of updated"
+    assert page.evaluate(x_range) == zoomed, f"the zoom was lost: {full} -> {zoomed} -> {page.evaluate(x_range)}"
     spec_bytes = page.evaluate("() => JSON.stringify(document.querySelector('.js-plotly-plot').data).length")
     metrics = {"slider_to_chart_seconds": latencies, "median_seconds": statistics.median(latencies[1:]),
                "chart_data_chars": spec_bytes}

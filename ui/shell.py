@@ -8,6 +8,8 @@ import optimizers
 import streamlit as st
 from optimizers._schedules import SCHEDULES
 
+from ui import live_chart
+
 VIEW_TITLES = {"overlay": "Overlay", "panels": "Side by side", "surface": "3-D surface"}
 
 
@@ -225,19 +227,12 @@ def run_labels(runs) -> list[str]:
 
 
 def start_from_click(surface, chart_key: str):
-    """A selection callback: a click on the map moves the shared start point there."""
-    (xa, xb), (ya, yb) = surface.bounds
+    """A click callback for a ``live_chart`` map: the click moves the shared start point there."""
 
     def take_click():
-        event = st.session_state.get(chart_key)
-        points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
-            getattr(getattr(event, "selection", None), "points", [])
-        if not points:
-            return
-        x, y = points[0].get("x"), points[0].get("y")
-        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and xa <= x <= xb and ya <= y <= yb:
-            st.session_state[f"x0.{surface.name}"] = float(x)
-            st.session_state[f"y0.{surface.name}"] = float(y)
+        point = live_chart.clicked_point(chart_key, surface.bounds)
+        if point is not None:
+            st.session_state[f"x0.{surface.name}"], st.session_state[f"y0.{surface.name}"] = point
 
     return take_click
 

@@ -29,6 +29,18 @@ FRAME_MS = 33  # about 30 frames per second
 # still selects the nearest one (plotly's hover distance reaches 20 px).
 CLICK_MARKER_PX = 8
 
+# The look Streamlit's chart theme gives st.plotly_chart, for charts plotly.js draws without
+# it (ui.live_chart): dark-grey text, light grid, white paper, the app's colours first.
+_INK, _GRID = "#31333F", "#E6EAF1"
+_AXIS = dict(gridcolor=_GRID, linecolor=_GRID, zerolinecolor=_GRID, ticks="")
+LIVE_TEMPLATE = {"layout": {
+    "font": dict(family=FONT["family"], color=_INK), "paper_bgcolor": "white", "plot_bgcolor": "white",
+    "colorway": ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"],
+    "xaxis": _AXIS, "yaxis": _AXIS, "hoverlabel": dict(bgcolor="white", font=dict(color=_INK)),
+    "title": dict(font=dict(color=_INK)), "legend": dict(font=dict(color=_INK)),
+    "scene": {axis: dict(_AXIS, backgroundcolor="white", showbackground=True) for axis in ("xaxis", "yaxis", "zaxis")},
+}}
+
 
 @dataclass(frozen=True)
 class Track:

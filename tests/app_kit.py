@@ -1,0 +1,18 @@
+"""Reading charts out of an AppTest run, whichever way a page draws them."""
+import json
+
+
+def chart_specs(at) -> list[dict]:
+    """The figure of every chart on the page, in page order.
+
+    A chart is either an ``st.plotly_chart`` or a ``ui.live_chart`` (a components-v2 element
+    whose data is a JSON document, as bytes, that holds the figure).
+    """
+    specs = []
+    for node in at.main:  # depth first: the order the page draws them
+        kind = getattr(node, "type", None)
+        if kind == "plotly_chart":
+            specs.append(json.loads(node.proto.spec))
+        elif kind == "bidi_component" and node.proto.component_name == "landscape_live_chart":
+            specs.append(json.loads(node.proto.bytes)["figure"])
+    return specs

@@ -1,0 +1,97 @@
+// One plotly.js graph per key that stays in the page across reruns: each rerun's figure is
+// applied with Plotly.react, which diffs it against the drawn one, keeps the zoom (uirevision)
+// and redraws only what changed. A click in the plot area is sent back as data coordinates.
+
+const PLOTLY_PROMISE = "__landscapePlotlyPromise";
+
+function loadPlotly(src) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window[PLOTLY_PROMISE]) {
+    window[PLOTLY_PROMISE] = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.async = true;
+      script.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("plotly.js did not start")));
+      script.onerror = () => {
+        window[PLOTLY_PROMISE] = undefined;  // let the next rerun try again
+        reject(new Error(`could not load ${src}`));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return window[PLOTLY_PROMISE];
+}
+
+// The data coordinates under a pointer event, or null outside every plot area. Panels of a
+// subplot grid each have their own axes; the first pair whose box holds the point wins.
+function dataPoint(graph, event) {
+  const layout = graph._fullLayout;
+  if (!layout || !layout._plots) return null;
+  const box = graph.getBoundingClientRect();
+  const px = event.clientX - box.left;
+  const py = event.clientY - box.top;
+  for (const plot of Object.values(layout._plots)) {
+    const xa = plot.xaxis;
+    const ya = plot.yaxis;
+    const u = px - xa._offset;
+    const v = py - ya._offset;
+    if (u >= 0 && u <= xa._length && v >= 0 && v <= ya._length) {
+      return { x: xa.p2d(u), y: ya.p2d(v) };
+    }
+  }
+  return null;
+}
+
+function wireClicks(graph, setTriggerValue) {
+  // Listen on the window: plotly.js lays a cover over the page while the pointer is down, so
+  // the pointer-up and click never reach the graph. A press that moved is a pan, not a click.
+  let pressed = null;
+  graph.addEventListener("pointerdown", (event) => {
+    pressed = graph.__clickable && event.button === 0 ? { x: event.clientX, y: event.clientY, point: dataPoint(graph, event) } : null;
+  }, true);
+  window.addEventListener("pointerup", (event) => {
+    const press = pressed;
+    pressed = null;
+    if (!press || !press.point || Math.hypot(event.clientX - press.x, event.clientY - press.y) > 4) return;
+    setTriggerValue("click", press.point);
+  }, true);
+}
+
+// The Python side sends one JSON document as bytes (see ui/live_chart.py).
+function decode(data) {
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return JSON.parse(new TextDecoder().decode(data));
+  return typeof data === "string" ? JSON.parse(data) : data;
+}
+
+export default function (component) {
+  const { parentElement, setTriggerValue } = component;
+  const data = decode(component.data);
+  let graph = parentElement.querySelector(".live-chart");
+  if (!graph) {
+    graph = document.createElement("div");
+    graph.className = "live-chart";
+    graph.style.width = "100%";
+    parentElement.appendChild(graph);
+    wireClicks(graph, setTriggerValue);
+  }
+  graph.__clickable = Boolean(data.clickable);
+  graph.style.height = `${data.height}px`;
+  graph.style.cursor = data.clickable ? "crosshair" : "";
+  const revision = (graph.__revision || 0) + 1;
+  graph.__revision = revision;
+  // A chart drawn after the next paint lets the chart above it (the map) appear first.
+  const ready = data.after_paint ? new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))) : null;
+  loadPlotly(data.src)
+    .then((Plotly) => (ready ? ready.then(() => Plotly) : Plotly))
+    .then((Plotly) => {
+      if (graph.__revision !== revision) return;  // a newer figure arrived while plotly.js loaded
+      const figure = data.figure;
+      return Plotly.react(graph, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config: data.config });
+    })
+    .then(() => {
+      if (graph.__revision === revision) graph.dataset.revision = String(revision);
+    })
+    .catch((error) => {
+      graph.textContent = `The chart could not be drawn: ${error.message}. Reload the page to try again.`;
+    });
+}

@@ -1,0 +1,120 @@
+"""A Plotly chart that stays mounted across reruns and is updated in place.
+
+Why not ``st.plotly_chart`` for the charts a slider redraws: Streamlit names a chart element
+after a hash of its figure, so every slider move mounted a brand-new chart. plotly.js then
+built it from nothing (``Plotly.newPlot``: about 120 ms for the Compare map, and it ran the
+frame slider's layout again), and a zoomed-in map jumped back to the full view. This
+component (Streamlit components v2) is named by its key, so it stays mounted, and its script
+hands each new figure to ``Plotly.react``, which keeps the zoom and redraws what changed.
+
+plotly.js itself (the copy bundled with the plotly package, so figures and library match) is
+served by Streamlit's static file serving from ``static/``, copied there on first use. Where
+that is not possible (static serving off, a read-only install) the page falls back to
+``st.plotly_chart``.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import pathlib
+import shutil
+
+import plotly
+import plotly.io as pio
+import streamlit as st
+from plotly.offline import get_plotlyjs_version
+
+from viz.figures import LIVE_TEMPLATE
+
+_PROJECT = pathlib.Path(__file__).resolve().parent.parent
+_STATIC = _PROJECT / "static"
+_PLOTLY_FILE = f"plotly-{get_plotlyjs_version()}.min.js"
+
+_COMPONENT = st.components.v2.component(
+    "landscape_live_chart",
+    js=(pathlib.Path(__file__).with_suffix(".js")).read_text(encoding="utf-8"),
+    css=".live-chart { width: 100%; }",
+    # plotly.js puts its own stylesheet (modebar, hover labels) in the page's head, which a
+    # shadow root would keep out.
+    isolate_styles=False,
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _plotly_url() -> str | None:
+    """The URL path of the served plotly.js, or None when it cannot be served."""
+    if not st.get_option("server.enableStaticServing"):
+        return None
+    target = _STATIC / _PLOTLY_FILE
+    try:
+        if not target.exists():
+            _STATIC.mkdir(exist_ok=True)
+            partial = target.with_suffix(".partial")
+            shutil.copyfile(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js", partial)
+            partial.replace(target)  # atomic: a browser never receives half a file
+    except OSError:
+        return None
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + "/".join(part for part in (base, "app", "static", _PLOTLY_FILE) if part)
+
+
+def _tidy(value: float, span: float) -> float:
+    """A clicked coordinate rounded to about a 500th of the axis span: (-2.5, 2.5), not (-2.4987, 2.5013)."""
+    step = 10.0 ** math.floor(math.log10(span / 500.0)) if span > 0 else 0.0
+    return round(round(value / step) * step, 12) if step else value
+
+
+def tidy_point(click, bounds) -> tuple[float, float] | None:
+    """A click's ``{"x": .., "y": ..}`` as a rounded point within ``bounds``, or None.
+
+    The payload comes from the browser, so anything else (text, NaN, a point off the map) is
+    ignored rather than trusted.
+    """
+    if not isinstance(click, dict):
+        return None
+    x, y = click.get("x"), click.get("y")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y)):
+        return None
+    (xa, xb), (ya, yb) = bounds
+    if not (xa <= x <= xb and ya <= y <= yb):
+        return None
+    x, y = _tidy(float(x), xb - xa), _tidy(float(y), yb - ya)
+    return min(max(x, xa), xb), min(max(y, ya), yb)  # rounding may step just outside the map
+
+
+def clicked_point(key: str, bounds) -> tuple[float, float] | None:
+    """The point of the last click on chart ``key`` (see ``tidy_point``)."""
+    result = st.session_state.get(key)
+    return tidy_point(result.get("click") if hasattr(result, "get") else None, bounds)
+
+
+def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_click=None,
+               after_paint: bool = False) -> None:
+    """Draw ``figure`` under ``key``; on a rerun, update the chart already in the page.
+
+    ``on_click`` (optional) is called after a click in the plot area; it reads the point
+    with ``clicked_point(key, bounds)``. ``after_paint`` draws this chart only after the
+    browser has painted the rest: Compare's curves cost as much to draw as its map (about
+    100 ms each), and the map is what a student watches when moving a slider.
+    """
+    config = {"displaylogo": False, "responsive": True, **(config or {})}
+    src = _plotly_url()
+    if src is None:
+        st.plotly_chart(figure, key=key, config=config)
+        return
+    figure_dict = figure.to_dict() if hasattr(figure, "to_dict") else dict(figure)
+    layout = dict(figure_dict.get("layout", {}), template=LIVE_TEMPLATE)
+    # One JSON document sent as bytes: as a dict or a string, Streamlit would run json.dumps
+    # over the whole figure twice more (once to name the element), about 13 ms a chart.
+    payload = pio.to_json({"figure": {"data": figure_dict.get("data", []), "layout": layout,
+                                      "frames": figure_dict.get("frames", [])},
+                           "config": config, "src": src, "height": int(height), "clickable": on_click is not None,
+                           "after_paint": after_paint},
+                          validate=False).encode()
+    _COMPONENT(key=key, data=payload, height=int(height), on_click_change=on_click or _ignore)
+
+
+def _ignore() -> None:
+    """Clicks on a chart without a click handler: declared, so the component may send them."""
+
+__all__ = ["clicked_point", "live_chart", "tidy_point"]
