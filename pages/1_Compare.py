@@ -43,9 +43,10 @@ else:
     height = 820 if presentation else 700
     figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
                                        presentation=presentation, click_grid=0, height=height)
-    live_chart(figure, key=f"map_{view}", height=figure.layout.height or height, config={"scrollZoom": True},
+    live_chart(figure, key=f"map_{view}", height=height, config={"scrollZoom": True},
                on_click=shell.start_from_click(surface, f"map_{view}"))
-st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom (the zoom stays as you move sliders).")
+    st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom "
+               "(the zoom stays as you move sliders).")
 
 reference = min((m.value for m in surface.minima), default=None)
 live_chart(figures.curves_figure(tracks, reference, presentation), key="curves", height=360, after_paint=True)

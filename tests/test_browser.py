@@ -83,6 +83,10 @@ _COUNT_FRAMES = """async (ms) => { const gd = document.querySelector('.js-plotly
 
 def test_play_advances_the_animation_frames(server, browser):
     page = _open(browser, f"{server}/Compare?land=rosenbrock&runs=adam,momentum,sgd,rmsprop,nesterov,adagrad&steps=500")
+    # after a slider move too: the chart then plays the frames Plotly.react swapped in
+    before = page.evaluate(_FINGERPRINT)
+    _lr_slider(page).press("ArrowRight")
+    page.wait_for_function(f"() => ({_FINGERPRINT})() !== {json.dumps(before)}", timeout=60_000)
     page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="play").first.click()
     time.sleep(0.3)
     first = page.evaluate(_HEADS)

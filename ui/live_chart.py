@@ -92,8 +92,9 @@ def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_
                after_paint: bool = False) -> None:
     """Draw ``figure`` under ``key``; on a rerun, update the chart already in the page.
 
-    ``on_click`` (optional) is called after a click in the plot area; it reads the point
-    with ``clicked_point(key, bounds)``. ``after_paint`` draws this chart only after the
+    ``height`` is used when the figure's layout sets none. ``on_click`` (optional) is called
+    after a click in the plot area; it reads the point with ``clicked_point(key, bounds)``
+    (not in the ``st.plotly_chart`` fallback, which has no click). ``after_paint`` draws this chart only after the
     browser has painted the rest: Compare's curves cost as much to draw as its map (about
     100 ms each), and the map is what a student watches when moving a slider.
     """
@@ -104,17 +105,19 @@ def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_
         return
     figure_dict = figure.to_dict() if hasattr(figure, "to_dict") else dict(figure)
     layout = dict(figure_dict.get("layout", {}), template=LIVE_TEMPLATE)
+    height = int(layout.get("height") or height)  # a figure that sets its height (subplot rows) wins
     # One JSON document sent as bytes: as a dict or a string, Streamlit would run json.dumps
     # over the whole figure twice more (once to name the element), about 13 ms a chart.
     payload = pio.to_json({"figure": {"data": figure_dict.get("data", []), "layout": layout,
                                       "frames": figure_dict.get("frames", [])},
-                           "config": config, "src": src, "height": int(height), "clickable": on_click is not None,
+                           "config": config, "src": src, "height": height, "clickable": on_click is not None,
                            "after_paint": after_paint},
                           validate=False).encode()
-    _COMPONENT(key=key, data=payload, height=int(height), on_click_change=on_click or _ignore)
+    _COMPONENT(key=key, data=payload, height=height, on_click_change=on_click or _ignore)
 
 
 def _ignore() -> None:
     """Clicks on a chart without a click handler: declared, so the component may send them."""
+
 
 __all__ = ["clicked_point", "live_chart", "tidy_point"]
