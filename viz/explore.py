@@ -13,9 +13,8 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go  # noqa: F401  (the type these builders return)
-from plotly.subplots import make_subplots
 
-from .figures import CLICK_MARKER_PX, FONT, PrebuiltFigure, typed_array
+from .figures import CLICK_MARKER_PX, FONT, PrebuiltFigure, subplot_layout, typed_array
 from .palette import colour
 
 DIVERGED_COLOUR = "#C0392B"  # red: outside Viridis, and read as "danger" on a projector
@@ -160,9 +159,8 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
     minima = surface.minima
     colours = basin_colours(len(minima))
     count = max(len(panels), 1)
-    fig = make_subplots(rows=1, cols=count, subplot_titles=[p["title"] for p in panels] or [""],
-                        horizontal_spacing=0.03, shared_yaxes=True)
-    layout = fig.to_dict()["layout"]
+    layout = subplot_layout(rows=1, cols=count, subplot_titles=tuple(p["title"] for p in panels) or ("",),
+                            horizontal_spacing=0.03, shared_yaxes=True)
     # codes shown: 0 not converged, 1 diverged, 2 + k minimum k; a stepped colour scale
     palette = [NOT_CONVERGED_COLOUR, BASIN_DIVERGED_COLOUR] + colours
     n = len(palette)
@@ -237,10 +235,9 @@ def _basin_click_layer(surface, xs, ys, panel: dict, xref: str, yref: str, group
 def search_figure(race, x_axis, y_axis, background: np.ndarray, metric_label: str, log_colour: bool,
                   height: int = 470) -> go.Figure:
     """Where grid and random search looked (over the sweep's map), and the best each found as the budget grows."""
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07, column_widths=[0.32, 0.32, 0.36],
-                        subplot_titles=(f"grid search: {len(race.grid_x)} runs", f"random search: {len(race.random_x)} runs",
-                                        "best found so far"))
-    layout = fig.to_dict()["layout"]
+    layout = subplot_layout(rows=1, cols=3, horizontal_spacing=0.07, column_widths=(0.32, 0.32, 0.36),
+                            subplot_titles=(f"grid search: {len(race.grid_x)} runs",
+                                            f"random search: {len(race.random_x)} runs", "best found so far"))
     xs, ys = x_axis.values(), y_axis.values()
     shown = np.log10(np.maximum(background, 1e-16)) if log_colour else background
     data = []
@@ -287,8 +284,7 @@ def lr_curves_figure(curves: list[dict], metric_label: str, log_y: bool, height:
     ``curves``: dicts with ``optimizer``, ``title``, ``lrs``, ``values`` (NaN where the run
     diverged or never reached the tolerance) and ``status`` (0 fine, 1 diverged, 2 not reached).
     """
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.78, 0.22], vertical_spacing=0.04)
-    layout = fig.to_dict()["layout"]
+    layout = subplot_layout(rows=2, cols=1, shared_xaxes=True, row_heights=(0.78, 0.22), vertical_spacing=0.04)
     data = []
     for curve in curves:
         fill = colour(curve["optimizer"])
