@@ -217,3 +217,15 @@ def test_a_click_is_rounded_to_a_tidy_start_point():
 
     assert tidy_point({"x": -2.4987, "y": 2.5013}, ((-5, 5), (-5, 5))) == (-2.5, 2.5)
     assert tidy_point({"x": 0.123456, "y": -0.5}, ((-1, 1), (-1, 1))) == (0.123, -0.5)
+
+
+def test_a_cached_subplot_layout_equals_plotly_s_and_is_a_fresh_copy_each_time():
+    from plotly.subplots import make_subplots
+    from viz.figures import subplot_layout
+
+    options = dict(rows=1, cols=3, column_widths=(0.3, 0.3, 0.4), subplot_titles=("a", "b", "c"))
+    first = subplot_layout(**options)
+    expected = make_subplots(rows=1, cols=3, column_widths=[0.3, 0.3, 0.4], subplot_titles=("a", "b", "c"))
+    assert first == expected.to_dict()["layout"]
+    first["xaxis"]["type"] = "log"  # a builder edits its copy...
+    assert "type" not in subplot_layout(**options)["xaxis"]  # ...and the next caller gets a clean one
