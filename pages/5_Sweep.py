@@ -4,6 +4,7 @@ import optimizers
 import streamlit as st
 
 from ui import compute, shell, sweep
+from ui.live_chart import live_chart
 from ui import exploration as ex
 from viz import explore, figures
 
@@ -53,8 +54,8 @@ left, right = st.columns([1.1, 1])
 with left:
     figure = explore.sweep_heatmap(x_axis, y_axis, values, status, outcome, state.metric, metric_label,
                                    log_colour=log_colour, best=best, selected=selected)
-    st.plotly_chart(figure, key="sweep_map", on_select=sweep.take_click("sweep_map", state), selection_mode="points",
-                    config={"displaylogo": False, "scrollZoom": True})
+    live_chart(figure, key="sweep_map", height=560, config={"scrollZoom": True},
+               on_click=sweep.take_click("sweep_map", state))
 with right:
     if shown is None:
         st.info("No run converged or stayed finite here: widen the ranges or add steps.")
@@ -68,9 +69,8 @@ with right:
         st.markdown(f"**{'Selected' if selected else 'Best'} run:** {title}, {label}")
         tracks = figures.tracks_from_results([result], [label])
         grid = compute.surface_grid(surface.name, compute._key(state.landscape_params), 160)
-        st.plotly_chart(figures.trajectory_figure(surface, grid, tracks, state.start, height=520,
-                                                  legend_width=420), key="sweep_run",
-                        config={"displaylogo": False})
+        live_chart(figures.trajectory_figure(surface, grid, tracks, state.start, height=520, legend_width=420),
+                   key="sweep_run", height=520, after_paint=True)
         ending = (f"diverged at step {result.diverged_at}" if result.diverged_at is not None
                   else f"ends at ({result.final[0]:.4g}, {result.final[1]:.4g}) with loss {result.loss[-1]:.4g}")
         st.caption(f"This run {ending}. The cell says final loss {outcome.final_loss[j, i]:.4g}: the same run.")
@@ -105,8 +105,8 @@ with st.spinner("Sweeping the learning rate of each optimizer…"), compute.one_
                           metric_label: float(curve_values[index]) if index is not None else None,
                           "reaches the tolerance for lr": works, "decades": round(float(decades), 2)})
 if curves:
-    st.plotly_chart(explore.lr_curves_figure(curves, metric_label, log_colour), key="lr_curves",
-                    config={"displaylogo": False})
+    live_chart(explore.lr_curves_figure(curves, metric_label, log_colour), key="lr_curves", height=480,
+               after_paint=True)
     st.dataframe(best_rows, hide_index=True, width="stretch")
 
 st.subheader("Best settings found on this landscape")
@@ -146,5 +146,5 @@ with st.spinner("Running both searches…"), compute.one_core():
                         state.metric, target, state.search_side)
 background = np.where(status == ex.FINE, values if state.metric != "diverged" else 0.0, np.nan)
 search_label = metric_label if state.metric != "diverged" else ex.METRICS["loss"]
-st.plotly_chart(explore.search_figure(race, x_axis, y_axis, background, search_label, log_colour or state.metric == "diverged"),
-                key="search", config={"displaylogo": False})
+live_chart(explore.search_figure(race, x_axis, y_axis, background, search_label, log_colour or state.metric == "diverged"),
+           key="search", height=470, after_paint=True)

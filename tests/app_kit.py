@@ -16,3 +16,12 @@ def chart_specs(at) -> list[dict]:
         elif kind == "bidi_component" and node.proto.component_name == "landscape_live_chart":
             specs.append(json.loads(node.proto.bytes)["figure"])
     return specs
+
+
+def chart_spec(at, key_end: str) -> dict:
+    """The figure of the chart whose element id ends with ``key_end`` (its key)."""
+    for node in at.main:
+        kind = getattr(node, "type", None)
+        if kind in ("plotly_chart", "bidi_component") and node.proto.id.endswith(key_end):
+            return json.loads(node.proto.spec) if kind == "plotly_chart" else json.loads(node.proto.bytes)["figure"]
+    raise AssertionError(f"no chart {key_end}")

@@ -1,11 +1,11 @@
 """Sweeps and basin maps: the batch numbers equal single runs, labels are right, both pages behave."""
-import json
 import pathlib
 
 import landscapes
 import numpy as np
 import optimizers
 import pytest
+from app_kit import chart_spec, chart_specs
 from streamlit.testing.v1 import AppTest
 
 from ui import basins, sweep
@@ -190,10 +190,7 @@ def _page(path: str, query: dict | None = None) -> AppTest:
 
 
 def _spec(at: AppTest, key_end: str) -> dict:
-    for chart in at.get("plotly_chart"):
-        if chart.proto.id.endswith(key_end):
-            return json.loads(chart.proto.spec)
-    raise AssertionError(f"no chart {key_end}")
+    return chart_spec(at, key_end)
 
 
 def _heat(spec: dict) -> str:
@@ -252,7 +249,7 @@ def test_a_hostile_sweep_link_warns_and_falls_back(query):
     at = _page("pages/5_Sweep.py", dict(SMALL_SWEEP, **query))
     assert not at.exception
     assert at.warning, "a bad link must say what it ignored"
-    assert at.get("plotly_chart") or any("cannot run" in w.value for w in at.warning)
+    assert chart_specs(at) or any("cannot run" in w.value for w in at.warning)
 
 
 def test_a_sweep_over_the_work_cap_is_cut_down_with_a_message():
@@ -302,7 +299,7 @@ def test_a_hostile_basins_link_warns_and_falls_back(query):
     at = _page("pages/6_Basins.py", dict(SMALL_BASINS, **query))
     assert not at.exception
     assert at.warning
-    assert at.get("plotly_chart")
+    assert chart_specs(at)
 
 
 def test_a_basin_map_over_the_work_cap_is_cut_down_with_a_message():

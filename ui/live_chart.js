@@ -36,7 +36,8 @@ function dataPoint(graph, event) {
     const u = px - xa._offset;
     const v = py - ya._offset;
     if (u >= 0 && u <= xa._length && v >= 0 && v <= ya._length) {
-      return { x: xa.p2d(u), y: ya.p2d(v) };
+      // p2c: the coordinate itself, also on a log axis (p2d would give its logarithm there)
+      return { x: xa.p2c(u), y: ya.p2c(v), panel: xa._id === "x" ? 0 : Number(xa._id.slice(1)) - 1 };
     }
   }
   return null;

@@ -82,10 +82,16 @@ def tidy_point(click, bounds) -> tuple[float, float] | None:
     return min(max(x, xa), xb), min(max(y, ya), yb)  # rounding may step just outside the map
 
 
+def clicked(key: str) -> dict | None:
+    """The last click on chart ``key`` as sent by the browser: ``{"x", "y", "panel"}``, unchecked."""
+    result = st.session_state.get(key)
+    click = result.get("click") if hasattr(result, "get") else None
+    return click if isinstance(click, dict) else None
+
+
 def clicked_point(key: str, bounds) -> tuple[float, float] | None:
     """The point of the last click on chart ``key`` (see ``tidy_point``)."""
-    result = st.session_state.get(key)
-    return tidy_point(result.get("click") if hasattr(result, "get") else None, bounds)
+    return tidy_point(clicked(key), bounds)
 
 
 def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_click=None,
@@ -120,4 +126,4 @@ def _ignore() -> None:
     """Clicks on a chart without a click handler: declared, so the component may send them."""
 
 
-__all__ = ["clicked_point", "live_chart", "tidy_point"]
+__all__ = ["clicked", "clicked_point", "live_chart", "tidy_point"]

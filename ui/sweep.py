@@ -21,6 +21,7 @@ from . import defaults
 from .compute import warm_up_in_background
 from . import query as query_text
 from . import exploration as ex
+from . import live_chart
 from . import state as compare_state
 from .controls import hyper_widget, log_grid
 
@@ -466,17 +467,13 @@ def nearest_index(values: np.ndarray, value: float, log: bool) -> int:
 
 
 def take_click(chart_key: str, state: SweepState):
-    """A selection callback: a click on the heatmap selects that cell's run."""
+    """A click callback for the ``live_chart`` heatmap: the click selects the nearest cell's run."""
     x_axis, y_axis = state.axis(state.x), state.axis(state.y)
 
     def callback():
-        event = st.session_state.get(chart_key)
-        points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
-            getattr(getattr(event, "selection", None), "points", [])
-        if not points:
-            return
-        x, y = points[0].get("x"), points[0].get("y")
-        if not (isinstance(x, (int, float)) and isinstance(y, (int, float))):
+        click = live_chart.clicked(chart_key) or {}
+        x, y = click.get("x"), click.get("y")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y)):
             return
         if (x_axis.log and x <= 0) or (y_axis.log and y <= 0):
             return

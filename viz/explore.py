@@ -107,7 +107,7 @@ def sweep_heatmap(x_axis, y_axis, values: np.ndarray, status: np.ndarray, outcom
                    range=_range(xs, x_axis.log)),
         yaxis=dict(title=dict(text=y_axis.label), type="log" if y_axis.log else "linear", showgrid=False,
                    range=_range(ys, y_axis.log)),
-        legend=dict(orientation="h", yanchor="top", y=-0.13, x=0), dragmode="pan",
+        legend=dict(orientation="h", yanchor="top", y=-0.17, x=0), dragmode="pan",
     )
     return PrebuiltFigure({"data": data, "layout": layout})
 

@@ -32,7 +32,9 @@ CLICK_MARKER_PX = 8
 # The look Streamlit's chart theme gives st.plotly_chart, for charts plotly.js draws without
 # it (ui.live_chart): dark-grey text, light grid, white paper, the app's colours first.
 _INK, _GRID = "#31333F", "#E6EAF1"
-_AXIS = dict(gridcolor=_GRID, linecolor=_GRID, zerolinecolor=_GRID, ticks="")
+# automargin, as Streamlit's theme: figures with small margins (Sweep's) let the tick labels and
+# titles make room; the Compare charts fix theirs (margin.autoexpand off), which overrides it.
+_AXIS = dict(gridcolor=_GRID, linecolor=_GRID, zerolinecolor=_GRID, ticks="", automargin=True)
 LIVE_TEMPLATE = {"layout": {
     "font": dict(family=FONT["family"], color=_INK), "paper_bgcolor": "white", "plot_bgcolor": "white",
     "colorway": ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"],
