@@ -64,10 +64,10 @@ def _tidy(value: float, span: float) -> float:
     return round(round(value / step) * step, 12) if step else value
 
 
-def tidy_point(click, bounds) -> tuple[float, float] | None:
-    """A click's ``{"x": .., "y": ..}`` as a rounded point within ``bounds``, or None.
+def _finite_xy(click) -> tuple[float, float] | None:
+    """``(x, y)`` from a click payload, or None unless both are finite numbers.
 
-    The payload comes from the browser, so anything else (text, NaN, a point off the map) is
+    The payload comes from the browser, so anything else (text, NaN, a missing key) is
     ignored rather than trusted.
     """
     if not isinstance(click, dict):
@@ -75,23 +75,32 @@ def tidy_point(click, bounds) -> tuple[float, float] | None:
     x, y = click.get("x"), click.get("y")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y)):
         return None
+    return float(x), float(y)
+
+
+def tidy_point(click, bounds) -> tuple[float, float] | None:
+    """A click payload as a rounded point within ``bounds``, or None (see ``_finite_xy``)."""
+    point = _finite_xy(click)
     (xa, xb), (ya, yb) = bounds
-    if not (xa <= x <= xb and ya <= y <= yb):
+    if point is None or not (xa <= point[0] <= xb and ya <= point[1] <= yb):
         return None
-    x, y = _tidy(float(x), xb - xa), _tidy(float(y), yb - ya)
+    x, y = _tidy(point[0], xb - xa), _tidy(point[1], yb - ya)
     return min(max(x, xa), xb), min(max(y, ya), yb)  # rounding may step just outside the map
 
 
-def clicked(key: str) -> dict | None:
-    """The last click on chart ``key`` as sent by the browser: ``{"x", "y", "panel"}``, unchecked."""
+def _last_click(key: str):
     result = st.session_state.get(key)
-    click = result.get("click") if hasattr(result, "get") else None
-    return click if isinstance(click, dict) else None
+    return result.get("click") if hasattr(result, "get") else None
+
+
+def clicked_xy(key: str) -> tuple[float, float] | None:
+    """The data coordinates of the last click on chart ``key`` (the value itself on a log axis)."""
+    return _finite_xy(_last_click(key))
 
 
 def clicked_point(key: str, bounds) -> tuple[float, float] | None:
-    """The point of the last click on chart ``key`` (see ``tidy_point``)."""
-    return tidy_point(clicked(key), bounds)
+    """The point of the last click on chart ``key``, rounded and within ``bounds`` (see ``tidy_point``)."""
+    return tidy_point(_last_click(key), bounds)
 
 
 def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_click=None,
@@ -126,4 +135,4 @@ def _ignore() -> None:
     """Clicks on a chart without a click handler: declared, so the component may send them."""
 
 
-__all__ = ["clicked", "clicked_point", "live_chart", "tidy_point"]
+__all__ = ["clicked_point", "clicked_xy", "live_chart", "tidy_point"]

@@ -471,10 +471,10 @@ def take_click(chart_key: str, state: SweepState):
     x_axis, y_axis = state.axis(state.x), state.axis(state.y)
 
     def callback():
-        click = live_chart.clicked(chart_key) or {}
-        x, y = click.get("x"), click.get("y")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (x, y)):
+        point = live_chart.clicked_xy(chart_key)
+        if point is None:
             return
+        x, y = point
         if (x_axis.log and x <= 0) or (y_axis.log and y <= 0):
             return
         st.session_state["sw.selected"] = (state.resolution, nearest_index(y_axis.values(), y, y_axis.log),
