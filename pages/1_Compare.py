@@ -42,7 +42,7 @@ else:
     # live_chart reads a click from the pointer's position, so the map needs no grid of click targets.
     height = 820 if presentation else 700
     figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
-                                       presentation=presentation, click_grid=0, height=height)
+                                       presentation=presentation, height=height)
     live_chart(figure, key=f"map_{view}", height=height, config={"scrollZoom": True},
                on_click=shell.start_from_click(surface, f"map_{view}"))
     st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom "

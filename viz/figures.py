@@ -126,7 +126,7 @@ def _axis_names(panel: int) -> tuple[str, str]:
 
 def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, *, panels: bool = False,
                       max_frames: int = 100, segment: int = 10, height: int = 620, presentation: bool = False,
-                      click_grid: int = 0, legend_width: int = 1000) -> go.Figure:
+                      legend_width: int = 1000) -> go.Figure:
     """Animated trajectories over the landscape: one map (overlay) or one panel per run.
 
     ``legend_width``: about how many pixels wide the chart will be, to reserve room for the
@@ -163,13 +163,6 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
             showlegend=panel == 0, legendgroup="start",
             marker=dict(symbol="circle-open", size=16, color="white", line=dict(width=3)),
             hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>", xaxis=xref, yaxis=yref))
-    if click_grid and not panels:
-        # Near-invisible points over the whole map: clicking one reports where, to set the start.
-        gx, gy = np.meshgrid(np.linspace(x0, x1, click_grid), np.linspace(y0, y1, click_grid))
-        shown.append(dict(
-            type="scatter", x=typed_array(gx.ravel()), y=typed_array(gy.ravel()), mode="markers", name="click to start here",
-            marker=dict(size=CLICK_MARKER_PX, color="rgba(255,255,255,0.01)"), showlegend=False,
-            hovertemplate="click: start at (%{x:.3g}, %{y:.3g})<extra></extra>"))
 
     animated = []  # trace indices the frames update: (done, growing, head) per track
     for i, track in enumerate(tracks):
