@@ -72,6 +72,32 @@ def test_the_keyboard_moves_the_learning_rate_and_the_chart_follows(server, brow
     page.close()
 
 
+# JS: for every trace of every live chart, plotly's own answer to "which attributes hold
+# arrays" against the remembered one ui/live_chart.js installs (null when it is not installed)
+_ARRAY_ATTRIBUTES_AGREE = """() => { const find = window.Plotly.PlotSchema.findArrayAttributes;
+  if (!find.original) return null;
+  const seen = [];
+  for (const gd of document.querySelectorAll('.live-chart')) for (const trace of gd._fullData) {
+    for (let twice = 0; twice < 2; twice++) {  /* the second call is answered from memory */
+      const mine = JSON.stringify(find(trace)), plotly = JSON.stringify(find.original(trace));
+      if (mine !== plotly) return {trace: trace.name || trace.type, mine, plotly};
+    }
+    seen.push(JSON.stringify(find(trace)));
+  }
+  return seen; }"""
+
+
+def test_the_remembered_array_attributes_agree_with_plotly(server, browser):
+    page = _open(browser, f"{server}/Compare?land=himmelblau&runs=adam,sgd&view=panels")
+    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="play").first.click()
+    time.sleep(1.0)  # frames leave the traces with other arrays (the growing trail, the heads)
+    answers = page.evaluate(_ARRAY_ATTRIBUTES_AGREE)
+    assert answers is not None, "live_chart.js did not install its findArrayAttributes"
+    assert isinstance(answers, list), f"the remembered answer differs from plotly's: {answers}"
+    assert len(answers) >= 10 and any('"x","y"' in answer for answer in answers), answers
+    page.close()
+
+
 # JS: count the frames Plotly draws while the animation plays, for a given number of milliseconds
 _COUNT_FRAMES = """async (ms) => { const gd = document.querySelector('.js-plotly-plot');
   let frames = 0; const count = () => { frames += 1; };
