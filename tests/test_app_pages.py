@@ -159,6 +159,9 @@ def test_the_map_reserves_a_row_of_legend_for_every_row_the_labels_fill():
     six = ["known minima", "start"] + [f"SGD with momentum · lr 0.00{i}" for i in range(6)]
     assert legend_rows(six, 15, 1000) == 3
     assert legend_rows(six, 20, 1000) > legend_rows(six, 15, 1000)
+    # a learning rate's digits never re-flow the legend (the map would shift and redraw in full)
+    three = ["known minima", "start", "Gradient descent · lr {}", "Adam · lr 0.03", "SGD with momentum · lr 0.001"]
+    assert len({legend_rows([n.format(lr) for n in three], 15, 1000) for lr in ("1", "0.001", "0.0015", "1.5e-05")}) == 1
     one = _map_spec(_compare({"land": "himmelblau", "runs": "adam"}))["layout"]["margin"]["t"]
     many = _map_spec(_compare({"land": "himmelblau", "runs": "adam,momentum,sgd,rmsprop,nesterov,adagrad"}))
     assert many["layout"]["margin"]["t"] > one

@@ -15,9 +15,10 @@ pytestmark = pytest.mark.browser
 _open = open_page
 
 
-# JS: a fingerprint of what the main chart draws (the trail traces' coordinates)
+# JS: a fingerprint of what the main chart draws (the trails' names and last points, as
+# plotly.js holds them after decoding: the figure sends points as typed-array specs)
 _FINGERPRINT = """() => { const gd = document.querySelector('.js-plotly-plot');
-  return JSON.stringify(gd.data.filter(t => t.mode === 'lines').map(t => [t.name, Array.from(t.x || []).slice(-3)])); }"""
+  return JSON.stringify(gd._fullData.filter(t => t.mode === 'lines').map(t => [t.name, Array.from(t.x || []).slice(-3)])); }"""
 _HEADS = """() => { const gd = document.querySelector('.js-plotly-plot');
   return JSON.stringify(gd.data.filter(t => t.mode === 'markers' && !t.name).map(t => [Array.from(t.x), Array.from(t.y)])); }"""
 

@@ -13,6 +13,7 @@ import base64
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -278,12 +279,19 @@ def _subplot_layout_json(options: tuple) -> str:
     return json.dumps(make_subplots(**kwargs).to_dict()["layout"])
 
 
+# A number in a legend entry ("lr 0.0015") counts as wide as "1.5e-05", the widest a slider
+# value prints: a slider move then never re-flows the legend, which would shift the map under it
+# and force plotly.js to redraw the whole chart instead of moving the lines.
+_NUMBER = re.compile(r"\d[\d.e+-]*")
+_WIDEST_NUMBER = "0" * len("1.5e-05")
+
+
 def legend_rows(names: list[str], font_size: int, width: int) -> int:
     """How many rows a horizontal legend of ``names`` takes in ``width`` pixels (an estimate:
     with fixed margins the figure must reserve the legend's room itself)."""
     rows, used = 1, 0.0
     for name in names:
-        entry = 50 + 0.58 * font_size * len(name)
+        entry = 50 + 0.58 * font_size * len(_NUMBER.sub(_WIDEST_NUMBER, name))
         if used and used + entry > width:
             rows, used = rows + 1, 0.0
         used += entry
