@@ -8,6 +8,8 @@ from ui.live_chart import live_chart
 from ui import state as page_state
 from viz import figures, tables
 
+_COMPLETED = "compare.completed"  # the last run reached the end of the page
+
 shell.page_header("Compare optimizers", "Pick a landscape, choose up to six runs, and press ▶ to watch them race.")
 
 if "compare_seeded" not in st.session_state:
@@ -20,8 +22,22 @@ else:
 for warning in st.session_state.get("compare_warnings", []):
     st.warning(warning, icon="⚠️")
 
-state = compare.sidebar(initial)
-st.query_params.from_dict(page_state.to_query(state))
+# The chart before the sidebar: the browser handles a rerun's messages in order, and drawing
+# the ~40 controls first held the chart back (measured with benchmarks/ab_latency.py: 96 ms
+# of a slider move's ~470). On a rerun after a completed one, every control's value is
+# already in the session (Streamlit puts a moved control's new value there before the rerun
+# starts), so the page reads them, sends the chart, and draws the controls last. A first
+# view, or a run after an interrupted one, draws the sidebar first, as any page does.
+chart_first = st.session_state.get(_COMPLETED) is True
+st.session_state[_COMPLETED] = False
+state = None
+if chart_first:
+    try:
+        state = compare.read_sidebar(initial)
+    except compare.NotDrawnYet:  # a control new to this view (another landscape, one more run)
+        chart_first = False
+if state is None:
+    state = compare.sidebar(initial)
 surface = state.surface()
 
 with st.spinner("Compiling the optimizer kernels for this landscape: the first time on a new server takes a few seconds…"):
@@ -64,3 +80,12 @@ right.download_button("Download the animation (offline HTML)",
                       data=lambda: pio.to_html(figures.trajectory_figure(surface, grid, tracks, state.start),
                                                include_plotlyjs=True, full_html=True, auto_play=False),
                       file_name=f"{surface.name}-race.html", mime="text/html", on_click="ignore")
+
+if chart_first:
+    drawn = compare.sidebar(initial)
+    if drawn != state:  # cannot happen by design; if it does, draw the page again in the usual order
+        st.session_state["compare.mismatches"] = st.session_state.get("compare.mismatches", 0) + 1
+        st.rerun()
+st.session_state["compare.chart_first"] = chart_first
+st.query_params.from_dict(page_state.to_query(state))
+st.session_state[_COMPLETED] = True

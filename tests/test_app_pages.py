@@ -232,3 +232,35 @@ def test_a_cached_subplot_layout_equals_plotly_s_and_is_a_fresh_copy_each_time()
     assert first == expected.to_dict()["layout"]
     first["xaxis"]["type"] = "log"  # a builder edits its copy...
     assert "type" not in subplot_layout(**options)["xaxis"]  # ...and the next caller gets a clean one
+
+
+def test_the_chart_drawn_before_the_sidebar_matches_the_sidebar_drawn_after_it():
+    # After a completed run the page reads the controls from the session, sends the chart, then
+    # draws the sidebar; every kind of control must read back the same in both passes.
+    at = _compare({"land": "himmelblau", "runs": "adam,momentum,sgd", "r2.clip": "1", "r1.noise": "0.5",
+                   "r0.sched": "step"})
+    assert not at.exception
+    assert at.session_state["compare.chart_first"] is False, "a first view draws the sidebar first"
+    moves = [
+        lambda: next(s for s in at.select_slider if s.label == "learning rate").set_value(0.02),
+        lambda: at.slider(key="steps").set_value(150),
+        lambda: at.number_input(key="x0.himmelblau").set_value(1.5),
+        lambda: at.selectbox(key="r1.opt").set_value("rmsprop"),
+        lambda: at.checkbox(key="r0.clip_on").check(),
+        lambda: at.number_input(key="nruns").set_value(4),
+        lambda: at.selectbox(key="land").set_value("rosenbrock"),
+        lambda: next(s for s in at.select_slider if s.label.startswith("b ")).set_value(10.0),
+        lambda: at.selectbox(key="land").set_value("custom"),
+        lambda: at.text_input(key="cmp.formula").set_value("x^2 + 3*y^2"),
+    ]
+    chart_first = []
+    for number, move in enumerate(moves):
+        before = _map_spec(at)
+        move().run()
+        assert not at.exception, at.exception
+        assert "compare.mismatches" not in at.session_state, f"move {number}: the two passes disagreed"
+        assert _map_spec(at) != before, f"move {number} did not change the map"
+        chart_first.append(at.session_state["compare.chart_first"])
+    assert chart_first[0] and chart_first[1], "a plain slider move should send the chart before the sidebar"
+    assert sum(chart_first) >= len(moves) // 2, chart_first
+    assert at.query_params["land"] in ("custom", ["custom"])

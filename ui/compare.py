@@ -1,6 +1,8 @@
 """The Compare page's sidebar: every control, initialised from the link, read back as a state."""
 from __future__ import annotations
 
+import contextlib
+
 import landscapes
 import optimizers
 import streamlit as st
@@ -53,6 +55,46 @@ def seed_widgets(state: CompareState) -> None:
         ss[f"r{i}.seed"] = int(run.seed)
 
 
+class NotDrawnYet(Exception):
+    """A control has no value in the session yet: the sidebar must be drawn before it can be read."""
+
+
+class _Silent:
+    """Stands in for the sidebar when its values are read before it is drawn.
+
+    Every control returns the value its key holds in the session (Streamlit has put a moved
+    control's new value there before the rerun starts), so the page can send the chart first
+    and the sidebar after it: the browser then draws the chart before the ~40 controls. The
+    defaults the real pass would write are written the same way, by the same code.
+    """
+
+    def selectbox(self, *_, key=None, **__):
+        if key is None or key not in st.session_state:
+            raise NotDrawnYet(key)
+        return st.session_state[key]
+
+    select_slider = slider = number_input = checkbox = text_input = selectbox
+
+    def columns(self, spec, **_):
+        return [self] * (spec if isinstance(spec, int) else len(spec))
+
+    def expander(self, *_, **__):
+        return contextlib.nullcontext()
+
+    def warning(self, *_, **__):
+        pass
+
+    caption = error = code = warning
+
+
+def read_sidebar(initial: CompareState) -> CompareState:
+    """The state the sidebar will show, read from the session without drawing it.
+
+    Raises NotDrawnYet when a control has no value yet (the first view of a new run or landscape).
+    """
+    return sidebar(initial, _Silent())
+
+
 _FORMULA_KEY = "cmp.formula"
 _BOUNDS_KEY = "cmp.bounds"
 _LAST_GOOD = "cmp.formula.last_good"
@@ -85,9 +127,9 @@ def _hyper_key(i: int, landscape: str, optimizer: str, name: str) -> str:
     return f"r{i}.{landscape}.{optimizer}.{name}"
 
 
-def sidebar(initial: CompareState) -> CompareState:
+def sidebar(initial: CompareState, sb=None) -> CompareState:
     """Draw the controls; return the state they describe."""
-    sb = st.sidebar
+    sb = sb or st.sidebar
     names = landscapes.names() + [custom.CUSTOM]
     sb.selectbox("Landscape", names, key="land", format_func=_landscape_label)
     if st.session_state["land"] == custom.CUSTOM:
@@ -122,41 +164,41 @@ def sidebar(initial: CompareState) -> CompareState:
         st.session_state.setdefault(f"r{i}.opt", defaults_for[i] if i < len(defaults_for) else "sgd")
         label = optimizers.get(st.session_state[f"r{i}.opt"]).title
         with sb.expander(f"Run {i + 1}: {label}", expanded=i == 0):
-            runs.append(_run_controls(i, surface))
+            runs.append(_run_controls(i, surface, sb if isinstance(sb, _Silent) else st))
     landscape = custom.CUSTOM if custom.is_custom(surface.name) else surface.name
     return CompareState(landscape=landscape, landscape_params=landscape_params, start=(float(x0), float(y0)),
                         steps=int(steps), runs=runs, view=st.session_state.get("view", "overlay"),
                         presentation=bool(st.session_state.get("pres", False)))
 
 
-def _run_controls(i: int, surface) -> RunSpec:
-    optimizer = st.selectbox("Optimizer", optimizers.names(), key=f"r{i}.opt", format_func=lambda n: optimizers.get(n).title)
+def _run_controls(i: int, surface, ui) -> RunSpec:
+    optimizer = ui.selectbox("Optimizer", optimizers.names(), key=f"r{i}.opt", format_func=lambda n: optimizers.get(n).title)
     spec = optimizers.get(optimizer)
     base = default_run(surface, optimizer)
     defaults_values = spec.resolve(base.hyper)
     hyper = {}
     for h in spec.hypers:
         key = _hyper_key(i, surface.name, optimizer, h.name)
-        hyper[h.name] = hyper_widget(h, defaults_values[h.name], key)
+        hyper[h.name] = hyper_widget(h, defaults_values[h.name], key, ui)
     try:
         spec.resolve(hyper)
     except ValueError as error:  # e.g. Nesterov with zero momentum: say so, run the defaults
-        st.warning(f"{error}. Using the defaults for this run.")
+        ui.warning(f"{error}. Using the defaults for this run.")
         hyper = dict(base.hyper)
 
-    sched_name = st.selectbox("Learning-rate schedule", list(SCHEDULES), key=f"r{i}.sched",
+    sched_name = ui.selectbox("Learning-rate schedule", list(SCHEDULES), key=f"r{i}.sched",
                               format_func=lambda n: SCHEDULES[n]["title"])
     schedule = {"name": sched_name}
     for h in SCHEDULES[sched_name]["params"]:
-        schedule[h.name] = hyper_widget(h, h.default, f"r{i}.sched.{sched_name}.{h.name}")
+        schedule[h.name] = hyper_widget(h, h.default, f"r{i}.sched.{sched_name}.{h.name}", ui)
 
-    clip_on = st.checkbox("Clip the gradient norm", key=f"r{i}.clip_on",
+    clip_on = ui.checkbox("Clip the gradient norm", key=f"r{i}.clip_on",
                           help="torch.nn.utils.clip_grad_norm_: rescale g to this norm when it is longer.")
-    clip_norm = number_slider("max norm", _CLIP_GRID, 1.0, f"r{i}.clip") if clip_on else None
+    clip_norm = number_slider("max norm", _CLIP_GRID, 1.0, f"r{i}.clip", container=ui) if clip_on else None
     noise = number_slider("gradient noise σ", _NOISE_GRID, 0.0, f"r{i}.noise",
-                          "Gaussian noise added to each gradient coordinate: simulated minibatch noise.")
+                          "Gaussian noise added to each gradient coordinate: simulated minibatch noise.", ui)
     seed = 0
     if noise > 0:
         st.session_state.setdefault(f"r{i}.seed", 0)
-        seed = int(st.number_input("noise seed", 0, 2**31 - 1, key=f"r{i}.seed"))
+        seed = int(ui.number_input("noise seed", 0, 2**31 - 1, key=f"r{i}.seed"))
     return RunSpec(optimizer, {k: v for k, v in hyper.items()}, schedule, clip_norm, None, float(noise), seed)
