@@ -244,9 +244,9 @@ def formula_panel(names) -> None:
     columns = st.columns(min(len(unique), 3) or 1)
     for i, name in enumerate(unique):
         spec = optimizers.get(name)
+        # one text and one caption an optimizer: each element costs the browser a redraw on every rerun
+        display_math = "\n\n".join(f"$$\n{line}\n$$" for line in spec.formula.split("\n"))
+        torch = f"Same numbers as `{spec.torch}`." if spec.torch.startswith("torch") else spec.torch
         with columns[i % len(columns)]:
-            st.markdown(f"**{spec.title}**")
-            for line in spec.formula.split("\n"):
-                st.latex(line)
-            st.caption(spec.convention)
-            st.caption(f"Same numbers as `{spec.torch}`." if spec.torch.startswith("torch") else spec.torch)
+            st.markdown(f"**{spec.title}**\n\n{display_math}")
+            st.caption(f"{spec.convention}  \n{torch}")
