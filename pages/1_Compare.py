@@ -23,8 +23,8 @@ for warning in st.session_state.get("compare_warnings", []):
     st.warning(warning, icon="⚠️")
 
 # The chart before the sidebar: the browser handles a rerun's messages in order, and drawing
-# the ~40 controls first held the chart back (measured with benchmarks/ab_latency.py: 96 ms
-# of a slider move's ~470). On a rerun after a completed one, every control's value is
+# the ~40 controls first held the chart back (benchmarks/ab_latency.py, two paired runs: 63
+# and 96 ms of a slider move's ~470). On a rerun after a completed one, every control's value is
 # already in the session (Streamlit puts a moved control's new value there before the rerun
 # starts), so the page reads them, sends the chart, and draws the controls last. A first
 # view, or a run after an interrupted one, draws the sidebar first, as any page does.
@@ -86,6 +86,6 @@ if chart_first:
     if drawn != state:  # cannot happen by design; if it does, draw the page again in the usual order
         st.session_state["compare.mismatches"] = st.session_state.get("compare.mismatches", 0) + 1
         st.rerun()
-st.session_state["compare.chart_first"] = chart_first
+st.session_state["compare.chart_first"] = chart_first  # which order this run took (read by the tests)
 st.query_params.from_dict(page_state.to_query(state))
 st.session_state[_COMPLETED] = True

@@ -280,8 +280,8 @@ def _subplot_layout_json(options: tuple) -> str:
 
 
 # A number in a legend entry ("lr 0.0015") counts as wide as "1.5e-05", the widest a slider
-# value prints: a slider move then never re-flows the legend, which would shift the map under it
-# and force plotly.js to redraw the whole chart instead of moving the lines.
+# value prints: a slider move then never re-flows the legend into another row, which would
+# shift the map under it while a student watches.
 _NUMBER = re.compile(r"\d[\d.e+-]*")
 _WIDEST_NUMBER = "0" * len("1.5e-05")
 
