@@ -203,7 +203,8 @@ LBFGS = OptimizerSpec(
     title="L-BFGS (strong Wolfe line search)",
     torch='torch.optim.LBFGS(params, lr=1, max_iter=1, history_size=100, line_search_fn="strong_wolfe")',
     formula=(
-        r"d_t = -\tilde H_t\, g_t \quad\text{(two-loop recursion over the last } m \text{ pairs } s_k = \theta_{k+1}-\theta_k,\ y_k = g_{k+1}-g_k)" "\n"
+        r"d_t = -\tilde H_t\, g_t,\quad \text{two-loop recursion over the last } m \text{ pairs}" "\n"
+        r"s_k = \theta_{k+1}-\theta_k,\quad y_k = g_{k+1}-g_k" "\n"
         r"\theta_t = \theta_{t-1} + \alpha_t d_t,\quad \alpha_t \text{ satisfies the strong Wolfe conditions}"
     ),
     convention=(

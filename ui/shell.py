@@ -9,6 +9,7 @@ import streamlit as st
 from optimizers._schedules import SCHEDULES
 
 from ui import live_chart
+from viz.anatomy import formula_lines
 
 VIEW_TITLES = {"overlay": "Overlay", "panels": "Side by side", "surface": "3-D surface"}
 
@@ -241,11 +242,11 @@ def formula_panel(names) -> None:
     """Each selected optimizer's update rule, with torch's convention where the notes differ."""
     st.subheader("The update rules")
     unique = list(dict.fromkeys(names))
-    columns = st.columns(min(len(unique), 3) or 1)
+    columns = st.columns(min(len(unique), 2) or 1)  # three were too narrow for Adam's and L-BFGS's lines
     for i, name in enumerate(unique):
         spec = optimizers.get(name)
         # one text and one caption an optimizer: each element costs the browser a redraw on every rerun
-        display_math = "\n\n".join(f"$$\n{line}\n$$" for line in spec.formula.split("\n"))
+        display_math = "\n\n".join(f"$$\n{line}\n$$" for line in formula_lines(spec.formula))
         torch = f"Same numbers as `{spec.torch}`." if spec.torch.startswith("torch") else spec.torch
         with columns[i % len(columns)]:
             st.markdown(f"**{spec.title}**\n\n{display_math}")
