@@ -250,6 +250,8 @@ def _map_layout(panel_count: int, presentation: bool, height: int, bounds: tuple
         plot_bgcolor="white", legend=dict(orientation="h", yref="container", yanchor="top", y=1, x=0,
                                           bgcolor="rgba(255,255,255,0.8)", font=dict(size=20 if presentation else 14)),
         uirevision=uirevision, dragmode="pan", hovermode="closest",
+        # upright, at the right edge: lying across the top, the toolbar covered the legend's first row
+        modebar=dict(orientation="v"),
     )
     # explicit tick and legend sizes: the app's theme would otherwise shrink them on a projector
     ticks = dict(size=18 if presentation else 13)
