@@ -135,7 +135,7 @@ def main() -> None:
             player.goto(f"http://127.0.0.1:{port}{PLAYBACK_PATH}")
             player.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=300_000)
             time.sleep(2)
-            player.locator(".js-plotly-plot .updatemenu-button").filter(has_text="play").first.click()
+            player.locator(".live-player button").filter(has_text="play").first.click()
             playback_fps = player.evaluate(COUNT_FRAMES, 3000) / 3.0
             player.close()
             tabs = [browser.new_page() for _ in range(args.tabs - 1)]

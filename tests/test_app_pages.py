@@ -281,3 +281,47 @@ def test_compare_shows_each_selected_optimizer_s_update_rule_with_torch_s_conven
                 assert f"$$\n{part.strip()}\n$$" in shown, (name, part)
         assert any(spec.convention in c and spec.torch in c for c in captions), name
     assert sum(t.startswith(f"**{optimizers.get('adam').title}**") for t in texts) == 1, "one rule per optimizer"
+
+
+def _race_figure(steps=200):
+    import landscapes
+    import numpy as np
+    from ui import compute
+    from viz import figures
+
+    surface = landscapes.get("himmelblau")
+    path = np.column_stack([np.linspace(0, 3, steps + 1), np.linspace(0, 2, steps + 1)])
+    track = figures.Track("Adam · lr 0.1", "adam", "#0072B2", "solid", path, np.ones(steps + 1), np.ones(steps + 1),
+                          np.full(steps + 1, 0.1), None)
+    grid = compute.surface_grid(surface.name, compute._key(dict(surface.param_values)), 40)
+    return figures.trajectory_figure(surface, grid, [track], (0.0, 0.0))
+
+
+def test_the_live_chart_draws_the_animation_controls_itself_and_the_export_keeps_plotly_s():
+    from ui.live_chart import _lift_player
+
+    figure = _race_figure().to_dict()
+    layout = dict(figure["layout"])
+    player = _lift_player(layout)
+    assert "sliders" not in layout and "updatemenus" not in layout  # plotly.js no longer redraws them
+    assert "sliders" in figure["layout"]  # the figure itself (exported, or the fallback chart) keeps them
+    frame_names = [frame["name"] for frame in figure["frames"]]
+    assert [step["args"][0][-1] for step in player["steps"]] == frame_names  # one step a frame, in order
+    assert all(set(step["args"][0]) <= set(frame_names) for step in player["steps"])
+    assert player["steps"][0]["label"] == "0" and player["steps"][-1]["label"] == "200"
+    assert player["active"] == len(frame_names) - 1  # the finished race is shown first
+    assert player["prefix"] == "step " and "play" in player["play_label"] and "pause" in player["pause_label"]
+    assert player["play"]["frame"]["redraw"] is False and player["play"]["frame"]["duration"] > 0
+    assert 0 < player["below"] < 0.5
+
+
+def test_a_figure_without_an_animation_keeps_its_layout():
+    from ui.live_chart import _lift_player
+
+    layout = {"title": {"text": "curves"}, "updatemenus": [{"buttons": [{"label": "log", "method": "relayout",
+                                                                           "args": [{"yaxis.type": "log"}]}]}]}
+    assert _lift_player(layout) is None
+    assert "updatemenus" in layout
+    sliders = {"sliders": [{"steps": [{"method": "restyle", "args": [{"visible": True}]}]}],
+               "updatemenus": [{"buttons": [{"label": "a", "args": [None, {}]}, {"label": "b", "args": [[None], {}]}]}]}
+    assert _lift_player(sliders) is None and "sliders" in sliders

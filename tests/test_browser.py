@@ -23,6 +23,11 @@ _HEADS = """() => { const gd = document.querySelector('.js-plotly-plot');
   return JSON.stringify(gd.data.filter(t => t.mode === 'markers' && !t.name).map(t => [Array.from(t.x), Array.from(t.y)])); }"""
 
 
+def _press(page, word):
+    """Press the Compare map's play or pause button (live_chart's HTML player)."""
+    page.locator(".live-player button").filter(has_text=word).first.click()
+
+
 def _lr_slider(page):
     block = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(has_text="learning rate").first
     return block.locator('input[type="range"]')
@@ -90,7 +95,7 @@ _ARRAY_ATTRIBUTES_AGREE = """() => { const find = window.Plotly.PlotSchema.findA
 
 def test_the_remembered_array_attributes_agree_with_plotly(server, browser):
     page = _open(browser, f"{server}/Compare?land=himmelblau&runs=adam,sgd&view=panels")
-    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="play").first.click()
+    _press(page, "play")
     time.sleep(1.0)  # frames leave the traces with other arrays (the growing trail, the heads)
     answers = page.evaluate(_ARRAY_ATTRIBUTES_AGREE)
     assert answers is not None, "live_chart.js did not install its findArrayAttributes"
@@ -114,14 +119,14 @@ def test_play_advances_the_animation_frames(server, browser):
     before = page.evaluate(_FINGERPRINT)
     _lr_slider(page).press("ArrowRight")
     page.wait_for_function(f"() => ({_FINGERPRINT})() !== {json.dumps(before)}", timeout=60_000)
-    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="play").first.click()
+    _press(page, "play")
     time.sleep(0.3)
     first = page.evaluate(_HEADS)
     frames = page.evaluate(_COUNT_FRAMES, 2000)
     second = page.evaluate(_HEADS)
     assert first != second, "the heads did not move while playing"
     page.screenshot(path=str(ARTIFACTS / "compare-playing.png"))
-    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="pause").first.click()
+    _press(page, "pause")
     fps = frames / 2.0
     metrics_file = ARTIFACTS / "browser-metrics.json"
     metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
@@ -130,6 +135,45 @@ def test_play_advances_the_animation_frames(server, browser):
     print(f"playback at 6 optimizers x 500 steps: {fps:.1f} frames/s")
     # not a speed target (that lives in benchmarks/bench_app.py): proof that frames keep coming
     assert frames >= 3, f"only {frames} frames drawn in 2 s of playback"
+    page.close()
+
+
+# JS: the live chart's player as a student sees it, and what plotly.js shows
+_PLAYER = """() => { const gd = document.querySelector('.live-chart'), box = document.querySelector('.live-player');
+  const range = box.querySelector('input[type=range]');
+  return {index: gd.__player.index, value: Number(range.value), max: Number(range.max),
+          readout: box.querySelector('.live-player-step').textContent, frame: gd._fullLayout._currentFrame || null,
+          plotlySlider: gd.querySelectorAll('.slider-container').length, plotlyButtons: gd.querySelectorAll('.updatemenu-button').length}; }"""
+
+
+def test_the_player_scrubs_plays_and_pauses_the_race(server, browser):
+    page = _open(browser, f"{server}/Compare?land=himmelblau&runs=adam,sgd&steps=200")
+    player = page.evaluate(_PLAYER)
+    assert player["plotlySlider"] == 0 and player["plotlyButtons"] == 0, "plotly.js drew its own controls too"
+    assert player["value"] == player["max"] == player["index"] and player["readout"] == "step 200", player
+    range_input = page.locator(".live-player input[type=range]")
+    range_input.focus()
+    range_input.press("Home")  # the keyboard scrubs, as on any range control
+    page.wait_for_function(f"() => ({_PLAYER})().frame === 'f0'", timeout=10_000)
+    start = page.evaluate(_HEADS)
+    assert page.evaluate(_PLAYER)["readout"] == "step 0"
+    range_input.press("ArrowRight")
+    page.wait_for_function(f"() => ({_PLAYER})().frame === 'f1'", timeout=10_000)
+    assert page.evaluate(_HEADS) != start and page.evaluate(_PLAYER)["index"] == 1
+    _press(page, "play")
+    page.wait_for_function(f"() => ({_PLAYER})().index > 5", timeout=10_000)  # the range follows the frames
+    _press(page, "pause")
+    time.sleep(0.2)
+    paused = page.evaluate(_PLAYER)
+    time.sleep(0.6)
+    assert page.evaluate(_PLAYER)["frame"] == paused["frame"], "pause did not stop the frames"
+    assert paused["readout"] == f"step {round(paused['index'] * 200 / 99)}"  # 100 frames spread over 200 steps
+    page.screenshot(path=str(ARTIFACTS / "compare-player.png"))
+    # a new figure shows the finished race again, with the player at its end
+    before = page.evaluate(_FINGERPRINT)
+    _lr_slider(page).press("ArrowRight")
+    page.wait_for_function(f"() => ({_FINGERPRINT})() !== {json.dumps(before)}", timeout=60_000)
+    page.wait_for_function(f"() => ({_PLAYER})().index === {paused['max']}", timeout=10_000)
     page.close()
 
 

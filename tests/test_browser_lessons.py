@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 _HEADS = """() => { const gd = document.querySelector('.js-plotly-plot');
   return JSON.stringify(gd.data.filter(t => t.mode === 'markers' && !t.name).map(t => [Array.from(t.x), Array.from(t.y)])); }"""
 _SLIDER_ACTIVE = "() => document.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active"
+_PLAYER_INDEX = "() => document.querySelector('.live-chart').__player.index"
 
 
 def _wait_quiet(page, timeout_ms: int = 240_000):
@@ -144,10 +145,23 @@ def test_presentation_mode_applies_to_the_compare_page_too(server, browser):
     assert width >= 4
     page.wait_for_function("() => window.__lossLandscapeKeys && window.__lossLandscapeKeys.on === true", timeout=30_000)
     page.locator("h1").first.click()
+    # Compare's map draws its controls as HTML (ui/live_chart.js); the same keys drive them
     page.keyboard.press("Home")
-    page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === 0", timeout=10_000)
+    page.wait_for_function(f"() => ({_PLAYER_INDEX})() === 0", timeout=10_000)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => ({_PLAYER_INDEX})() === 1", timeout=10_000)
+    page.keyboard.press("Space")
+    time.sleep(0.5)
+    first = page.evaluate(_HEADS)
+    time.sleep(1.0)
+    assert page.evaluate(_HEADS) != first, "space did not play the animation"
+    page.keyboard.press("Space")
+    time.sleep(0.3)
+    paused = page.evaluate(_HEADS)
+    time.sleep(0.8)
+    assert page.evaluate(_HEADS) == paused, "space did not pause the animation"
     page.keyboard.press("End")
-    page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() > 0", timeout=10_000)
+    page.wait_for_function(f"() => ({_PLAYER_INDEX})() > 1", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "lessons-compare-presentation.png"))
     page.close()
 

@@ -115,8 +115,9 @@ _KEYBOARD_JS = """<script>
   if (state.installed) return;
   state.installed = true;
   const skip = 'input, textarea, select, button, [contenteditable="true"], [role="slider"], [role="combobox"], [role="listbox"], [role="option"], [role="switch"], [role="checkbox"]';
+  /* a live chart's HTML player (ui/live_chart.js), or plotly's own buttons and slider */
   const chart = () => Array.from(document.querySelectorAll('.js-plotly-plot'))
-      .find(gd => gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders.length && gd.querySelector('.updatemenu-button'));
+      .find(gd => gd.__player || (gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders.length && gd.querySelector('.updatemenu-button')));
   const press = (el) => el && el.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));
   const button = (gd, word) => Array.from(gd.querySelectorAll('.updatemenu-button')).find(b => b.textContent.includes(word));
   /* playing = the play button was pressed (by key or mouse) and the frames have not run out;
@@ -156,6 +157,20 @@ _KEYBOARD_JS = """<script>
     }
     const gd = chart();
     if (!gd) return;
+    const player = gd.__player;
+    if (player) {
+      const step = {ArrowRight: player.index + 1, ArrowLeft: player.index - 1, Home: 0, End: player.count - 1}[event.key];
+      if (event.key === ' ' || event.key === 'k') {
+        if (player.playing) player.pause(); else player.play();
+      } else if (step !== undefined) {
+        player.goTo(step);
+      } else {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     hook(gd);
     const slider = gd._fullLayout.sliders[0];
     if (event.key === ' ' || event.key === 'k') {
