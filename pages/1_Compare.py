@@ -1,5 +1,7 @@
 """Compare: several optimizers race on one landscape, animated, with every setting in the link."""
 
+import time
+
 import plotly.io as pio
 import streamlit as st
 
@@ -9,6 +11,12 @@ from ui import state as page_state
 from viz import figures, tables
 
 _COMPLETED = "compare.completed"  # the last run reached the end of the page
+# The browser applies messages that arrive together in one pass: the ~70 elements sent right
+# after the map held its drawing back (its script started ~100 ms after its message came). A
+# pause after the map lets the browser draw it alone first; the rest of the page comes that
+# much later. Paired (benchmarks/ab_latency.py, 15 presses each): 0.08 s: 35-44 ms sooner on
+# screen, 0.15 s: 65 ms, 0.25 s: 92 ms. A press during the pause waits for it to end.
+_MAP_HEAD_START_S = 0.15
 
 shell.page_header("Compare optimizers", "Pick a landscape, choose up to six runs, and press ▶ to watch them race.")
 
@@ -61,6 +69,8 @@ else:
                                        presentation=presentation, height=height)
     live_chart(figure, key=f"map_{view}", height=height, config={"scrollZoom": True},
                on_click=shell.start_from_click(surface, f"map_{view}"))
+    if chart_first:
+        time.sleep(_MAP_HEAD_START_S)
     st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom "
                "(the zoom stays as you move sliders).")
 
