@@ -26,6 +26,19 @@ def _wait_quiet(page, timeout_ms: int = 240_000):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
 
 
+def _space_plays_then_pauses(page):
+    page.keyboard.press("Space")
+    time.sleep(0.5)
+    first = page.evaluate(_HEADS)
+    time.sleep(1.0)
+    assert page.evaluate(_HEADS) != first, "space did not play the animation"
+    page.keyboard.press("Space")
+    time.sleep(0.3)
+    paused = page.evaluate(_HEADS)
+    time.sleep(0.8)
+    assert page.evaluate(_HEADS) == paused, "space did not pause the animation"
+
+
 def _screenshot_whole_page(page, name: str):
     """Streamlit scrolls an inner container, so a full-page shot needs a viewport as tall as the content."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
@@ -93,17 +106,7 @@ def test_presentation_mode_hides_the_sidebar_enlarges_text_and_the_keyboard_driv
     page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === 1", timeout=10_000)
     page.keyboard.press("ArrowLeft")
     page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === 0", timeout=10_000)
-    page.keyboard.press("Space")
-    time.sleep(0.5)
-    first = page.evaluate(_HEADS)
-    time.sleep(1.0)
-    second = page.evaluate(_HEADS)
-    assert first != second, "space did not play the animation"
-    page.keyboard.press("Space")
-    time.sleep(0.3)
-    paused = page.evaluate(_HEADS)
-    time.sleep(0.8)
-    assert page.evaluate(_HEADS) == paused, "space did not pause the animation"
+    _space_plays_then_pauses(page)
     shown = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout._currentFrame")
     page.keyboard.press("ArrowRight")  # steps on from the frame shown, not from where the slider was left
     page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === {int(shown[1:]) + 1}", timeout=10_000)
@@ -150,16 +153,7 @@ def test_presentation_mode_applies_to_the_compare_page_too(server, browser):
     page.wait_for_function(f"() => ({_PLAYER_INDEX})() === 0", timeout=10_000)
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"() => ({_PLAYER_INDEX})() === 1", timeout=10_000)
-    page.keyboard.press("Space")
-    time.sleep(0.5)
-    first = page.evaluate(_HEADS)
-    time.sleep(1.0)
-    assert page.evaluate(_HEADS) != first, "space did not play the animation"
-    page.keyboard.press("Space")
-    time.sleep(0.3)
-    paused = page.evaluate(_HEADS)
-    time.sleep(0.8)
-    assert page.evaluate(_HEADS) == paused, "space did not pause the animation"
+    _space_plays_then_pauses(page)
     page.keyboard.press("End")
     page.wait_for_function(f"() => ({_PLAYER_INDEX})() > 1", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "lessons-compare-presentation.png"))

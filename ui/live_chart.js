@@ -246,6 +246,7 @@ export default function (component) {
     .then((Plotly) => {
       if (graph.__revision !== revision) return;  // a newer figure arrived while plotly.js loaded
       const figure = data.figure;
+      if (graph.__player && graph.__player.playing) graph.__player.pause();  // the frames are about to be replaced
       return Plotly.react(graph, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config: data.config })
         .then(() => Plotly);
     })
