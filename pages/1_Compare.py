@@ -12,9 +12,9 @@ from viz import figures, tables
 
 _COMPLETED = "compare.completed"  # the last run reached the end of the page
 # The browser applies messages that arrive together in one pass: the ~70 elements sent right
-# after the map held its drawing back (its script started ~100 ms after its message came). A
-# pause after the map lets the browser draw it alone first; the rest of the page comes that
-# much later. Paired (benchmarks/ab_latency.py, 15 presses each): 0.08 s: 35-44 ms sooner on
+# after the map held its drawing back (the map's component ran ~100 ms after its message
+# arrived). A pause after the map lets the browser draw it alone first; the rest of the page
+# comes that much later. Paired (benchmarks/ab_latency.py, 15 presses each): 0.08 s: 35-44 ms sooner on
 # screen, 0.15 s: 65 ms, 0.25 s: 92 ms. A press during the pause waits for it to end.
 _MAP_HEAD_START_S = 0.15
 
