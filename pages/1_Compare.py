@@ -53,7 +53,7 @@ with st.spinner("Compiling the optimizer kernels for this landscape: the first t
 results = [result for result, _ in outcomes]
 labels = shell.run_labels(state.runs)
 tracks = figures.tracks_from_results(results, labels)
-grid = compute.surface_grid(surface.name, compute._key(state.landscape_params), 160)
+grid = compute.map_grid(surface.name, compute._key(state.landscape_params))
 
 view = st.segmented_control("View", list(page_state.VIEWS), key="view", format_func=shell.VIEW_TITLES.get,
                             selection_mode="single") or "overlay"

@@ -48,7 +48,7 @@ with st.spinner("Compiling the optimizer kernels for this lesson: the first time
     outcomes = compute.run_all(scene)
 results = [result for result, _ in outcomes]
 tracks = figures.tracks_from_results(results, lessons.run_labels(lesson, scene))
-grid = compute.surface_grid(surface.name, compute._key(scene.landscape_params), 160)
+grid = compute.map_grid(surface.name, compute._key(scene.landscape_params))
 
 st.header(numbered[lesson.slug])
 race_column, text_column = st.columns([3, 2], gap="large")

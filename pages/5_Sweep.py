@@ -68,7 +68,7 @@ with right:
         label = f"{x_axis.label} {x_axis.values()[i]:.3g}, {y_axis.label} {y_axis.values()[j]:.3g}"
         st.markdown(f"**{'Selected' if selected else 'Best'} run:** {title}, {label}")
         tracks = figures.tracks_from_results([result], [label])
-        grid = compute.surface_grid(surface.name, compute._key(state.landscape_params), 160)
+        grid = compute.map_grid(surface.name, compute._key(state.landscape_params))
         live_chart(figures.trajectory_figure(surface, grid, tracks, state.start, height=520, legend_width=420),
                    key="sweep_run", height=520, after_paint=True)
         ending = (f"diverged at step {result.diverged_at}" if result.diverged_at is not None

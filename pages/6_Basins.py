@@ -75,7 +75,7 @@ if selected:
                 ", near no minimum"))
     st.markdown(f"**Selected run:** {label}: {where}.")
     tracks = figures.tracks_from_results([result], [label])
-    grid = compute.surface_grid(surface.name, params_json, 160)
+    grid = compute.map_grid(surface.name, params_json)
     st.plotly_chart(figures.trajectory_figure(surface, grid, tracks, start, height=560), key="basin_run",
                     config={"displaylogo": False})
     st.link_button("Open this run in Compare", compare_link(state.landscape, state.landscape_params, start, state.steps,

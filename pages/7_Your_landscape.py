@@ -57,7 +57,7 @@ params_json = compute._key(custom.params(text, bounds))
 
 map_column, surface_column = st.columns(2)
 with map_column:
-    live_chart(figures.trajectory_figure(surface, compute.surface_grid(surface.name, params_json, 160), tracks, start,
+    live_chart(figures.trajectory_figure(surface, compute.map_grid(surface.name, params_json), tracks, start,
                                          height=560, legend_width=430),
                key="yours_map", height=560, config={"scrollZoom": True},
                on_click=shell.start_from_click(surface, "yours_map"))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 import optimizers
 import streamlit as st
 
-from viz.surface_image import evaluate
+from viz.surface_image import MAP_RESOLUTION, evaluate
 
 from . import custom
 
@@ -44,6 +44,11 @@ def run_all(state) -> list[tuple]:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def surface_grid(landscape: str, params_json: str, resolution: int):
     return evaluate(custom.landscape(landscape, json.loads(params_json)), resolution)
+
+
+def map_grid(landscape: str, params_json: str):
+    """The grid behind a contour map's picture (every page draws its maps at one resolution)."""
+    return surface_grid(landscape, params_json, MAP_RESOLUTION)
 
 
 @contextlib.contextmanager
