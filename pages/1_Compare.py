@@ -78,8 +78,7 @@ reference = min((m.value for m in surface.minima), default=None)
 live_chart(figures.curves_figure(tracks, reference, presentation), key="curves", height=360, after_paint=True)
 
 st.subheader("Summary")
-st.dataframe(tables.summary_rows(tracks, surface, [seconds for _, seconds in outcomes]), hide_index=True,
-             width="stretch")
+shell.summary_table(tracks, surface, [seconds for _, seconds in outcomes])
 
 shell.formula_panel([run.optimizer for run in state.runs])
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import compute, custom, shell
 from ui.live_chart import live_chart
-from viz import figures, tables
+from viz import figures
 
 shell.page_header("Your own landscape",
                   "Type a loss in x and y: its exact gradient and Hessian are derived for you, and the optimizers race on it.")
@@ -67,6 +67,6 @@ with surface_column:
 
 reference = min((m.value for m in surface.minima), default=None)
 st.plotly_chart(figures.curves_figure(tracks, reference), key="yours_curves", config={"displaylogo": False})
-st.dataframe(tables.summary_rows(tracks, surface, [seconds for _, seconds in outcomes]), hide_index=True, width="stretch")
+shell.summary_table(tracks, surface, [seconds for _, seconds in outcomes])
 st.link_button("Open in Compare: every optimizer and setting", custom.compare_link(text, bounds, names, steps, start),
                icon=":material/sports_score:")

@@ -9,6 +9,7 @@ import streamlit as st
 from optimizers._schedules import SCHEDULES
 
 from ui import live_chart
+from viz import tables
 from viz.anatomy import formula_lines
 
 VIEW_TITLES = {"overlay": "Overlay", "panels": "Side by side", "surface": "3-D surface"}
@@ -266,3 +267,22 @@ def formula_panel(names) -> None:
         with columns[i % len(columns)]:
             st.markdown(f"**{spec.title}**\n\n{display_math}")
             st.caption(f"{spec.convention}  \n{torch}")
+
+
+# Losses and distances span 1e-30 to 1e6 in one column: as plain decimals they were cut to
+# "0000000000006"; three significant digits in scientific notation read in any row.
+_SUMMARY_COLUMNS = {
+    "final loss": st.column_config.NumberColumn(format="%.3e"),
+    "distance to nearest minimum": st.column_config.NumberColumn(format="%.3e"),
+    "first step near a minimum": st.column_config.NumberColumn(
+        help="The first step within 0.5 % of the plot's diagonal of a known minimum; None: never."),
+    "diverged at step": st.column_config.NumberColumn(help="None: the run did not diverge."),
+    "kernel time (µs)": st.column_config.NumberColumn(
+        format="%.1f", help="The optimizer's kernel for the whole run, best of three warm calls (compiling excluded)."),
+}
+
+
+def summary_table(tracks, surface, seconds) -> None:
+    """The race's summary: one row a run, numbers formatted for their range."""
+    st.dataframe(tables.summary_rows(tracks, surface, seconds), hide_index=True, width="stretch",
+                 column_config=_SUMMARY_COLUMNS)

@@ -25,6 +25,7 @@ def first_step_within(path: np.ndarray, landscape, tolerance: float):
 
 
 def summary_rows(tracks, landscape, seconds) -> list[dict]:
+    """One row a run; ``seconds``: each run's kernel time (``ui.compute.run_cached`` times warm calls)."""
     tolerance = convergence_tolerance(landscape)
     rows = []
     for track, wall in zip(tracks, seconds):
@@ -37,7 +38,7 @@ def summary_rows(tracks, landscape, seconds) -> list[dict]:
             "distance to nearest minimum": distance if nearest is not None else float("nan"),
             "first step near a minimum": reached,  # None: never within the tolerance
             "diverged at step": track.diverged_at,
-            "wall time (ms)": round(1000 * wall, 2),
+            "kernel time (µs)": round(1e6 * wall, 1),
         })
     return rows
 
