@@ -86,7 +86,7 @@ left, right = st.columns(2)
 left.download_button("Download trajectories (CSV)", data=lambda: tables.trajectories_csv(tracks),
                      file_name=f"{surface.name}-trajectories.csv", mime="text/csv", on_click="ignore")
 right.download_button("Download the animation (offline HTML)",
-                      data=lambda: pio.to_html(figures.trajectory_figure(surface, grid, tracks, state.start),
+                      data=lambda: pio.to_html(figures.trajectory_figure(surface, grid, tracks, state.start, standalone=True),
                                                include_plotlyjs=True, full_html=True, auto_play=False),
                       file_name=f"{surface.name}-race.html", mime="text/html", on_click="ignore")
 

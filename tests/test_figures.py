@@ -89,3 +89,38 @@ def test_six_runs_of_500_steps_side_by_side_stay_under_a_megabyte():
     figure = figures.trajectory_figure(surface, grid, tracks, start, panels=True)
     assert len(pio.to_json(figure)) < 1_000_000
     assert len(figure.to_dict()["layout"]["images"]) == len(names), "one landscape picture under each panel"
+
+
+def _decoded(spec) -> np.ndarray:
+    if isinstance(spec, dict):
+        return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.float32 if spec["dtype"] == "f4" else np.float64)
+    return np.asarray(spec, dtype=float)
+
+
+@pytest.mark.parametrize("standalone", [False, True], ids=["live", "standalone"])
+def test_each_frame_shows_the_trail_up_to_its_step_played_the_way_its_slider_plays_it(standalone):
+    surface, grid, tracks, start = _race("himmelblau", steps=237)
+    spec = figures.trajectory_figure(surface, grid, tracks, start, standalone=standalone).to_dict()
+    frames = {frame["name"]: frame for frame in spec["frames"]}
+    for slider_step in spec["layout"]["sliders"][0]["steps"]:
+        names = slider_step["args"][0]
+        if standalone:
+            assert len(names) == 1, "plotly's slider follows the animation only when a step names one frame"
+        shown = {}  # trace index -> its x values after the step's frames are applied in order
+        for name in names:
+            for index, trace in zip(frames[name]["traces"], frames[name]["data"]):
+                shown[index] = _decoded(trace["x"])
+        k = int(slider_step["label"])
+        for i, track in enumerate(tracks):
+            done, growing, head = (shown[index] for index in (3 * i + 2, 3 * i + 3, 3 * i + 4))
+            trail = np.concatenate([done, growing[1:]])  # the growing part starts where the rest ends
+            end = min(k, track.steps)
+            assert np.array_equal(trail, track.path[:end + 1, 0].astype(np.float32)), (slider_step["label"], i)
+            assert head[0] == track.path[end, 0]
+
+
+def test_the_offline_export_with_every_frame_whole_stays_a_reasonable_download():
+    names = ["adam", "momentum", "sgd", "rmsprop", "nesterov", "adagrad"]
+    surface, grid, tracks, start = _race("rosenbrock", steps=2000, optimizer_names=names)
+    text = pio.to_json(figures.trajectory_figure(surface, grid, tracks, start, standalone=True))
+    assert len(text) < 12_000_000, f"{len(text) / 1e6:.1f} MB at the largest race the page allows"

@@ -131,11 +131,16 @@ def _axis_names(panel: int) -> tuple[str, str]:
 
 def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, *, panels: bool = False,
                       max_frames: int = 100, segment: int = 10, height: int = 620, presentation: bool = False,
-                      legend_width: int = 1000) -> go.Figure:
+                      legend_width: int = 1000, standalone: bool = False) -> go.Figure:
     """Animated trajectories over the landscape: one map (overlay) or one panel per run.
 
     ``legend_width``: about how many pixels wide the chart will be, to reserve room for the
     legend's rows (a chart in a column is narrower than one across the page).
+
+    Frames between two key frames carry only the trail's newest part; a slider step names its
+    key frame and its own. ``standalone``: every frame carries the whole trail, and a step names
+    one frame, for plotly.js's own slider (an exported HTML file): that slider follows the
+    playing animation only when each step names a single frame.
     """
     total_steps = max((t.steps for t in tracks), default=0)
     frame_steps = _frame_steps(total_steps, max_frames)
@@ -195,8 +200,10 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
         data, traces = [], []
         for i, track in enumerate(tracks):
             k = min(int(step), track.steps)
-            if is_key:
-                data.append({"type": "scatter", "x": typed_array(track.path[:k + 1, 0]), "y": typed_array(track.path[:k + 1, 1])})
+            if is_key or standalone:
+                done = min(key_step, track.steps)
+                data.append({"type": "scatter", "x": typed_array(track.path[:done + 1, 0]),
+                             "y": typed_array(track.path[:done + 1, 1])})
                 traces.append(animated[3 * i])
             grow = track.path[min(key_step, track.steps):k + 1]
             data.append({"type": "scatter", "x": typed_array(grow[:, 0]), "y": typed_array(grow[:, 1])})
@@ -206,7 +213,7 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
             data.extend([head])
             traces.extend([animated[3 * i + 1], animated[3 * i + 2]])
         frames.append({"name": f"f{j}", "data": data, "traces": traces})
-        names = [f"f{j}"] if is_key else [f"f{key_of}", f"f{j}"]
+        names = [f"f{j}"] if is_key or standalone else [f"f{key_of}", f"f{j}"]
         slider_steps.append(dict(method="animate", label=str(int(step)),
                                  args=[names, dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                                    transition=dict(duration=0))]))

@@ -52,6 +52,8 @@ def trajectories_csv(tracks) -> str:
         for k in range(len(track.path)):
             lr_text = "" if not np.isfinite(lr[k]) else repr(float(lr[k]))
             label = track.label.replace('"', "'")
-            buffer.write(f'"{label}",{track.optimizer},{k},{track.path[k, 0]!r},{track.path[k, 1]!r},'
-                         f"{track.loss[k]!r},{track.grad_norm[k]!r},{lr_text}\n")
+            # repr of a Python float: the shortest text that reads back to the same double (NumPy 2's
+            # repr of its own floats writes "np.float64(...)", which no spreadsheet reads)
+            x, y, loss, grad_norm = (float(v) for v in (track.path[k, 0], track.path[k, 1], track.loss[k], track.grad_norm[k]))
+            buffer.write(f'"{label}",{track.optimizer},{k},{x!r},{y!r},{loss!r},{grad_norm!r},{lr_text}\n')
     return buffer.getvalue()
