@@ -28,7 +28,7 @@ def summary_rows(tracks, landscape, seconds) -> list[dict]:
     """One row a run; ``seconds``: each run's kernel time (``ui.compute.run_cached`` times warm calls)."""
     tolerance = convergence_tolerance(landscape)
     rows = []
-    for track, wall in zip(tracks, seconds):
+    for track, kernel_seconds in zip(tracks, seconds):
         end = track.path[-1]
         nearest, distance = landscape.nearest_minimum(float(end[0]), float(end[1]))
         reached = first_step_within(track.path, landscape, tolerance)
@@ -38,7 +38,7 @@ def summary_rows(tracks, landscape, seconds) -> list[dict]:
             "distance to nearest minimum": distance if nearest is not None else float("nan"),
             "first step near a minimum": reached,  # None: never within the tolerance
             "diverged at step": track.diverged_at,
-            "kernel time (µs)": round(1e6 * wall, 1),
+            "kernel time (µs)": round(1e6 * kernel_seconds, 1),
         })
     return rows
 
