@@ -53,13 +53,13 @@ with st.spinner("Compiling the optimizer kernels for this landscape: the first t
 results = [result for result, _ in outcomes]
 labels = shell.run_labels(state.runs)
 tracks = figures.tracks_from_results(results, labels)
-grid = compute.map_grid(surface.name, compute._key(state.landscape_params))
+grid = compute.map_grid(surface.name, compute.cache_key(state.landscape_params))
 
 view = st.segmented_control("View", list(page_state.VIEWS), key="view", format_func=shell.VIEW_TITLES.get,
                             selection_mode="single") or "overlay"
 presentation = state.presentation
 if view == "surface":
-    figure = figures.surface3d_figure(surface, compute.surface_grid(surface.name, compute._key(state.landscape_params), 70),
+    figure = figures.surface3d_figure(surface, compute.surface_grid(surface.name, compute.cache_key(state.landscape_params), 70),
                                       tracks, presentation)
     live_chart(figure, key="surface3d", height=600)
 else:

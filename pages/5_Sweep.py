@@ -63,12 +63,12 @@ with right:
         j, i = (int(v) for v in shown)
         settings = sweep.cell_settings(state, j, i)
         run = sweep.run_spec(state.optimizer, settings)
-        result, _ = compute.run_cached(state.landscape, compute._key(state.landscape_params), tuple(state.start),
-                                       state.steps, state.optimizer, compute._key(run.run_kwargs()))
+        result, _ = compute.run_cached(state.landscape, compute.cache_key(state.landscape_params), tuple(state.start),
+                                       state.steps, state.optimizer, compute.cache_key(run.run_kwargs()))
         label = f"{x_axis.label} {x_axis.values()[i]:.3g}, {y_axis.label} {y_axis.values()[j]:.3g}"
         st.markdown(f"**{'Selected' if selected else 'Best'} run:** {title}, {label}")
         tracks = figures.tracks_from_results([result], [label])
-        grid = compute.map_grid(surface.name, compute._key(state.landscape_params))
+        grid = compute.map_grid(surface.name, compute.cache_key(state.landscape_params))
         live_chart(figures.trajectory_figure(surface, grid, tracks, state.start, height=520, legend_width=420),
                    key="sweep_run", height=520, after_paint=True)
         ending = (f"diverged at step {result.diverged_at}" if result.diverged_at is not None
@@ -85,7 +85,7 @@ target = ex.target_loss_for(surface, state.tolerance)
 curves, best_rows, links = [], [], []
 with st.spinner("Sweeping the learning rate of each optimizer…"), compute.one_core():
     for name in state.compared:
-        curve = sweep.lr_curve(state.landscape, compute._key(state.landscape_params), name, tuple(state.start), state.steps,
+        curve = sweep.lr_curve(state.landscape, compute.cache_key(state.landscape_params), name, tuple(state.start), state.steps,
                                lrs, target, None)
         curve_values, curve_status = ex.metric_values(curve, state.metric, surface)
         spec = optimizers.get(name)
@@ -141,7 +141,7 @@ st.caption("Both strategies try the same number of runs over the ranges of the m
            "grid budget is a fresh k×k grid, so a larger grid can miss what a smaller one hit; random search only adds "
            "runs, so its best never gets worse. Blank map cells diverged.")
 with st.spinner("Running both searches…"), compute.one_core():
-    race = sweep.search(state.landscape, compute._key(state.landscape_params), state.optimizer, tuple(state.start),
+    race = sweep.search(state.landscape, compute.cache_key(state.landscape_params), state.optimizer, tuple(state.start),
                         state.steps, sweep._fixed_json(state.fixed), sweep.astuple(x_axis), sweep.astuple(y_axis),
                         state.metric, target, state.search_side)
 background = np.where(status == ex.FINE, values if state.metric != "diverged" else 0.0, np.nan)

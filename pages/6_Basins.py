@@ -32,7 +32,7 @@ if not surface.minima:
 
 xs, ys, _ = ex.start_grid(surface, state.resolution)
 radius = ex.capture_radius(surface)
-params_json = compute._key(state.landscape_params)
+params_json = compute.cache_key(state.landscape_params)
 panels = []
 with st.spinner(f"Running {state.resolution ** 2:,} start points × {state.steps} steps for each optimizer…"):
     for name in state.optimizers:
@@ -66,7 +66,7 @@ if selected:
     name = state.optimizers[selected["panel"]]
     start = (selected["x"], selected["y"])
     run = compare_state.RunSpec(name, {"lr": float(state.lrs[name])})
-    result, _ = compute.run_cached(state.landscape, params_json, start, state.steps, name, compute._key(run.run_kwargs()))
+    result, _ = compute.run_cached(state.landscape, params_json, start, state.steps, name, compute.cache_key(run.run_kwargs()))
     label = f"{optimizers.get(name).title} from ({start[0]:.3g}, {start[1]:.3g})"
     minimum, distance = surface.nearest_minimum(*result.final)
     where = (f"diverged at step {result.diverged_at}" if result.diverged_at is not None else

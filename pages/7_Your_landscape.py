@@ -53,7 +53,7 @@ shell.keep_in_link(custom.page_to_query(text, bounds, names, steps))
 with st.spinner("Compiling the kernels for your formula: a few seconds the first time…"):
     runs, outcomes = custom.race(text, bounds, start, steps, names)
 tracks = figures.tracks_from_results([result for result, _ in outcomes], shell.run_labels(runs))
-params_json = compute._key(custom.params(text, bounds))
+params_json = compute.cache_key(custom.params(text, bounds))
 
 map_column, surface_column = st.columns(2)
 with map_column:

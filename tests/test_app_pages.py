@@ -295,7 +295,7 @@ def _race_figure(steps=200):
     path = np.column_stack([np.linspace(0, 3, steps + 1), np.linspace(0, 2, steps + 1)])
     track = figures.Track("Adam · lr 0.1", "adam", "#0072B2", "solid", path, np.ones(steps + 1), np.ones(steps + 1),
                           np.full(steps + 1, 0.1), None)
-    grid = compute.surface_grid(surface.name, compute._key(dict(surface.param_values)), 40)
+    grid = compute.surface_grid(surface.name, compute.cache_key(dict(surface.param_values)), 40)
     return figures.trajectory_figure(surface, grid, [track], (0.0, 0.0))
 
 
@@ -344,7 +344,7 @@ def test_the_summary_times_each_run_not_its_kernel_compiling(monkeypatch):
 
     monkeypatch.setattr(optimizers, "run", first_call_slow)
     compute.run_cached.clear()
-    result, seconds = compute.run_cached("booth", "{}", (1.5, -1.5), 37, "adam", compute._key({"lr": 0.02}))
+    result, seconds = compute.run_cached("booth", "{}", (1.5, -1.5), 37, "adam", compute.cache_key({"lr": 0.02}))
     compute.run_cached.clear()
     assert len(calls) == 1 + 3 and seconds == pytest.approx(2e-5), "not the best of the warm calls"
     assert np.array_equal(result.path, calls[0].path) and len(result.path) == 38

@@ -1,11 +1,10 @@
 """The Lessons page and presentation mode in a real browser (headless Chromium via Playwright).
 
-Opens every lesson and saves a screenshot of each to test-artifacts/lessons-<n>-<slug>.png;
-checks what only a browser shows: the race and the figures paint, "Open in Compare" carries
-the scene, presentation mode hides the sidebar and enlarges the text, and the keyboard plays,
-pauses and steps the animation.
+Every lesson is opened on its prediction (the map and the start, no trails), answered, revealed,
+and checked: the trails appear only after the reveal, the race plays by itself, the claims hold.
+Screenshots of both phases land in test-artifacts/lessons-<n>-<slug>-{predict,reveal}.png, and the
+projector views at 1920x1080 and 1366x768 in test-artifacts/lessons-presentation-*.png.
 """
-import pathlib
 import time
 import urllib.parse
 
@@ -13,62 +12,131 @@ import pytest
 from browser_kit import ARTIFACTS, browser, open_page, server  # noqa: F401  (fixtures)
 
 from ui import lessons
+from ui.lessons import extras
 
 pytestmark = pytest.mark.browser
 
-_HEADS = """() => { const gd = document.querySelector('.js-plotly-plot');
-  return JSON.stringify(gd.data.filter(t => t.mode === 'markers' && !t.name).map(t => [Array.from(t.x), Array.from(t.y)])); }"""
-_SLIDER_ACTIVE = "() => document.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active"
-_PLAYER_INDEX = "() => document.querySelector('.live-chart').__player.index"
+_RACE = "document.querySelector('.live-chart')"
+_RUN_TRACES = f"""() => {{ const gd = {_RACE};
+  if (!gd || !gd.data) return -1;
+  return gd.data.filter(t => !['known minima', 'start', 'your prediction'].includes(t.name) && t.mode === 'lines').length; }}"""
+_PLAYER_INDEX = f"() => {_RACE}.__player ? {_RACE}.__player.index : -1"
+_PLAYING = f"() => !!({_RACE}.__player && {_RACE}.__player.playing)"
+_FONT_SIZE = "() => parseFloat(getComputedStyle(document.querySelector('[data-testid=\"stMarkdownContainer\"] p')).fontSize)"
 
 
 def _wait_quiet(page, timeout_ms: int = 240_000):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
 
 
-def _space_plays_then_pauses(page):
-    page.keyboard.press("Space")
-    time.sleep(0.5)
-    first = page.evaluate(_HEADS)
-    time.sleep(1.0)
-    assert page.evaluate(_HEADS) != first, "space did not play the animation"
-    page.keyboard.press("Space")
-    time.sleep(0.3)
-    paused = page.evaluate(_HEADS)
-    time.sleep(0.8)
-    assert page.evaluate(_HEADS) == paused, "space did not pause the animation"
-
-
-def _screenshot_whole_page(page, name: str):
+def _screenshot_whole_page(page, name: str, width: int = 1500):
     """Streamlit scrolls an inner container, so a full-page shot needs a viewport as tall as the content."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-    page.set_viewport_size({"width": 1500, "height": min(max(int(height), 1100), 6000)})
+    page.set_viewport_size({"width": width, "height": min(max(int(height), 900), 7000)})
     page.wait_for_timeout(800)
     page.screenshot(path=str(ARTIFACTS / name))
 
 
+def _answer(page, lesson):
+    """Make a prediction as a student would: pick the first option, or click the map's centre."""
+    if isinstance(lesson.prediction, lessons.Choice):
+        page.locator('[data-testid="stRadio"] label').first.click()
+    else:
+        box = page.locator(".live-chart .nsewdrag").first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_function(f"() => {_RACE}.data.some(t => t.name === 'your prediction')", timeout=60_000)
+    page.get_by_role("button", name="Reveal the race ▶").wait_for(timeout=60_000)
+    _wait_quiet(page)
+
+
 @pytest.mark.parametrize("number, lesson", list(enumerate(lessons.LESSONS, start=1)), ids=lessons.slugs())
-def test_every_lesson_paints_its_scene_and_links_it_to_compare(server, browser, number, lesson):
+def test_every_lesson_opens_on_its_prediction_and_its_trails_appear_only_after_the_reveal(server, browser, number, lesson):
     page = open_page(browser, f"{server}/Lessons?lesson={lesson.slug}")
     _wait_quiet(page)
     assert "Traceback" not in page.content()
-    assert page.locator(".js-plotly-plot svg image").count() >= 1, "the landscape image is not drawn"
-    charts = page.locator(".js-plotly-plot")
-    expected = 2 + lessons.extra_chart_count(lesson)
-    assert charts.count() == expected
-    assert page.get_by_text(lesson.title).count() >= 1
+    assert page.locator(".live-chart svg image").count() >= 1, "the landscape image is not drawn"
+    assert page.evaluate(_RUN_TRACES) == 0, "trails are drawn before the reveal"
+    assert page.get_by_text(lesson.prediction.prompt).count() >= 1
+    assert page.get_by_text(lesson.claims[0].says).count() == 0, "a claim is shown before the reveal"
+    _answer(page, lesson)
+    _screenshot_whole_page(page, f"lessons-{number:02d}-{lesson.slug}-predict.png")
+    page.set_viewport_size({"width": 1500, "height": 1100})
+    page.get_by_role("button", name="Reveal the race ▶").click()
+    page.wait_for_function(f"() => ({_RUN_TRACES})() >= {len(lesson.scene.runs)}", timeout=120_000)
+    _wait_quiet(page)
+    assert "Traceback" not in page.content()
+    verdicts = page.get_by_text("Your prediction held").count() + page.get_by_text("Not this time").count()
+    assert verdicts == 1
+    assert page.locator(".js-plotly-plot").count() == 2 + extras.chart_count(lesson)
     assert page.locator(".katex").count() >= len(lesson.formulas)
     assert page.get_by_text("not seen here").count() == 0, "a claim failed on the live runs"
-    link = page.locator('a:has-text("Open this scene in Compare")').first.get_attribute("href")
+    link = page.locator('[data-testid="stLinkButton"] a').first.get_attribute("href")
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
-    assert query["land"] == lesson.scene.landscape and query["runs"] == ",".join(r.optimizer for r in lesson.scene.runs)
-    _screenshot_whole_page(page, f"lessons-{number:02d}-{lesson.slug}.png")
+    if lesson.on_data:
+        assert query["problem"] == lesson.scene.problem
+    else:
+        assert query["land"] == lesson.scene.landscape and query["runs"] == ",".join(r.optimizer for r in lesson.scene.runs)
+    assert "reveal=1" in page.url
+    _screenshot_whole_page(page, f"lessons-{number:02d}-{lesson.slug}-reveal.png")
+    page.close()
+
+
+def test_the_reveal_plays_the_race_by_itself_over_the_prediction(server, browser):
+    page = open_page(browser, f"{server}/Lessons?lesson=local-minima")
+    _wait_quiet(page)
+    _answer(page, lessons.get("local-minima"))
+    page.get_by_role("button", name="Reveal the race ▶").click()
+    page.wait_for_function(f"() => ({_PLAYER_INDEX})() > 3", timeout=120_000)  # it plays with no click on play
+    assert page.evaluate(f"() => {_RACE}.data.some(t => t.name === 'your prediction')")
+    page.close()
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (1366, 768)])
+def test_presentation_keys_pick_an_answer_reveal_play_and_move_to_the_next_lesson(server, browser, width, height):
+    lesson = lessons.get("cliffs")
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{server}/Lessons?lesson={lesson.slug}&pres=1")
+    page.wait_for_selector(".live-chart .scatterlayer .trace", timeout=240_000)
+    _wait_quiet(page)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible(), "the sidebar is still shown"
+    assert page.evaluate(_FONT_SIZE) >= 20
+    page.wait_for_function("() => window.__lossLandscapeKeys && window.__lossLandscapeKeys.on === true", timeout=30_000)
+    page.locator("h2").first.click()  # focus the page, not a widget
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stRadio\"] input:checked').length === 1",
+                           timeout=30_000)
+    _wait_quiet(page)
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => { const all = Array.from(document.querySelectorAll('[data-testid=\"stRadio\"] input'));"
+                           " return all.findIndex(i => i.checked) === 1; }", timeout=30_000)
+    _wait_quiet(page)
+    page.screenshot(path=str(ARTIFACTS / f"lessons-presentation-predict-{width}x{height}.png"))
+    page.locator("h2").first.click()
+    page.keyboard.press("Space")  # reveals
+    page.wait_for_function(f"() => ({_RUN_TRACES})() >= 2", timeout=120_000)
+    page.wait_for_function(_PLAYING, timeout=30_000)
+    page.locator("h2").first.click()
+    page.keyboard.press("Space")  # pauses the playing race
+    page.wait_for_function(f"() => !({_PLAYING})()", timeout=10_000)
+    paused = page.evaluate(_PLAYER_INDEX)
+    time.sleep(0.8)
+    assert page.evaluate(_PLAYER_INDEX) == paused
+    page.keyboard.press("End")
+    page.wait_for_function(f"() => ({_PLAYER_INDEX})() === {_RACE}.__player.count - 1", timeout=10_000)
+    width_of_chart = page.evaluate(f"() => {_RACE}.getBoundingClientRect().width")
+    assert width_of_chart > 0.5 * width
+    page.screenshot(path=str(ARTIFACTS / f"lessons-presentation-reveal-{width}x{height}.png"))
+    page.keyboard.press("PageDown")  # a presenter's clicker: next lesson, on its prediction
+    following = lessons.slugs()[lessons.slugs().index(lesson.slug) + 1]
+    page.wait_for_function(f"() => location.search.includes('lesson={following}')", timeout=60_000)
+    _wait_quiet(page)
+    assert "reveal=1" not in page.url
+    page.wait_for_function(f"() => ({_RUN_TRACES})() === 0", timeout=60_000)
     page.close()
 
 
 def test_open_in_compare_reproduces_the_scene(server, browser):
-    lesson = lessons.get("cliffs")
-    page = open_page(browser, f"{server}/Lessons?lesson={lesson.slug}")
+    page = open_page(browser, f"{server}/Lessons?lesson=cliffs&reveal=1")
     _wait_quiet(page)
     href = page.locator('a:has-text("Open this scene in Compare")').first.get_attribute("href")
     compare = open_page(browser, urllib.parse.urljoin(page.url, href))
@@ -82,54 +150,8 @@ def test_open_in_compare_reproduces_the_scene(server, browser):
     page.close()
 
 
-def test_presentation_mode_hides_the_sidebar_enlarges_text_and_the_keyboard_drives_the_animation(server, browser):
-    page = open_page(browser, f"{server}/Lessons?lesson=momentum")
-    _wait_quiet(page)
-    assert page.locator('[data-testid="stSidebar"]').is_visible()
-    normal_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('[data-testid=\"stMarkdownContainer\"] p')).fontSize)")
-    page.get_by_text("Presentation", exact=True).click()
-    page.wait_for_function("() => location.search.includes('pres=1')", timeout=60_000)
-    _wait_quiet(page)
-    page.wait_for_timeout(500)
-    assert not page.locator('[data-testid="stSidebar"]').is_visible(), "the sidebar is still shown"
-    large_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('[data-testid=\"stMarkdownContainer\"] p')).fontSize)")
-    assert large_size > normal_size * 1.2
-    width = page.evaluate("() => Math.max(...document.querySelector('.js-plotly-plot').data.filter(t => t.mode === 'lines').map(t => t.line.width))")
-    assert width >= 4, "lines are not thicker in presentation mode"
-    page.screenshot(path=str(ARTIFACTS / "lessons-presentation.png"), full_page=True)
-
-    page.wait_for_function("() => window.__lossLandscapeKeys && window.__lossLandscapeKeys.on === true", timeout=30_000)
-    page.locator("h2").first.click()  # focus the page, not a widget
-    page.keyboard.press("Home")
-    page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === 0", timeout=10_000)
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === 1", timeout=10_000)
-    page.keyboard.press("ArrowLeft")
-    page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === 0", timeout=10_000)
-    _space_plays_then_pauses(page)
-    shown = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout._currentFrame")
-    page.keyboard.press("ArrowRight")  # steps on from the frame shown, not from where the slider was left
-    page.wait_for_function(f"() => ({_SLIDER_ACTIVE})() === {int(shown[1:]) + 1}", timeout=10_000)
-    page.screenshot(path=str(ARTIFACTS / "lessons-presentation-keyboard.png"))
-
-    page.keyboard.press("PageDown")  # a presenter's clicker: next lesson
-    page.wait_for_function("() => location.search.includes('lesson=nesterov')", timeout=60_000)
-    _wait_quiet(page)
-    page.locator("h2").first.click()
-    page.keyboard.press("PageUp")
-    page.wait_for_function("() => location.search.includes('lesson=momentum')", timeout=60_000)
-    _wait_quiet(page)
-
-    # the mode is in the link: a fresh tab opened on it starts in presentation mode
-    fresh = open_page(browser, page.url)
-    _wait_quiet(fresh)
-    assert not fresh.locator('[data-testid="stSidebar"]').is_visible()
-    fresh.close()
-    page.close()
-
-
 def test_a_hostile_lesson_link_shows_a_warning_and_the_first_lesson(server, browser):
-    page = open_page(browser, f"{server}/Lessons?lesson=%3Cscript%3Ealert(1)%3C/script%3E&pres=maybe")
+    page = open_page(browser, f"{server}/Lessons?lesson=%3Cscript%3Ealert(1)%3C/script%3E&pres=maybe&reveal=%3Cb%3E")
     _wait_quiet(page)
     alerts = page.locator('[data-testid="stAlert"]')
     alerts.first.wait_for(timeout=60_000)
@@ -148,23 +170,12 @@ def test_presentation_mode_applies_to_the_compare_page_too(server, browser):
     assert width >= 4
     page.wait_for_function("() => window.__lossLandscapeKeys && window.__lossLandscapeKeys.on === true", timeout=30_000)
     page.locator("h1").first.click()
-    # Compare's map draws its controls as HTML (ui/live_chart.js); the same keys drive them
+    player = "() => document.querySelector('.live-chart').__player.index"
     page.keyboard.press("Home")
-    page.wait_for_function(f"() => ({_PLAYER_INDEX})() === 0", timeout=10_000)
+    page.wait_for_function(f"() => ({player})() === 0", timeout=10_000)
     page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"() => ({_PLAYER_INDEX})() === 1", timeout=10_000)
-    _space_plays_then_pauses(page)
+    page.wait_for_function(f"() => ({player})() === 1", timeout=10_000)
     page.keyboard.press("End")
-    page.wait_for_function(f"() => ({_PLAYER_INDEX})() > 1", timeout=10_000)
+    page.wait_for_function(f"() => ({player})() > 1", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "lessons-compare-presentation.png"))
-    page.close()
-
-
-@pytest.mark.skipif(not (pathlib.Path(__file__).resolve().parent.parent / "pages" / "3_Gallery.py").exists(),
-                    reason="the gallery page (pages/3_Gallery.py) is built on another branch; this test runs once it is merged")
-def test_the_gallery_opens_with_no_traceback(server, browser):
-    page = open_page(browser, f"{server}/Gallery")
-    _wait_quiet(page)
-    assert "Traceback" not in page.content()
-    _screenshot_whole_page(page, "lessons-gallery.png")
     page.close()

@@ -15,7 +15,8 @@ from viz.surface_image import MAP_RESOLUTION, evaluate
 from . import custom
 
 
-def _key(value) -> str:
+def cache_key(value) -> str:
+    """A JSON text of ``value`` with sorted keys: the hashable argument Streamlit's caches key on."""
     return json.dumps(value, sort_keys=True, default=str)
 
 
@@ -44,8 +45,8 @@ def run_cached(landscape: str, params_json: str, start: tuple, steps: int, optim
 
 def run_all(state) -> list[tuple]:
     """(result, seconds) for every run of a CompareState; the first call compiles kernels."""
-    params_json = _key(state.landscape_params)
-    return [run_cached(state.landscape, params_json, tuple(state.start), state.steps, run.optimizer, _key(run.run_kwargs()))
+    params_json = cache_key(state.landscape_params)
+    return [run_cached(state.landscape, params_json, tuple(state.start), state.steps, run.optimizer, cache_key(run.run_kwargs()))
             for run in state.runs]
 
 

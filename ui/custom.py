@@ -201,13 +201,13 @@ def compare_link(text: str, bounds, runs, steps: int, start) -> str:
 
 def race(text: str, bounds, start, steps: int, names) -> tuple[list, list]:
     """(runs, [(result, seconds)]) for optimizers at their suggested settings on a formula surface."""
-    from .compute import _key, run_cached
+    from .compute import cache_key, run_cached
     from .state import default_run
 
     surface = landscape(CUSTOM, params(text, bounds))
     runs = [default_run(surface, name) for name in names]
-    params_json = _key(params(text, bounds))
-    outcomes = [run_cached(CUSTOM, params_json, tuple(float(v) for v in start), int(steps), run.optimizer, _key(run.run_kwargs()))
+    params_json = cache_key(params(text, bounds))
+    outcomes = [run_cached(CUSTOM, params_json, tuple(float(v) for v in start), int(steps), run.optimizer, cache_key(run.run_kwargs()))
                 for run in runs]
     return runs, outcomes
 

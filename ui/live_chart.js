@@ -252,8 +252,17 @@ export default function (component) {
     })
     .then((Plotly) => {
       if (graph.__revision !== revision || !Plotly) return;
-      if (data.player) playerControls(parentElement, graph).update(data.player, Plotly);
-      else removePlayer(parentElement, graph);
+      if (data.player) {
+        const controls = playerControls(parentElement, graph);
+        controls.update(data.player, Plotly);
+        if (data.autoplay && graph.__autoplayed !== data.autoplay) {
+          graph.__autoplayed = data.autoplay;
+          controls.show(0);
+          controls.play();
+        }
+      } else {
+        removePlayer(parentElement, graph);
+      }
       graph.dataset.revision = String(revision);
     })
     .catch((error) => {

@@ -56,7 +56,8 @@ def page_header(title: str, subtitle: str) -> None:
     st.session_state[_TOGGLE_KEY] = presentation  # the switch shows the session's mode, whoever set it
     switch.toggle("Presentation", key=_TOGGLE_KEY, on_change=_presentation_switched,
                   help="For a projector: hides the sidebar, enlarges text and lines, and lets the keyboard drive "
-                       "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame; "
+                       "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame; on a lesson "
+                       "before its reveal, ← → pick an answer and space reveals; "
                        "Page Down / Page Up, as a presenter's clicker sends: next / previous lesson). "
                        "Kept in the link as pres=1.")
     st.caption(subtitle)
@@ -157,7 +158,26 @@ _KEYBOARD_JS = """<script>
       return;
     }
     const gd = chart();
-    if (!gd) return;
+    if (!gd) {
+      /* a lesson before its reveal: space reveals, the arrows move through the prediction's options */
+      const mainButtons = Array.from(document.querySelectorAll('[data-testid="stMain"] button'));
+      const reveal = mainButtons.find(b => b.innerText.trim().startsWith('Reveal') && !b.disabled);
+      const options = Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stRadio"] input[type="radio"]'));
+      if ((event.key === ' ' || event.key === 'Enter') && reveal) {
+        reveal.click();
+      } else if ((event.key === 'ArrowRight' || event.key === 'ArrowLeft' || event.key === 'ArrowDown' || event.key === 'ArrowUp') && options.length) {
+        const now = options.findIndex(o => o.checked);
+        const forward = event.key === 'ArrowRight' || event.key === 'ArrowDown';
+        const next = now < 0 ? 0 : (now + (forward ? 1 : options.length - 1)) % options.length;
+        const label = options[next].closest('label');
+        if (label) label.click(); else options[next].click();
+      } else {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     const player = gd.__player;
     if (player) {
       const step = {ArrowRight: player.index + 1, ArrowLeft: player.index - 1, Home: 0, End: player.count - 1}[event.key];

@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .palette import run_style
+from .palette import run_styles
 from .surface_image import SurfaceGrid, png_data_uri
 
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=15)
@@ -69,13 +69,11 @@ class Track:
 
 
 def tracks_from_results(results, labels=None) -> list[Track]:
-    """Tracks with the app's colours: a repeated optimizer keeps its hue, changes shade and dash."""
-    seen: dict[str, int] = {}
+    """Tracks with the app's colours: every run its own colour (a repeated optimizer also changes dash)."""
+    styles = run_styles([result.optimizer for result in results])
     tracks = []
     for i, result in enumerate(results):
-        repeat = seen.get(result.optimizer, 0)
-        seen[result.optimizer] = repeat + 1
-        colour, dash = run_style(result.optimizer, repeat)
+        colour, dash = styles[i]
         label = labels[i] if labels else result.optimizer
         tracks.append(Track(label, result.optimizer, colour, dash, np.asarray(result.path), np.asarray(result.loss),
                             np.asarray(result.grad_norm), np.asarray(result.lr), result.diverged_at))

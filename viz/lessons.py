@@ -9,9 +9,8 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from .figures import FONT, typed_array
+from .figures import FONT, trajectory_figure, typed_array
 from .surface_image import SurfaceGrid, png_data_uri
 
 # Colours that stand out on every band of Viridis (the landscape's colours), for "which minimum"
@@ -56,36 +55,56 @@ def directions_figure(surface, point, radius: float | None = None, presentation:
     return _layout(fig, 380, presentation, "Every direction for one short step from the start: −∇f lowers the loss most")
 
 
-# ----- learning rate: the four loss curves side by side ----------------------------------------
-def loss_grid_figure(tracks, captions, reference_loss: float | None, presentation: bool = False) -> go.Figure:
-    """One loss curve per run, side by side, each on its own log scale, titled by its role."""
-    count = max(len(tracks), 1)
-    titles = [f"{caption} (η = {track.lr[0]:g})" if len(track.lr) else caption
-              for track, caption in zip(tracks, list(captions) + [""] * count)]
-    fig = make_subplots(rows=1, cols=count, subplot_titles=titles, horizontal_spacing=0.05)
+# ----- the race before the reveal, and the loss of every run on one axis ---------------------------
+def prediction_map(surface, grid: SurfaceGrid, start, guess=None, *, height: int, presentation: bool = False,
+                   legend_width: int = 1000) -> dict:
+    """The race's map with no runs on it: the landscape, the known minima, the start, and the
+    class's guess (a cross) if there is one. A figure dict, for ``ui.live_chart``."""
+    figure = trajectory_figure(surface, grid, [], start, height=height, presentation=presentation,
+                               legend_width=legend_width).to_dict()
+    layout = dict(figure["layout"])
+    for key in ("sliders", "updatemenus"):
+        layout.pop(key, None)
+    data = list(figure["data"])
+    if guess is not None:
+        data.append(guess_trace(guess, presentation))
+    return {"data": data, "layout": layout, "frames": []}
+
+
+def guess_trace(guess, presentation: bool = False, name: str = "your prediction") -> dict:
+    return dict(type="scatter", x=[float(guess[0])], y=[float(guess[1])], mode="markers", name=name,
+                marker=dict(symbol="x-thin", size=26 if presentation else 20, color="#D55E00",
+                            line=dict(color="#D55E00", width=5 if presentation else 4)),
+                hovertemplate=name + " (%{x:.3g}, %{y:.3g})<extra></extra>")
+
+
+def loss_one_axis_figure(tracks, captions, reference_loss: float | None, presentation: bool = False,
+                         x_of=None, x_title: str = "step", title: str = "The loss of every run, on one axis") -> go.Figure:
+    """Every run's loss − f* against the step (or ``x_of(track)``), on one log axis, in the runs' colours,
+    each named by its role; a diverged run ends in a cross."""
     floor = 1e-16
-    for i, track in enumerate(tracks):
+    fig = go.Figure()
+    for track, caption in zip(tracks, list(captions) + [""] * len(tracks)):
         loss = track.loss - reference_loss if reference_loss is not None else track.loss
         loss = np.maximum(loss, floor)
-        steps = np.arange(len(loss), dtype=float)
-        fig.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(loss, "f8"), mode="lines", name=track.label,
-                                 line=dict(color=track.colour, width=_width(presentation)), showlegend=False),
-                      row=1, col=i + 1)
+        xs = np.arange(len(loss), dtype=float) if x_of is None else np.asarray(x_of(track), dtype=float)[:len(loss)]
+        name = f"{caption} (η = {track.lr[0]:g})" if caption and len(track.lr) else track.label
+        fig.add_trace(go.Scatter(x=typed_array(xs, "f8"), y=typed_array(loss, "f8"), mode="lines", name=name,
+                                 line=dict(color=track.colour, dash=track.dash, width=_width(presentation) + 0.5)))
         if track.diverged_at is not None:
-            fig.add_trace(go.Scatter(x=[float(steps[-1])], y=[float(loss[-1])], mode="markers+text", showlegend=False,
+            fig.add_trace(go.Scatter(x=[float(xs[-1])], y=[float(loss[-1])], mode="markers+text", showlegend=False,
                                      text=[f"diverged at step {track.diverged_at}"], textposition="bottom left",
-                                     marker=dict(symbol="x", size=14, color=track.colour)), row=1, col=i + 1)
-        fig.update_yaxes(type="log", exponentformat="power", row=1, col=i + 1)
-        fig.update_xaxes(title_text="step", row=1, col=i + 1)
-    fig.update_yaxes(title_text="loss − f*", row=1, col=1)
-    return _layout(fig, 340, presentation, "The same loss curve for four learning rates")
+                                     marker=dict(symbol="x", size=16, color=track.colour)))
+    fig.update_yaxes(type="log", exponentformat="power", title_text="loss − f*")
+    fig.update_xaxes(title_text=x_title)
+    return _layout(fig, 400, presentation, title)
 
 
 # ----- ravines: the second-order Taylor view of one step ---------------------------------------
 def taylor_figure(surface, point, runs, taylor, condition_number: float, presentation: bool = False) -> go.Figure:
     """Loss change of one gradient step of size ε from ``point``: exact and second-order Taylor.
 
-    ``runs`` is a list of (label, colour, lr); ``taylor`` the dict of ui.lessons.taylor_step
+    ``runs`` is a list of (label, colour, lr); ``taylor`` the dict of ui.lessons.measures.taylor_step
     (gg, ghg, threshold).
     """
     x, y = float(point[0]), float(point[1])
@@ -164,9 +183,14 @@ def add_traces(figure, traces: list[dict]):
 
 
 # ----- AdaGrad / RMSProp: per-coordinate step sizes -----------------------------------------------
-def effective_lr_figure(rows, presentation: bool = False) -> go.Figure:
-    """η/(√s + ε) per coordinate over the steps; ``rows`` is a list of (label, colour, array (n, 2))."""
+def effective_lr_figure(rows, presentation: bool = False, stability_limit: float | None = None) -> go.Figure:
+    """η/(√s + ε) per coordinate over the steps; ``rows`` is a list of (label, colour, array (n, 2)).
+    ``stability_limit`` (2/λ of the steepest direction at the minimum) is drawn as a line."""
     fig = go.Figure()
+    if stability_limit is not None:
+        fig.add_hline(y=stability_limit, line=dict(color="#D55E00", dash="dash", width=_width(presentation)),
+                      annotation_text=f"2/λmax = {stability_limit:.3g}: a plain step this large diverges",
+                      annotation_position="top left", annotation_font_color="#D55E00")
     for label, colour, effective in rows:
         steps = np.arange(1, len(effective) + 1, dtype=float)
         for column, coordinate, dash in ((0, "x", "solid"), (1, "y", "dot")):

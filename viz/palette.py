@@ -38,15 +38,36 @@ def _mix(hex_colour: str, other: tuple, amount: float) -> str:
 
 
 def run_style(name: str, repeat: int) -> tuple[str, str]:
-    """(colour, dash) of the repeat-th run of optimizer ``name`` in one figure.
+    """(colour, dash) of the repeat-th run of optimizer ``name`` when no other runs are known
+    (see ``run_styles`` for the runs of one figure)."""
+    return run_styles([name] * (repeat + 1))[repeat]
 
-    The first run of an optimizer has its own colour; further runs of the same optimizer
-    (four learning rates of SGD, say) keep its hue, alternately darker and lighter, and
-    change dash, so they still read as "the same method".
+
+def run_styles(names) -> list[tuple[str, str]]:
+    """(colour, dash) of each run of one figure, given the runs' optimizers in order.
+
+    A run has its optimizer's colour, unless an earlier run of the figure already has it (four
+    learning rates of gradient descent, say): then it takes the first palette colour that no run
+    of the figure has as its own, so runs shown together never share a colour (a projector washes
+    out shades of one hue). A repeat also changes dash, a second cue for readers who cannot tell
+    two colours apart.
     """
-    base = colour(name)
-    if repeat == 0:
-        return base, "solid"
-    shade = ((0, 0, 0), (255, 255, 255))[repeat % 2]
-    amount = 0.25 + 0.15 * ((repeat - 1) // 2)
-    return _mix(base, shade, min(amount, 0.6)), REPEAT_DASHES[repeat % len(REPEAT_DASHES)]
+    names = list(names)
+    reserved = {colour(name) for name in names}
+    spare = [c for c in _COLOURS if c not in reserved]
+    used: set[str] = set()
+    repeats: dict[str, int] = {}
+    styles = []
+    for name in names:
+        repeat = repeats.get(name, 0)
+        repeats[name] = repeat + 1
+        own = colour(name)
+        if own not in used:
+            chosen = own
+        elif spare:
+            chosen = spare.pop(0)
+        else:  # more runs than colours: fall back to a shade of the optimizer's own
+            chosen = _mix(own, ((0, 0, 0), (255, 255, 255))[repeat % 2], 0.35)
+        used.add(chosen)
+        styles.append((chosen, REPEAT_DASHES[repeat % len(REPEAT_DASHES)]))
+    return styles
