@@ -113,6 +113,17 @@ def test_every_generated_classification_set_overlaps_so_its_loss_has_a_minimum(n
     w1, w2 = data.minimizer
     assert math.isfinite(w1) and math.isfinite(w2)
     np.testing.assert_allclose(data.grad(w1, w2), (0.0, 0.0), atol=1e-9)
+    margins = (2 * data.targets - 1) * (data.features @ np.array([w1, w2]))
+    assert margins.min() < 0, "every example on its right side: separable data, the 'minimum' is a point far out"
+
+
+def test_labels_a_line_separates_have_no_minimum_even_where_the_gradient_is_tiny():
+    data = datasets.get("logistic", 100, 10)
+    train = data.subset(range(10))  # these ten happen to be separable: seen as (240.9, -32.9) before
+    assert datasets.logistic_minimizer(train.features, train.targets) is None
+    assert all(math.isnan(v) for v in train.minimizer)
+    points = np.array([[1.0, 0.2], [2.0, -0.5], [-1.0, 0.1], [-2.0, 0.4]])
+    assert datasets.logistic_minimizer(points, np.array([1.0, 1.0, 0.0, 0.0])) is None
 
 
 def test_a_separable_minibatch_has_no_minimum():
