@@ -282,12 +282,16 @@ class DataSet:
 
     @property
     def minima(self) -> tuple:
+        """The minimum, or none: a classification a line separates has none (see ``min_loss``)."""
         w1, w2 = self.minimizer
+        if not (math.isfinite(w1) and math.isfinite(w2)):
+            return ()
         return (Minimum(w1, w2, self.f(w1, w2)),)
 
     @property
     def min_loss(self) -> float:
-        return self.minima[0].value
+        """The lowest loss: the minimum's, or for separable labels the infimum 0 (never reached)."""
+        return self.minima[0].value if self.minima else 0.0
 
     def subset(self, indices) -> "DataSet":
         """The loss of one minibatch (repeats count twice, as a with-replacement draw does)."""

@@ -243,8 +243,7 @@ def _reveal_view(lesson, scene, surface, results, grid, presentation: bool) -> N
     st.subheader("The formulas")
     for formula in lesson.formulas:
         st.latex(formula)
-    reference = min((m.value for m in surface.minima), default=None)
-    st.plotly_chart(figures.curves_figure(tracks, reference, presentation), key="lesson_curves",
+    st.plotly_chart(figures.curves_figure(tracks, view.reference_loss, presentation), key="lesson_curves",
                     config={"displaylogo": False})
     for i, figure in enumerate(extras.figures_under_race(view)):
         st.plotly_chart(figure, key=f"lesson_extra_{i}", config={"displaylogo": False})

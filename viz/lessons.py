@@ -79,24 +79,33 @@ def guess_trace(guess, presentation: bool = False, name: str = "your prediction"
 
 
 def loss_one_axis_figure(tracks, captions, reference_loss: float | None, presentation: bool = False,
-                         x_of=None, x_title: str = "step", title: str = "The loss of every run, on one axis") -> go.Figure:
-    """Every run's loss − f* against the step (or ``x_of(track)``), on one log axis, in the runs' colours,
-    each named by its role; a diverged run ends in a cross."""
+                         smoothed=None, title: str = "The loss of every run, on one axis") -> go.Figure:
+    """Every run's loss − f* against the step, on one log axis, in the runs' colours, each named by its
+    role; a diverged run ends in a cross. ``smoothed[i]`` (a running mean of run i's loss, or None):
+    drawn bold over the raw curve, which is then thin and pale (noisy runs' bands touch; their means do not)."""
     floor = 1e-16
     fig = go.Figure()
-    for track, caption in zip(tracks, list(captions) + [""] * len(tracks)):
+    smoothed = list(smoothed or []) + [None] * len(tracks)
+    for track, caption, mean in zip(tracks, list(captions) + [""] * len(tracks), smoothed):
         loss = track.loss - reference_loss if reference_loss is not None else track.loss
         loss = np.maximum(loss, floor)
-        xs = np.arange(len(loss), dtype=float) if x_of is None else np.asarray(x_of(track), dtype=float)[:len(loss)]
+        xs = np.arange(len(loss), dtype=float)
         name = f"{caption} (η = {track.lr[0]:g})" if caption and len(track.lr) else track.label
+        width = _width(presentation) + 0.5
         fig.add_trace(go.Scatter(x=typed_array(xs, "f8"), y=typed_array(loss, "f8"), mode="lines", name=name,
-                                 line=dict(color=track.colour, dash=track.dash, width=_width(presentation) + 0.5)))
+                                 legendgroup=name, opacity=0.35 if mean is not None else 1.0,
+                                 line=dict(color=track.colour, dash=track.dash, width=1 if mean is not None else width)))
+        if mean is not None:
+            mean = np.maximum(np.asarray(mean, dtype=float) - (reference_loss or 0.0), floor)
+            fig.add_trace(go.Scatter(x=typed_array(xs, "f8"), y=typed_array(mean, "f8"), mode="lines",
+                                     name=f"{name}, running mean", legendgroup=name, showlegend=False,
+                                     line=dict(color=track.colour, dash=track.dash, width=width + 1)))
         if track.diverged_at is not None:
             fig.add_trace(go.Scatter(x=[float(xs[-1])], y=[float(loss[-1])], mode="markers+text", showlegend=False,
                                      text=[f"diverged at step {track.diverged_at}"], textposition="bottom left",
                                      marker=dict(symbol="x", size=16, color=track.colour)))
     fig.update_yaxes(type="log", exponentformat="power", title_text="loss − f*")
-    fig.update_xaxes(title_text=x_title)
+    fig.update_xaxes(title_text="step")
     return _layout(fig, 400, presentation, title)
 
 
@@ -270,3 +279,79 @@ def starts_figure(surface, grid: SurfaceGrid, paths, endings, presentation: bool
     fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x")
     return _layout(fig, 520 if presentation else 460, presentation, "Where each start ends (same optimizer and η as the first run)")
+
+
+# ----- minibatch lessons: iterations against epochs, epoch ends, a held-out loss ---------------------
+def _gap(loss, reference_loss):
+    return np.maximum(np.asarray(loss) - (reference_loss or 0.0), 1e-16)
+
+
+def iterations_and_epochs_figure(tracks, epochs, captions, reference_loss, presentation: bool = False) -> go.Figure:
+    """The same loss curves twice: against iterations (left) and against epochs, i.e. example
+    gradients computed over N (right). ``epochs[i]`` is run i's epoch count at each iterate."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("by iteration (one update each)",
+                                                        "by epoch (N example gradients each)"), horizontal_spacing=0.09)
+    for track, epoch, caption in zip(tracks, epochs, list(captions) + [""] * len(tracks)):
+        gap = _gap(track.loss, reference_loss)
+        name = caption or track.label
+        line = dict(color=track.colour, dash=track.dash, width=_width(presentation) + 0.5)
+        fig.add_trace(go.Scatter(x=typed_array(np.arange(len(gap), dtype=float), "f8"), y=typed_array(gap, "f8"), mode="lines",
+                                 name=name, line=line, legendgroup=name), row=1, col=1)
+        fig.add_trace(go.Scatter(x=typed_array(np.asarray(epoch, dtype=float)[:len(gap)], "f8"), y=typed_array(gap, "f8"),
+                                 mode="lines", name=name, line=line, legendgroup=name, showlegend=False), row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(title_text="loss − L*", row=1, col=1)
+    fig.update_xaxes(title_text="iteration", type="log", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", range=[0, max((float(e[-1]) for e in epochs), default=1.0)], row=1, col=2)
+    return _layout(fig, 420, presentation, "Count iterations, or count examples: the same runs, two x-axes")
+
+
+def epoch_ends_figure(tracks, epochs, unseen, captions, reference_loss, presentation: bool = False) -> go.Figure:
+    """Loss by epoch with a marker at every whole epoch (left), and the share of examples each run
+    never drew in each epoch (right). ``unseen[i]`` is run i's share per epoch."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.1,
+                        subplot_titles=("loss by epoch; dots at the end of each epoch", "examples never drawn in the epoch"))
+    for track, epoch, share, caption in zip(tracks, epochs, unseen, list(captions) + [""] * len(tracks)):
+        gap = _gap(track.loss, reference_loss)
+        epoch = np.asarray(epoch, dtype=float)[:len(gap)]
+        ends = np.flatnonzero(np.isclose(epoch, np.round(epoch)) & (epoch > 0))
+        name = caption or track.label
+        line = dict(color=track.colour, dash=track.dash, width=_width(presentation))
+        fig.add_trace(go.Scatter(x=typed_array(epoch, "f8"), y=typed_array(gap, "f8"), mode="lines", name=name, line=line,
+                                 opacity=0.55, legendgroup=name), row=1, col=1)
+        fig.add_trace(go.Scatter(x=epoch[ends], y=gap[ends], mode="markers", name=f"{name}: epoch ends", legendgroup=name,
+                                 marker=dict(color=track.colour, size=10 if presentation else 7, line=dict(color="black", width=1))),
+                      row=1, col=1)
+        fig.add_trace(go.Bar(x=np.arange(1, len(share) + 1), y=100 * np.asarray(share), name=f"{name}: never drawn",
+                             marker=dict(color=track.colour), legendgroup=name, showlegend=False), row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power", title_text="loss − L*", row=1, col=1)
+    fig.update_yaxes(title_text="% of the examples", range=[0, 60], row=1, col=2)
+    fig.update_xaxes(title_text="epoch", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", row=1, col=2)
+    fig.update_layout(barmode="group")
+    return _layout(fig, 420, presentation, "At the end of each epoch: who has seen every example, and where the loss is")
+
+
+def held_out_figure(track, held_loss, presentation: bool = False) -> go.Figure:
+    """The training loss and the held-out loss along one run, the held-out minimum marked: where to stop."""
+    steps = np.arange(len(track.loss), dtype=float)
+    held_loss = np.asarray(held_loss, dtype=float)
+    stop = int(np.argmin(held_loss))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(np.asarray(track.loss), "f8"), mode="lines",
+                             name="training loss (the 10 examples it learns from)",
+                             line=dict(color=track.colour, width=_width(presentation) + 0.5)))
+    fig.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(held_loss, "f8"), mode="lines",
+                             name="held-out loss (examples it never sees)",
+                             line=dict(color="#D55E00", width=_width(presentation) + 0.5, dash="dash")))
+    fig.add_trace(go.Scatter(x=[float(stop)], y=[float(held_loss[stop])], mode="markers+text", name="stop here",
+                             text=[f"  lowest held-out loss: step {stop}"], textposition="top right",
+                             marker=dict(symbol="diamond", size=16 if presentation else 12, color="#D55E00",
+                                         line=dict(color="black", width=1))))
+    fig.update_yaxes(type="log", exponentformat="power", title_text="mean logistic loss")
+    fig.update_xaxes(title_text="iteration")
+    return _layout(fig, 400, presentation, "Training loss against held-out loss: early stopping keeps the lowest held-out point")

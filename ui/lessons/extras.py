@@ -14,6 +14,7 @@ from typing import Callable
 from viz import lessons as lesson_figures
 
 from . import measures
+from .records import is_noisy
 
 
 @dataclass
@@ -28,6 +29,9 @@ class View:
 
     @property
     def reference_loss(self):
+        """The lowest loss the curves subtract: a surface's global minimum, a data set's L* (0 when none)."""
+        if self.lesson.on_data:
+            return self.surface.min_loss
         return min((m.value for m in self.surface.minima), default=None)
 
     @property
@@ -39,8 +43,16 @@ def _directions(view: View):
     return lesson_figures.directions_figure(view.surface, view.scene.start, presentation=view.presentation)
 
 
+SMOOTHING = 20  # steps in the running mean drawn over a noisy run's loss
+
+
 def _loss_one_axis(view: View):
-    return lesson_figures.loss_one_axis_figure(view.tracks, view.captions, view.reference_loss, view.presentation)
+    noisy = is_noisy(view.scene)
+    smoothed = [measures.running_mean(r.loss, SMOOTHING) if noisy else None for r in view.results]
+    title = (f"The loss of every run, on one axis (bold: mean of the last {SMOOTHING} steps)" if noisy
+             else "The loss of every run, on one axis")
+    return lesson_figures.loss_one_axis_figure(view.tracks, view.captions, view.reference_loss, view.presentation,
+                                               smoothed=smoothed, title=title)
 
 
 def _taylor(view: View):
@@ -88,6 +100,22 @@ def starts_of(slug: str, scene_state) -> tuple[list, list[int]]:
     return _STARTS_MEMO[slug]
 
 
+def _iterations_and_epochs(view: View):
+    return lesson_figures.iterations_and_epochs_figure(view.tracks, [r.epoch for r in view.results], view.captions,
+                                                       view.reference_loss, view.presentation)
+
+
+def _epoch_ends(view: View):
+    unseen = [measures.unseen_share(r) for r in view.results]
+    return lesson_figures.epoch_ends_figure(view.tracks, [r.epoch for r in view.results], unseen, view.captions,
+                                            view.reference_loss, view.presentation)
+
+
+def _held_out(view: View):
+    return lesson_figures.held_out_figure(view.tracks[0], measures.held_out_loss(view.scene, view.results[0]),
+                                          view.presentation)
+
+
 EXTRAS: dict[str, Callable[[View], object]] = {
     "directions": _directions,
     "loss-one-axis": _loss_one_axis,
@@ -96,6 +124,9 @@ EXTRAS: dict[str, Callable[[View], object]] = {
     "step-lengths": _step_lengths,
     "settled-loss": _settled_loss,
     "starts": _starts,
+    "iterations-and-epochs": _iterations_and_epochs,
+    "epoch-ends": _epoch_ends,
+    "held-out": _held_out,
 }
 
 

@@ -177,3 +177,85 @@ def steps_to_reach(point, tolerance: float):
         k = first_within(r, point, tolerance)
         return math.inf if k is None else k
     return score
+
+
+# ----- minibatch runs ---------------------------------------------------------------------------------
+def gap(result, data) -> np.ndarray:
+    """Full-batch loss minus its lowest value at every iterate: what the loss charts plot."""
+    return np.asarray(result.loss) - data.min_loss
+
+
+def iterate_after_epochs(result, epochs: float) -> int:
+    """The index of the first iterate after ``epochs`` passes over the data."""
+    return int(np.argmax(np.asarray(result.epoch) >= epochs - 1e-12))
+
+
+def draws_per_example(result, epoch: int) -> np.ndarray:
+    """How many times each example was drawn in epoch ``epoch`` (0-based) of a minibatch run."""
+    per = result.n // result.batch_size
+    drawn = np.concatenate([result.batch(t) for t in range(epoch * per, (epoch + 1) * per)])
+    return np.bincount(drawn, minlength=result.n)
+
+
+def unseen_share(result) -> np.ndarray:
+    """The share of the examples a minibatch run never drew, in each whole epoch it completed."""
+    epochs = int(result.steps * result.batch_size // result.n)
+    return np.array([np.mean(draws_per_example(result, e) == 0) for e in range(epochs)])
+
+
+def geometric_mean(values) -> float:
+    return float(np.exp(np.mean(np.log(np.maximum(np.asarray(values, dtype=float), 1e-16)))))
+
+
+def epoch_end_level(result, data, first: int) -> float:
+    """Geometric mean of the gap at the end of every epoch from ``first`` on."""
+    per = result.n // result.batch_size
+    return geometric_mean(gap(result, data)[first * per::per])
+
+
+def held_out_loss(scene_state, result) -> np.ndarray:
+    """The loss on the scene's held-out examples at every iterate of a run."""
+    held = scene_state.held_out()
+    return np.asarray(held.f(np.ascontiguousarray(result.path[:, 0]), np.ascontiguousarray(result.path[:, 1])))
+
+
+def one_step_floor(data) -> float:
+    """The lowest gap one full-gradient step from the start reaches at any learning rate (exact line
+    search: the least-squares loss is quadratic, so η* = gᵀg / gᵀHg)."""
+    x, y = data.start
+    g = np.array(data.grad(x, y), dtype=float)
+    eta = float(g @ g / (g @ np.asarray(data.hessian(x, y)) @ g))
+    return float(data.f(x - eta * g[0], y - eta * g[1]) - data.min_loss)
+
+
+def stays_within(result, point, tolerance: float):
+    """The first step from which the run stays within ``tolerance`` of ``point`` to its end; None if it never
+    does or diverged. A fairer finish line than the first entry for paths that spiral in (a lucky pass
+    through the disc does not count)."""
+    if result.diverged_at is not None:
+        return None
+    outside = np.flatnonzero(distances(result, point) > tolerance)
+    if outside.size == 0:
+        return 0
+    return int(outside[-1]) + 1 if outside[-1] + 1 < len(result.path) else None
+
+
+def steps_to_stay(point, tolerance: float):
+    """A score for ``best_lr``: the step from which the run stays within ``tolerance`` (never: infinity)."""
+    def score(r):
+        k = stays_within(r, point, tolerance)
+        return math.inf if k is None else k
+    return score
+
+
+def mean_last(result, count: int) -> float:
+    return float(np.mean(np.asarray(result.loss)[-count:]))
+
+
+def running_mean(values, width: int) -> np.ndarray:
+    """Mean of each window of ``width`` consecutive values (shorter at the start), same length as ``values``."""
+    values = np.asarray(values, dtype=float)
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - width, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
