@@ -475,3 +475,62 @@ def test_the_keyboard_script_has_no_line_comments_that_would_silence_it():
 
     # st.html runs the script with its lines joined: one // comment turned the rest into a comment
     assert "//" not in shell._KEYBOARD_JS
+
+
+# ----- sentences of the lessons' texts that state rates over many draws ---------------------------------
+def _draws(lesson, count: int):
+    return [lessons.run_scene(lessons.reseeded(lesson.scene, draw)) for draw in range(count)]
+
+
+@pytest.mark.slow
+def test_flat_vs_sharp_noise_at_the_small_step_stays_and_at_the_big_step_leaves_on_all_60_draws():
+    lesson = lessons.get("flat-vs-sharp")
+    surface = lesson.scene.surface()
+    sharp, flat = (next((m.x, m.y) for m in surface.minima if m.kind == kind) for kind in ("global", "local"))
+    for results in _draws(lesson, 60):
+        assert measures.distances(results[1], sharp)[-100:].mean() < 0.1
+        assert measures.distances(results[3], flat)[-100:].mean() < 0.5
+
+
+@pytest.mark.slow
+def test_the_weakest_decayed_schedule_settles_a_median_44_times_lower_and_below_5_on_one_of_200_draws():
+    lesson = lessons.get("learning-rate-decay")
+    weakest = []
+    for results in _draws(lesson, 200):
+        constant = measures.mean_last(results[0], 100)
+        weakest.append(min(constant / measures.mean_last(r, 100) for r in results[1:]))
+    assert 40 < np.median(weakest) < 48 and sum(w <= 5 for w in weakest) == 1
+
+
+@pytest.mark.slow
+def test_the_noisy_saddle_run_leaves_the_ridge_within_200_steps_on_60_draws():
+    lesson = lessons.get("saddle-points")
+    for results in _draws(lesson, 60):
+        left = np.flatnonzero(np.abs(results[1].path[:, 1]) > 1.0)
+        assert left.size and left[0] < 200
+
+
+def test_random_search_beats_the_grid_in_17_of_20_draws_and_about_two_in_three_over_shifted_ranges():
+    from ui.lessons import tuning
+
+    assert tuning.random_wins(range(20)) == 17
+    wins = sum(tuning.search(draw, shift / 8).random_best[-1] < tuning.search(draw, shift / 8).grid_best[-1]
+               for shift in range(8) for draw in range(20))
+    assert 0.6 <= wins / 160 <= 0.8, "the text says the grid wins about one draw in three over shifted ranges"
+
+
+def test_the_early_stopping_text_rates_hold_over_60_training_sets():
+    from landscapes import data as datasets
+    from optimizers import minibatch
+
+    separable, rises = 0, []
+    for seed in range(60):
+        whole = datasets.get("logistic", 100, seed)
+        train, held = whole.subset(range(10)), whole.subset(range(10, 100))
+        separable += not train.minima
+        result = minibatch.full_batch("sgd", train, 500, lr=1.0)
+        curve = held.f(np.ascontiguousarray(result.path[:, 0]), np.ascontiguousarray(result.path[:, 1]))
+        if not train.minima:
+            rises.append(curve[-1] / curve.min())
+    assert separable == 27
+    assert 1.5 < np.median(rises) < 1.9  # "rising by a median 1.7 times"

@@ -355,3 +355,21 @@ def held_out_figure(track, held_loss, presentation: bool = False) -> go.Figure:
     fig.update_yaxes(type="log", exponentformat="power", title_text="mean logistic loss")
     fig.update_xaxes(title_text="iteration")
     return _layout(fig, 400, presentation, "Training loss against held-out loss: early stopping keeps the lowest held-out point")
+
+
+# ----- the stability limit: η·λmax along each run ---------------------------------------------------
+def stability_figure(tracks, ratios, captions, presentation: bool = False) -> go.Figure:
+    """η_t·λmax(θ_t) along each run (``ratios[i]``, one value a step), with the line at 2 above which a plain
+    gradient step at that place makes the error across the steepest direction grow."""
+    fig = go.Figure()
+    for track, ratio, caption in zip(tracks, ratios, list(captions) + [""] * len(tracks)):
+        steps = np.arange(len(ratio), dtype=float)
+        fig.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(np.asarray(ratio, dtype=float), "f8"), mode="lines",
+                                 name=caption or track.label,
+                                 line=dict(color=track.colour, dash=track.dash, width=_width(presentation) + 0.5)))
+    fig.add_hline(y=2.0, line=dict(color="#D55E00", dash="dash", width=_width(presentation)),
+                  annotation_text="2: above it a step makes the bounce across the steepest direction grow",
+                  annotation_position="top left", annotation_font_color="#D55E00")
+    fig.update_yaxes(type="log", exponentformat="power", title_text="η · λmax(θ) where the run is")
+    fig.update_xaxes(title_text="step")
+    return _layout(fig, 380, presentation, "The stability limit, measured where each run is: η·λmax against 2")

@@ -11,13 +11,15 @@ Adding a lesson: a function in one of the topic modules, and its line in ``LESSO
 """
 from __future__ import annotations
 
-from . import adaptive, first_order, on_data, schedules, second_order, terrain
+from . import adaptive, first_order, on_data, schedules, second_order, stability, terrain, tuning
 from .records import (COURSES, Choice, Claim, DataRun, DataScene, EndPoint, Lesson, Source, Verdict, check_claims,
                       is_noisy, judge, reseeded, run_scene)
 
 LESSONS: tuple[Lesson, ...] = (
     first_order.steepest_descent(),
     first_order.learning_rate(),
+    stability.stability_limit(),
+    stability.stability_is_local(),
     first_order.ravines(),
     first_order.momentum(),
     first_order.nesterov(),
@@ -28,11 +30,14 @@ LESSONS: tuple[Lesson, ...] = (
     terrain.plateaus(),
     terrain.cliffs(),
     terrain.local_minima(),
+    terrain.sharp_minima(),
     on_data.gd_against_sgd(),
     on_data.sampling(),
     on_data.diagnose_learning_rate(),
     schedules.learning_rate_decay(),
+    schedules.robbins_monro(),
     on_data.early_stopping(),
+    tuning.grid_vs_random(),
     second_order.second_order(),
 )
 

@@ -116,6 +116,20 @@ def _held_out(view: View):
                                           view.presentation)
 
 
+def _curvature_along_path(view: View):
+    ratios = [measures.stability_ratio_along(r, view.surface) for r in view.results]
+    return lesson_figures.stability_figure(view.tracks, ratios, view.captions, view.presentation)
+
+
+def _search(view: View):
+    from viz import explore
+
+    from . import tuning
+
+    return explore.search_figure(tuning.search(0), tuning.LR_AXIS, tuning.DECAY_AXIS, tuning.steps_map(),
+                                 "steps to a loss of 10⁻⁶", log_colour=True)
+
+
 EXTRAS: dict[str, Callable[[View], object]] = {
     "directions": _directions,
     "loss-one-axis": _loss_one_axis,
@@ -127,6 +141,8 @@ EXTRAS: dict[str, Callable[[View], object]] = {
     "iterations-and-epochs": _iterations_and_epochs,
     "epoch-ends": _epoch_ends,
     "held-out": _held_out,
+    "curvature-along-path": _curvature_along_path,
+    "search": _search,
 }
 
 

@@ -53,8 +53,16 @@ def largest_curvature(surface, point) -> float:
 
 
 def largest_curvature_along(result, surface) -> np.ndarray:
-    """λmax of the Hessian at every point of the run's path."""
-    return np.array([largest_curvature(surface, p) for p in result.path])
+    """The Hessian's largest eigenvalue magnitude at every point of the run's path, in one vectorized call."""
+    path = np.asarray(result.path, dtype=float)
+    hessians = np.broadcast_to(np.asarray(surface.hessian(np.ascontiguousarray(path[:, 0]),
+                                                          np.ascontiguousarray(path[:, 1])), dtype=float), (len(path), 2, 2))
+    return np.abs(np.linalg.eigvalsh(hessians)).max(axis=1)
+
+
+def stability_ratio_along(result, surface) -> np.ndarray:
+    """η_t·λmax(θ_t) at each step: a plain gradient step is stable where the curvature lets it be, below 2."""
+    return np.asarray(result.lr) * largest_curvature_along(result, surface)[:-1]
 
 
 def global_minimum(surface):

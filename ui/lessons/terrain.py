@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .measures import (distance_to, ends_near_minimum, first_within, global_minimum, largest_curvature,
+from .measures import (distance_to, distances, ends_near_minimum, first_within, global_minimum, largest_curvature,
                        settled_loss, step_lengths)
 from .records import Choice, Claim, EndPoint, Lesson, Source, scene
 from .records import run as race_run
@@ -238,3 +238,82 @@ def local_minima() -> Lesson:
         sources=(Source("001", "Local minima"), Source("001", "Plateaus/Flat areas")),
     )
 
+
+
+SHARP_SCENE = scene("flat_sharp", (2.0, 1.0), 1000,
+                    [race_run("sgd", 0.02), race_run("sgd", 0.02, noise=0.5, seed=0), race_run("sgd", 0.3),
+                     race_run("sgd", 0.3, noise=0.5, seed=0)], sharpness=0.15)
+
+
+def _minimum_of_kind(surface, kind: str) -> tuple[float, float]:
+    m = next(m for m in surface.minima if m.kind == kind)
+    return float(m.x), float(m.y)
+
+
+def sharp_minima() -> Lesson:
+    def near(r, point, last=100):
+        return float(distances(r, point)[-last:].mean())
+
+    def in_flat(r, s):
+        return near(r, _minimum_of_kind(s, "local")) < 0.5
+
+    def which_end_flat(rs, s):
+        ended = frozenset(i + 1 for i in (1, 2, 3) if in_flat(rs[i], s))
+        options = (frozenset({3, 4}), frozenset({2, 4}), frozenset({2, 3, 4}), frozenset())
+        return options.index(ended) if ended in options else 3
+
+    def curvatures(rs, s):
+        sharp = largest_curvature(s, _minimum_of_kind(s, "global"))
+        flat = largest_curvature(s, _minimum_of_kind(s, "local"))
+        return rs[0].lr[0] < 2 / sharp < rs[2].lr[0] < 2 / flat
+
+    def thrown_out(rs, s):
+        r = rs[2]
+        return (distances(r, _minimum_of_kind(s, "global"))[:40].min() < 0.2
+                and distances(r, _minimum_of_kind(s, "local"))[-1] < 1e-3)
+
+    return Lesson(
+        slug="flat-vs-sharp",
+        title="A big step finds the flat minimum; noise alone does not",
+        objectives=("Explain with 2/λ why a large step cannot stay in a sharp minimum but can settle in a flat one,",
+                    "and see that gradient noise at a small step is not the same thing."),
+        scene=SHARP_SCENE,
+        prediction=Choice(
+            "Four runs of gradient descent start beside the sharp minimum (upper right): a small step and a big step, "
+            "each with and without gradient noise. Which end in the wide, flat basin (lower left)?",
+            ("Only the big-step runs (3 and 4)", "Only the noisy runs (2 and 4)", "Runs 2, 3 and 4", "None of them"),
+            which_end_flat),
+        text=(
+            "The sharp minimum (upper right) is narrow and a little deeper: its curvature is about 56, so gradient "
+            "descent can settle there only with η < 2/56 = 0.036. The flat minimum's curvature is about 1: any η below "
+            "1.9 can settle there. With η = 0.02 the run drops into the sharp well and stays. With η = 0.3 it falls in "
+            "too, but every step overshoots the narrow bottom by more than it came, the bounce grows, and the run is "
+            "thrown out; it lands in the flat basin and settles there. Gradient noise (σ = 0.5) does not do that at the "
+            "small step: the noisy run jitters at the bottom of the sharp well and stays, on every one of 60 draws of "
+            "the noise we tried, while the big-step run with the same noise ends in the flat basin on all 60. "
+            "\"Stochasticity alone is not always enough\", as the notes say: what decides which minima can hold a run "
+            "is its step size against 2/λ. (Noise strong enough to leave the sharp well, σ of 5 to 8, also keeps the "
+            "run from settling anywhere.)"
+        ),
+        formulas=(r"\lambda_{\text{sharp}} \approx 55.6,\qquad \lambda_{\text{flat}} \approx 1.05",
+                  r"\text{a minimum with curvature } \lambda \text{ holds gradient descent only if } \eta < 2/\lambda:\quad "
+                  r"0.02 < 0.036 < 0.3 < 1.91"),
+        discuss="Large learning rates and small batches are said to find flatter minima. Which part of this scene supports "
+                "that, and which part warns against reading too much into it?",
+        claims=(
+            Claim("The sharp minimum's curvature is 55.6 (2/λ = 0.036) and the flat one's 1.05 (2/λ = 1.91): η = 0.02 fits "
+                  "both, η = 0.3 only the flat one.", curvatures),
+            Claim("η = 0.02 settles in the sharp minimum (within 0.001).",
+                  lambda rs, s: distances(rs[0], _minimum_of_kind(s, "global"))[-1] < 1e-3),
+            Claim("η = 0.3 falls into the sharp well (within 0.2 of its bottom) but is thrown out, and settles in the flat "
+                  "minimum (within 0.001).", thrown_out),
+            Claim("With noise σ = 0.5 and the small step the run stays: over its last 100 steps it is on average within 0.1 "
+                  "of the sharp minimum.", lambda rs, s: near(rs[1], _minimum_of_kind(s, "global")) < 0.1),
+            Claim("With the same noise and the big step the run ends in the flat basin: over its last 100 steps on average "
+                  "within 0.5 of the flat minimum.", lambda rs, s: in_flat(rs[3], s)),
+        ),
+        recap="A step too big for a sharp minimum throws the run out to a flatter one; noise at a small step does not.",
+        run_captions=("small step", "small step + noise", "big step", "big step + noise"),
+        extras=("curvature-along-path",),
+        sources=(Source("001", "Local minima"), Source("001", "Flat areas, steep minima")),
+    )
