@@ -20,8 +20,8 @@ _RACE = "document.querySelector('.live-chart')"
 _RUN_TRACES = f"""() => {{ const gd = {_RACE};
   if (!gd || !gd.data) return -1;
   return gd.data.filter(t => !['known minima', 'start', 'your prediction'].includes(t.name) && t.mode === 'lines').length; }}"""
-_PLAYER_INDEX = f"() => {_RACE}.__player ? {_RACE}.__player.index : -1"
-_PLAYING = f"() => !!({_RACE}.__player && {_RACE}.__player.playing)"
+_PLAYER_INDEX = f"() => {{ const gd = {_RACE}; return gd && gd.__player ? gd.__player.index : -1; }}"
+_PLAYING = f"() => {{ const gd = {_RACE}; return !!(gd && gd.__player && gd.__player.playing); }}"
 _FONT_SIZE = "() => parseFloat(getComputedStyle(document.querySelector('[data-testid=\"stMarkdownContainer\"] p')).fontSize)"
 
 
@@ -40,7 +40,7 @@ def _screenshot_whole_page(page, name: str, width: int = 1500):
 def _answer(page, lesson):
     """Make a prediction as a student would: pick the first option, or click the map's centre."""
     if isinstance(lesson.prediction, lessons.Choice):
-        page.locator('[data-testid="stRadio"] label').first.click()
+        page.locator('[data-testid="stRadioOption"]').first.click()
     else:
         box = page.locator(".live-chart .nsewdrag").first.bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -67,7 +67,8 @@ def test_every_lesson_opens_on_its_prediction_and_its_trails_appear_only_after_t
     assert "Traceback" not in page.content()
     verdicts = page.get_by_text("Your prediction held").count() + page.get_by_text("Not this time").count()
     assert verdicts == 1
-    assert page.locator(".js-plotly-plot").count() == 2 + extras.chart_count(lesson)
+    charts = 2 + extras.chart_count(lesson)
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length === {charts}", timeout=60_000)
     assert page.locator(".katex").count() >= len(lesson.formulas)
     assert page.get_by_text("not seen here").count() == 0, "a claim failed on the live runs"
     link = page.locator('[data-testid="stLinkButton"] a').first.get_attribute("href")

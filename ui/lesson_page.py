@@ -130,10 +130,27 @@ def _run_lines(lesson, scene) -> list[str]:
     if lesson.on_data:
         lines = []
         for i, r in enumerate(scene.runs, start=1):
-            how = "full batch (gradient descent)" if r.batch_size is None else f"minibatches of {r.batch_size}, {r.sampling} sampling"
-            lines.append(f"run {i}: {optimizers_title(r.optimizer)} · lr {r.lr:g} · {how}")
+            how = f"full batch (all {scene.n} examples)" if r.batch_size is None else f"minibatches of {r.batch_size}, {r.sampling} sampling"
+            lines.append(f"run {i}: {optimizers_title(r.optimizer)} · lr {r.lr:g} · {how}"
+                         f"{_settings_beyond_lr(r.optimizer, {'lr': r.lr, **r.hyper})}")
         return lines
-    return [f"run {i}: {label}" for i, label in enumerate(shell.run_labels(scene.runs), start=1)]
+    return [f"run {i}: {label}{_settings_beyond_lr(run.optimizer, run.hyper)}"
+            for i, (label, run) in enumerate(zip(shell.run_labels(scene.runs), scene.runs), start=1)]
+
+
+def _settings_beyond_lr(optimizer: str, hyper: dict) -> str:
+    """' · weight decay λ 0.04' for every setting a run changes from its optimizer's defaults (lr is in the label)."""
+    import optimizers
+
+    spec = optimizers.get(optimizer)
+    resolved = spec.resolve(hyper)
+    parts = []
+    for h in spec.hypers[1:]:
+        value = resolved[h.name]
+        if h.name in hyper and value != h.default:
+            shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
+            parts.append(f" · {h.label or h.name} {shown}")
+    return "".join(parts)
 
 
 def optimizers_title(name: str) -> str:

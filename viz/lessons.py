@@ -93,16 +93,16 @@ def loss_one_axis_figure(tracks, captions, reference_loss: float | None, present
         name = f"{caption} (η = {track.lr[0]:g})" if caption and len(track.lr) else track.label
         width = _width(presentation) + 0.5
         fig.add_trace(go.Scatter(x=typed_array(xs, "f8"), y=typed_array(loss, "f8"), mode="lines", name=name,
-                                 legendgroup=name, opacity=0.35 if mean is not None else 1.0,
+                                 legendgroup=name, opacity=0.35 if mean is not None else 1.0, showlegend=mean is None,
                                  line=dict(color=track.colour, dash=track.dash, width=1 if mean is not None else width)))
-        if mean is not None:
+        if mean is not None:  # the legend shows the bold line: a pale one reads as a missing run on a projector
             mean = np.maximum(np.asarray(mean, dtype=float) - (reference_loss or 0.0), floor)
             fig.add_trace(go.Scatter(x=typed_array(xs, "f8"), y=typed_array(mean, "f8"), mode="lines",
-                                     name=f"{name}, running mean", legendgroup=name, showlegend=False,
+                                     name=name, legendgroup=name,
                                      line=dict(color=track.colour, dash=track.dash, width=width + 1)))
         if track.diverged_at is not None:
             fig.add_trace(go.Scatter(x=[float(xs[-1])], y=[float(loss[-1])], mode="markers+text", showlegend=False,
-                                     text=[f"diverged at step {track.diverged_at}"], textposition="bottom left",
+                                     text=[f"diverged at step {track.diverged_at}"], textposition="middle right",
                                      marker=dict(symbol="x", size=16, color=track.colour)))
     fig.update_yaxes(type="log", exponentformat="power", title_text="loss − f*")
     fig.update_xaxes(title_text="step")
