@@ -3,6 +3,11 @@ r"""**SGD, heavy-ball momentum and Nesterov momentum**, exactly as ``torch.optim
 $$g_t \leftarrow g_t + \lambda\theta_{t-1},\qquad
 b_t = \begin{cases} g_t & t = 1\\ \mu\,b_{t-1} + (1-\tau)\,g_t & t > 1\end{cases}$$
 $$\theta_t = \theta_{t-1} - \eta\,\begin{cases} g_t + \mu\,b_t & \text{Nesterov}\\ b_t & \text{otherwise}\end{cases}$$
+
+Momentum annealing (UvA lecture 3, "SGD with momentum": μ from 0.5 to 0.9) is the one addition torch's
+class lacks; there a training loop sets ``param_group["momentum"]`` before each step. With
+``momentum_warmup`` T > 0 the momentum of step t is μ₀ + (μ − μ₀)(t − 1)/T until step T, then μ;
+T = 0 (the default) is torch's constant μ, bit for bit.
 """
 from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
 
@@ -13,8 +18,17 @@ def init(hp):
 
 
 @rule_jit
+def annealed(momentum, momentum_start, momentum_warmup, t):
+    """The momentum of step t (from 1): a linear ramp from μ₀ over the first T steps, then μ."""
+    if momentum_warmup == 0.0 or t > momentum_warmup:
+        return momentum
+    return momentum_start + (momentum - momentum_start) * (t - 1) / momentum_warmup
+
+
+@rule_jit
 def step(t, x, y, f, gx, gy, h, lr, hp, state):
-    momentum, dampening, weight_decay, nesterov = hp
+    momentum, dampening, weight_decay, nesterov, momentum_start, momentum_warmup = hp
+    momentum = annealed(momentum, momentum_start, momentum_warmup, t)
     bx, by = state
     if weight_decay != 0.0:
         gx = gx + weight_decay * x
@@ -47,6 +61,10 @@ def _hypers(lr: float, momentum: float, nesterov: bool) -> tuple:
               help="Scales the new gradient entering the velocity by 1 − τ (0 in almost all uses)."),
         Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient: g + λθ."),
         Hyper("nesterov", nesterov, kind="bool", label="Nesterov", help="Evaluate the step at the look-ahead point."),
+        Hyper("momentum_start", 0.5, 0.0, 1.0, high_open=True, label="μ₀ (annealing start)",
+              help="Where the momentum starts when it is annealed (momentum_warmup > 0); UvA's notes start at 0.5."),
+        Hyper("momentum_warmup", 0, 0, 100_000, kind="int", label="annealing steps T",
+              help="The momentum rises linearly from μ₀ to μ over the first T steps; 0: constant μ, as in torch."),
     )
 
 
@@ -113,7 +131,8 @@ NESTEROV = OptimizerSpec(
 
 def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
-    momentum, dampening, weight_decay, nesterov = hp
+    momentum, dampening, weight_decay, nesterov, momentum_start, momentum_warmup = hp
+    momentum = annealed(momentum, momentum_start, momentum_warmup, t)
     gx, gy = gradient
     rows, arrows = [], []
     if weight_decay != 0.0:
@@ -123,7 +142,7 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
         return rows, arrows
     buffer = (float(after[0]), float(after[1]))
     velocity = (-lr * buffer[0], -lr * buffer[1])
-    rows += [("μ (momentum)", momentum), ("b (momentum buffer) before", (float(before[0]), float(before[1]))),
+    rows += [("μ (momentum" + (", annealed" if momentum_warmup and t <= momentum_warmup else "") + ")", momentum), ("b (momentum buffer) before", (float(before[0]), float(before[1]))),
              ("b (momentum buffer) after" + (", = g at t = 1" if t == 1 else ""), buffer),
              ("v = −η b (velocity, the notes' form)", velocity)]
     if nesterov:

@@ -190,13 +190,22 @@ class SGD:
     b_t <- mu b_{t-1} + (1 - tau) g_t  (t > 1),   b_t <- g_t  (t = 1) (if mu != 0)
     g_t <- g_t + mu b_t  (nesterov)   or   g_t <- b_t
     theta_t <- theta_{t-1} - gamma g_t
+
+    Annealing (not in torch's box; UvA lecture 3): with momentum_warmup T > 0, step t uses
+    mu_t = mu_0 + (mu - mu_0) (t - 1) / T for t <= T, as a loop setting param_group["momentum"] would.
     """
 
-    def __init__(self, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, momentum_start=0.5,
+                 momentum_warmup=0):
         self.mu, self.tau, self.lam, self.nesterov = momentum, dampening, weight_decay, nesterov
+        self.mu_final, self.mu_start, self.warmup = momentum, momentum_start, momentum_warmup
         self.b = [0.0, 0.0]
 
     def step(self, t, theta, loss, g, gamma, oracle):
+        if self.warmup and t <= self.warmup:
+            self.mu = self.mu_start + (self.mu_final - self.mu_start) * (t - 1) / self.warmup
+        else:
+            self.mu = self.mu_final
         new_theta = []
         for i in COORDINATES:
             g_t = g[i]
@@ -576,7 +585,8 @@ ALGORITHMS = {
     "lbfgs": LBFGS,
 }
 
-_SGD = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)
+_SGD = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, momentum_start=0.5,
+            momentum_warmup=0)  # the last two: annealing, which torch leaves to the training loop
 _ADAM = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
 
 # torch's defaults, except where the app's variant documents a different choice (defaults_note)

@@ -50,6 +50,7 @@ SETTINGS = {
     "momentum": {
         "defaults": {},
         "heavy_momentum_and_dampening": {"lr": 5e-4, "momentum": 0.99, "dampening": 0.1},
+        "annealed_from_half_over_30_steps": {"momentum": 0.9, "momentum_start": 0.5, "momentum_warmup": 30},
         "no_momentum": {"momentum": 0.0, "lr": 2e-3},
         "nesterov_switched_on": {"nesterov": True, "weight_decay": 0.05},
     },
@@ -57,6 +58,7 @@ SETTINGS = {
         "defaults": {},
         "half_momentum_and_weight_decay": {"momentum": 0.5, "weight_decay": 0.05, "lr": 2e-3},
         "nesterov_switched_off_with_dampening": {"nesterov": False, "dampening": 0.5},
+        "annealed_from_zero_over_a_long_run": {"momentum_start": 0.0, "momentum_warmup": 400, "lr": 2e-3},
     },
     "adagrad": {
         "defaults": {},
@@ -611,3 +613,16 @@ def test_result_invariants_hold(name, landscape, lr_scale):
 def test_zero_steps_return_the_start_alone():
     result = optimizers.run("adam", "rosenbrock", start=(0.5, 0.5), steps=0)
     assert result.path.tolist() == [[0.5, 0.5]] and result.lr.shape == (0,) and result.diverged_at is None
+
+
+def test_momentum_annealing_ramps_linearly_from_mu0_to_mu_and_warmup_0_is_torchs_constant_momentum():
+    surface = landscapes.get("quadratic", condition=50.0)
+    constant = optimizers.run("momentum", surface, start=(-9.0, 3.0), steps=200, lr=0.01, momentum=0.9)
+    unused = optimizers.run("momentum", surface, start=(-9.0, 3.0), steps=200, lr=0.01, momentum=0.9, momentum_start=0.1)
+    np.testing.assert_array_equal(constant.path, unused.path)  # T = 0: μ₀ is never read
+    from optimizers import anatomy
+
+    replayed = anatomy.replay("momentum", surface, start=(-9.0, 3.0), steps=12, lr=0.01, momentum=0.9,
+                              momentum_start=0.5, momentum_warmup=4)
+    shown = [next(v for n, v in replayed.step(t).rows if n.startswith("μ (momentum")) for t in range(1, 8)]
+    np.testing.assert_allclose(shown, [0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9], rtol=1e-12)

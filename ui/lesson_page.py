@@ -134,20 +134,20 @@ def _run_lines(lesson, scene) -> list[str]:
             lines.append(f"run {i}: {optimizers_title(r.optimizer)} · lr {r.lr:g} · {how}"
                          f"{_settings_beyond_lr(r.optimizer, {'lr': r.lr, **r.hyper})}")
         return lines
-    return [f"run {i}: {label}{_settings_beyond_lr(run.optimizer, run.hyper)}"
-            for i, (label, run) in enumerate(zip(shell.run_labels(scene.runs), scene.runs), start=1)]
+    return [f"run {i}: {shell.run_labels([run])[0]}{_settings_beyond_lr(run.optimizer, run.hyper)}"
+            for i, run in enumerate(scene.runs, start=1)]
 
 
 def _settings_beyond_lr(optimizer: str, hyper: dict) -> str:
-    """' · weight decay λ 0.04' for every setting a run changes from its optimizer's defaults (lr is in the label)."""
+    """' · weight decay λ 0.04' for every setting the lesson gives a run besides lr (lr is in the label)."""
     import optimizers
 
     spec = optimizers.get(optimizer)
     resolved = spec.resolve(hyper)
     parts = []
     for h in spec.hypers[1:]:
-        value = resolved[h.name]
-        if h.name in hyper and value != h.default:
+        if h.name in hyper:
+            value = resolved[h.name]
             shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
             parts.append(f" · {h.label or h.name} {shown}")
     return "".join(parts)

@@ -23,6 +23,7 @@ LESSONS: tuple[Lesson, ...] = (
     first_order.ravines(),
     first_order.momentum(),
     first_order.nesterov(),
+    first_order.momentum_annealing(),
     adaptive.adagrad(),
     adaptive.rmsprop(),
     adaptive.adam(),
