@@ -42,6 +42,19 @@ def lesson_grid(slug: str):
     return compute.map_grid(surface.name, compute.cache_key(lesson.scene.landscape_params))
 
 
+@st.cache_resource(max_entries=128, show_spinner=False)
+def lesson_extra_figures(slug: str, presentation: bool) -> list:
+    """The figures under a lesson's race: they depend on the lesson and the mode only (replays and
+    curvature along 1000-step paths took 60-140 ms a rerun)."""
+    lesson = lessons.get(slug)
+    scene = lesson.fresh_scene()
+    scene.presentation = presentation
+    results = lesson_results(slug)
+    tracks = figures.tracks_from_results(results, _labels(lesson, scene))
+    view = extras.View(lesson, scene, scene.surface(), results, tracks, lesson_grid(slug), presentation)
+    return extras.figures_under_race(view)
+
+
 # ----- which lesson ---------------------------------------------------------------------------------
 def choose_lesson():
     """The lesson the link or the selector names, with ← Previous / Next → beside the selector."""
@@ -262,7 +275,7 @@ def _reveal_view(lesson, scene, surface, results, grid, presentation: bool) -> N
         st.latex(formula)
     st.plotly_chart(figures.curves_figure(tracks, view.reference_loss, presentation), key="lesson_curves",
                     config={"displaylogo": False})
-    for i, figure in enumerate(extras.figures_under_race(view)):
+    for i, figure in enumerate(lesson_extra_figures(lesson.slug, presentation)):
         st.plotly_chart(figure, key=f"lesson_extra_{i}", config={"displaylogo": False})
     _recap(lesson)
 
