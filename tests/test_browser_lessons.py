@@ -180,3 +180,24 @@ def test_presentation_mode_applies_to_the_compare_page_too(server, browser):
     page.wait_for_function(f"() => ({player})() > 1", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "lessons-compare-presentation.png"))
     page.close()
+
+
+def test_the_keys_work_outside_presentation_mode_but_page_down_scrolls_there(server, browser):
+    page = open_page(browser, f"{server}/Lessons?lesson=plateaus")
+    _wait_quiet(page)
+    page.wait_for_function("() => window.__lossLandscapeKeys && window.__lossLandscapeKeys.presentation === false",
+                           timeout=30_000)
+    page.locator("h2").first.click()
+    page.keyboard.press("PageDown")  # not presentation mode: no lesson change
+    page.wait_for_timeout(1500)
+    assert "lesson=plateaus" in page.url
+    page.locator("h2").first.click()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stRadio\"] input:checked').length === 1",
+                           timeout=30_000)
+    _wait_quiet(page)
+    page.locator("h2").first.click()
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => ({_RUN_TRACES})() >= 4", timeout=120_000)
+    assert "reveal=1" in page.url
+    page.close()

@@ -55,11 +55,10 @@ def page_header(title: str, subtitle: str) -> None:
     heading.title(title)
     st.session_state[_TOGGLE_KEY] = presentation  # the switch shows the session's mode, whoever set it
     switch.toggle("Presentation", key=_TOGGLE_KEY, on_change=_presentation_switched,
-                  help="For a projector: hides the sidebar, enlarges text and lines, and lets the keyboard drive "
+                  help="For a projector: hides the sidebar and enlarges text and lines; Page Down / Page Up, as a "
+                       "presenter's clicker sends, go to the next / previous lesson. In every mode the keyboard drives "
                        "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame; on a lesson "
-                       "before its reveal, ← → pick an answer and space reveals; "
-                       "Page Down / Page Up, as a presenter's clicker sends: next / previous lesson). "
-                       "Kept in the link as pres=1.")
+                       "before its reveal, ← → pick an answer and space reveals). Kept in the link as pres=1.")
     st.caption(subtitle)
     if presentation:
         st.query_params["pres"] = "1"
@@ -108,12 +107,15 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [da
 
 # Drives the first animated Plotly chart on the page by pressing its own controls: the play /
 # pause buttons, and the frame slider (a press on its rail at the next step's tick). Installed
-# once per browser tab; window.__lossLandscapeKeys.on follows the page's presentation mode.
+# once per browser tab. The keys work in every mode (a field being typed in keeps its keys), except
+# Page Down / Page Up, which change lesson only in presentation mode (elsewhere they scroll, as a
+# reader expects); window.__lossLandscapeKeys.presentation follows the page's mode.
 # Only /* */ comments inside: measured, a // comment silenced the whole script (st.html joins lines).
 _KEYBOARD_JS = """<script>
 (() => {
   const state = window.__lossLandscapeKeys = window.__lossLandscapeKeys || {installed: false};
-  state.on = __ON__;
+  state.on = true;
+  state.presentation = __PRESENTATION__;
   if (state.installed) return;
   state.installed = true;
   const skip = 'input, textarea, select, button, [contenteditable="true"], [role="slider"], [role="combobox"], [role="listbox"], [role="option"], [role="switch"], [role="checkbox"]';
@@ -147,7 +149,7 @@ _KEYBOARD_JS = """<script>
   document.addEventListener('keydown', (event) => {
     if (!state.on || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.target && event.target.closest && event.target.closest(skip)) return;
-    if (event.key === 'PageDown' || event.key === 'PageUp') {  /* what a presenter's clicker sends */
+    if ((event.key === 'PageDown' || event.key === 'PageUp') && state.presentation) {  /* what a presenter's clicker sends */
       const word = event.key === 'PageDown' ? 'Next' : 'Previous';
       const target = Array.from(document.querySelectorAll('[data-testid="stMain"] button'))
           .find(b => b.innerText.trim().includes(word) && !b.disabled);
@@ -220,7 +222,7 @@ def _presentation_assets(presentation: bool) -> None:
     """The projector stylesheet (when on) and the keyboard script (always, switched by the mode)."""
     if presentation:
         st.html(_PRESENTATION_CSS)
-    st.html(_KEYBOARD_JS.replace("__ON__", "true" if presentation else "false"), unsafe_allow_javascript=True)
+    st.html(_KEYBOARD_JS.replace("__PRESENTATION__", "true" if presentation else "false"), unsafe_allow_javascript=True)
 
 
 def _warm_up_order():

@@ -169,7 +169,8 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
         shown.append(dict(
             type="scatter", x=[float(start[0])], y=[float(start[1])], mode="markers", name="start",
             showlegend=panel == 0, legendgroup="start",
-            marker=dict(symbol="circle-open", size=16, color="white", line=dict(width=3)),
+            # white with a dark rim: a white ring alone vanished from the legend (white on white)
+            marker=dict(symbol="circle", size=15, color="white", line=dict(color="#222222", width=2.5)),
             hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>", xaxis=xref, yaxis=yref))
 
     animated = []  # trace indices the frames update: (done, growing, head) per track

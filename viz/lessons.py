@@ -159,7 +159,7 @@ def lookahead_traces(balls: np.ndarray, lookahead: np.ndarray, colour: str, coun
         dict(type="scatter", x=sx, y=sy, mode="lines", name="momentum jump μv", showlegend=True,
              line=dict(color="white", width=2.5 if presentation else 1.5, dash="dot"), hoverinfo="skip"),
         dict(type="scatter", x=[float(balls[k, 0]) for k in ks], y=[float(balls[k, 1]) for k in ks], mode="markers",
-             name="heavy ball θ", marker=dict(symbol="circle-open", size=size + 3, color="white", line=dict(width=2.5)),
+             name="heavy ball θ", marker=dict(symbol="circle", size=size + 3, color="white", line=dict(color="#222222", width=2)),
              hovertemplate="ball at step %{text}<extra></extra>", text=[str(k) for k in ks]),
         dict(type="scatter", x=[float(lookahead[k, 0]) for k in ks], y=[float(lookahead[k, 1]) for k in ks], mode="markers",
              name="look-ahead θ + μv (gradient here)", marker=dict(size=size, color=colour, line=dict(color="white", width=1.5)),
