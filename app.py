@@ -17,8 +17,20 @@ st.markdown(
     "cliffs and plateaus, every update computed exactly as `torch.optim` computes it. "
     "Move a slider and see for yourself why a method jitters, overshoots, stalls or diverges."
 )
+st.info("**Teaching a class?** Start with **Lessons**: each scene asks the class to predict, then reveals the race. "
+        "**Exploring on your own?** Start with **Compare optimizers** and move the sliders.", icon=":material/school:")
+WHAT_EACH_PAGE_IS_FOR = {
+    "pages/1_Compare.py": "up to six optimizers race on one landscape; every slider redraws the race",
+    "pages/2_Lessons.py": "a lecture in scenes: predict, reveal, and the claims checked on the runs",
+    "pages/3_Gallery.py": "every surface, its minima and curvature, and the pathology it shows",
+    "pages/4_Anatomy.py": "one optimizer, one step at a time: every arrow and number of the update",
+    "pages/5_Sweep.py": "two settings swept at once: where an optimizer works, and grid against random search",
+    "pages/6_Basins.py": "which minimum each start ends in, for several optimizers side by side",
+    "pages/7_Your_landscape.py": "type a loss in x and y and race optimizers on it",
+    "pages/8_Data_landscape.py": "gradient descent against minibatch SGD on real data",
+}
 for path, label, icon in shell.PAGES[1:]:
-    st.page_link(path, label=f"**{label}**", icon=icon)
+    st.page_link(path, label=f"**{label}**: {WHAT_EACH_PAGE_IS_FOR.get(path, '')}", icon=icon)
 shell.warm_up_kernels()
 # the batch kernels behind the Sweep and Basins pages take 5-12 s each to compile on a new server
 from ui import basins, sweep  # noqa: E402  (after the page is drawn: the imports are not free)

@@ -41,7 +41,10 @@ def _trail(spec: dict, label_start: str):
 def test_the_landing_page_renders_and_links_every_page():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert "Compare" in " ".join(str(e.proto) for e in at.get("page_link"))
+    links = [e.proto.label for e in at.get("page_link") if e.proto.label.startswith("**")]
+    assert any("Compare" in label for label in links)
+    assert all(len(label.split(": ", 1)) == 2 and len(label.split(": ", 1)[1]) > 20 for label in links), links
+    assert any("Teaching a class" in i.body for i in at.info)
 
 
 def test_the_compare_page_renders_a_race_with_no_exception():
