@@ -138,21 +138,22 @@ def _map_height(presentation: bool) -> int:
     return 700 if presentation else 560
 
 
-def _run_lines(lesson, scene) -> list[str]:
+def _run_lines(lesson, scene, short: bool = False) -> list[str]:
     """What is about to run, without the roles that would give the answer away."""
     if lesson.on_data:
         lines = []
         for i, r in enumerate(scene.runs, start=1):
             how = f"full batch (all {scene.n} examples)" if r.batch_size is None else f"minibatches of {r.batch_size}, {r.sampling} sampling"
             lines.append(f"run {i}: {optimizers_title(r.optimizer)} · lr {r.lr:g} · {how}"
-                         f"{_settings_beyond_lr(r.optimizer, {'lr': r.lr, **r.hyper})}")
+                         f"{_settings_beyond_lr(r.optimizer, {'lr': r.lr, **r.hyper}, short)}")
         return lines
-    return [f"run {i}: {shell.run_labels([run])[0]}{_settings_beyond_lr(run.optimizer, run.hyper)}"
+    return [f"run {i}: {shell.run_labels([run])[0]}{_settings_beyond_lr(run.optimizer, run.hyper, short)}"
             for i, run in enumerate(scene.runs, start=1)]
 
 
-def _settings_beyond_lr(optimizer: str, hyper: dict) -> str:
-    """' · weight decay λ 0.04' for every setting the lesson gives a run besides lr (lr is in the label)."""
+def _settings_beyond_lr(optimizer: str, hyper: dict, short: bool = False) -> str:
+    """' · weight decay λ 0.04' for every setting the lesson gives a run besides lr (lr is in the label);
+    ``short``: ' · λ 0.04', for a legend."""
     import optimizers
 
     spec = optimizers.get(optimizer)
@@ -162,8 +163,15 @@ def _settings_beyond_lr(optimizer: str, hyper: dict) -> str:
         if h.name in hyper:
             value = resolved[h.name]
             shown = ", ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
-            parts.append(f" · {h.label or h.name} {shown}")
+            parts.append(f" · {short_name(h) if short else h.label or h.name} {shown}")
     return "".join(parts)
+
+
+def short_name(hyper) -> str:
+    """A setting's symbol when its label ends in one ("momentum μ" → "μ"), else its label: legends stay one line."""
+    label = hyper.label or hyper.name
+    last = label.split()[-1]
+    return last if len(last) <= 2 else label
 
 
 def optimizers_title(name: str) -> str:
@@ -211,7 +219,7 @@ def _take_guess(lesson, surface):
 
 def _labels(lesson, scene) -> list[str]:
     """Each run's label, led by its role in the lesson ("too low: Gradient descent · lr 0.005")."""
-    base = [line.split(": ", 1)[1] for line in _run_lines(lesson, scene)]
+    base = [line.split(": ", 1)[1] for line in _run_lines(lesson, scene, short=True)]
     captions = list(lesson.run_captions) + [""] * len(base)
     return [f"{caption}: {label}" if caption else label for caption, label in zip(captions, base)]
 
