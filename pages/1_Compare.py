@@ -90,6 +90,8 @@ right.download_button("Download the animation (offline HTML)",
                                                include_plotlyjs=True, full_html=True, auto_play=False),
                       file_name=f"{surface.name}-race.html", mime="text/html", on_click="ignore")
 
+compare.video_export(surface, grid, tracks, state)
+
 if chart_first:
     drawn = compare.sidebar(initial)
     if drawn != state:  # cannot happen by design; if it does, draw the page again in the usual order

@@ -361,3 +361,5 @@ def test_the_compare_summary_has_a_row_a_run_with_warm_kernel_times():
     # 200 steps take microseconds; a compile or a cache load would show as 30,000 and more
     assert (table["kernel time (µs)"] > 0).all() and (table["kernel time (µs)"] < 5_000).all(), table
     assert (table["final loss"] >= 0).all() and table["distance to nearest minimum"].notna().all()
+    words = " ".join(map(str, table["first step near a minimum"])) + " " + " ".join(map(str, table["diverged at step"]))
+    assert "None" not in words and "nan" not in words  # "never" and "—" where a run never got there

@@ -218,3 +218,37 @@ def test_a_hostile_link_shows_a_warning_not_a_traceback(server, browser):
     assert "Traceback" not in page.content()
     page.screenshot(path=str(ARTIFACTS / "compare-hostile-link.png"), full_page=True)
     page.close()
+
+
+_PLAYBACK = """() => { const p = document.querySelector('.live-chart').__player;
+  return {index: p.index, playing: p.playing, speed: p.speed, shown: document.querySelector('.live-player-speed').value}; }"""
+
+
+def _frames_played_in(page, seconds: float) -> int:
+    page.evaluate("() => document.querySelector('.live-chart').__player.goTo(0)")
+    page.wait_for_function(f"() => ({_PLAYBACK})().index === 0", timeout=10_000)
+    _press(page, "play")
+    time.sleep(seconds)
+    played = page.evaluate(_PLAYBACK)["index"]
+    _press(page, "pause")
+    return played
+
+
+def test_the_playback_speed_slows_and_speeds_the_race_and_the_keys_change_it(server, browser):
+    page = _open(browser, f"{server}/Compare?land=rosenbrock&runs=adam,momentum&steps=500")
+    assert page.evaluate(_PLAYBACK)["shown"] == "1"
+    normal = _frames_played_in(page, 1.0)
+    page.locator(".live-player-speed").select_option("0.25")
+    assert page.evaluate(_PLAYBACK)["speed"] == 0.25
+    slow = _frames_played_in(page, 1.0)
+    page.locator(".live-player-speed").select_option("4")
+    fast = _frames_played_in(page, 0.5)
+    assert slow * 2.5 < normal, (slow, normal)  # a quarter of the frames a second (plus start-up)
+    assert fast >= 60 or page.evaluate(_PLAYBACK)["index"] == 99, fast  # every 4th frame: the race ends in ~0.7 s
+    page.locator("h1").first.click()  # the page, not a control, has the focus
+    page.keyboard.press("-")
+    page.wait_for_function(f"() => ({_PLAYBACK})().speed === 2 && ({_PLAYBACK})().shown === '2'", timeout=10_000)
+    page.keyboard.press("+")
+    page.wait_for_function(f"() => ({_PLAYBACK})().speed === 4", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "compare-playback-speed.png"))
+    page.close()

@@ -202,3 +202,39 @@ def _run_controls(i: int, surface, ui) -> RunSpec:
         st.session_state.setdefault(f"r{i}.seed", 0)
         seed = int(ui.number_input("noise seed", 0, 2**31 - 1, key=f"r{i}.seed"))
     return RunSpec(optimizer, {k: v for k, v in hyper.items()}, schedule, clip_norm, None, float(noise), seed)
+
+
+# ----- the race as a video, for slides ---------------------------------------------------------------
+_VIDEO = "compare.video"
+
+
+def video_export(surface, grid, tracks, state) -> None:
+    """An expander that makes the race into an animated GIF or an MP4 and offers it for download."""
+    from viz import animation
+
+    with st.expander("Export the race for slides: animated GIF or MP4"):
+        kind_column, width_column, length_column, rate_column = st.columns(4)
+        kind = kind_column.radio("Format", ("gif", "mp4"), format_func=str.upper, horizontal=True, key="video.kind")
+        width = width_column.selectbox("Width (px)", animation.WIDTHS, index=1, key="video.width")
+        seconds = length_column.slider("Length (s)", 2, 15, 6, key="video.seconds")
+        fps = rate_column.selectbox("Frames per second", (10, 15, 20, 30), index=2, key="video.fps")
+        frames = min(animation.MAX_FRAMES, fps * seconds)
+        st.caption(f"{frames} frames of the map with its trails, legend and step counter; at most "
+                   f"{animation.MAX_FRAMES} frames. GIF plays anywhere and loops; MP4 (H.264) is smaller.")
+        wanted = (state.landscape, str(state.landscape_params), tuple(state.start), state.steps,
+                  tuple(t.label for t in tracks), kind, width, seconds, fps)
+        if st.button("Make the video", key="video.make"):
+            with st.spinner("Drawing and encoding the frames…"):
+                video = animation.race_video(grid, tracks, state.start, surface.minima, surface.title, kind=kind,
+                                             width=width, fps=fps, seconds=seconds)
+            st.session_state[_VIDEO] = (wanted, video)
+        made = st.session_state.get(_VIDEO)
+        if made is not None and made[0] == wanted:
+            video = made[1]
+            st.download_button(
+                f"Download {video.kind.upper()}: {video.width} × {video.height} px, {video.frames} frames at "
+                f"{video.fps}/s, {video.kilobytes:,.0f} KB",
+                data=video.data, file_name=f"{surface.name}-race.{video.kind}",
+                mime="image/gif" if video.kind == "gif" else "video/mp4", on_click="ignore", key="video.download")
+        elif made is not None:
+            st.caption("The settings or the runs changed since the last video: make it again.")

@@ -118,6 +118,9 @@ function wireClicks(graph, setTriggerValue) {
   }, true);
 }
 
+// Playback speeds offered beside the play button: a teacher narrating slows it down.
+const SPEEDS = [[0.25, "¼×"], [0.5, "½×"], [1, "1×"], [2, "2×"], [4, "4×"]];
+
 // plotly.js redraws its own frame slider (a label and a tick a frame) on every Plotly.react and
 // moves it on every animation frame: 45 of the Compare map's 95 ms a redraw at 100 frames
 // (measured). live_chart.py lifts the slider and the play / pause buttons out of the figure;
@@ -137,6 +140,16 @@ function playerControls(parentElement, graph) {
   const pauseButton = make("button", "live-player-pause");
   const range = make("input", "live-player-range");
   const readout = make("span", "live-player-step");
+  const speed = make("select", "live-player-speed");
+  for (const [value, label] of SPEEDS) {
+    const option = document.createElement("option");
+    option.value = String(value);
+    option.textContent = label;
+    speed.appendChild(option);
+  }
+  speed.value = "1";
+  speed.setAttribute("aria-label", "playback speed");
+  speed.title = "Playback speed (keys: + and −)";
   playButton.type = pauseButton.type = "button";
   range.type = "range";
   range.min = "0";
@@ -160,13 +173,34 @@ function playerControls(parentElement, graph) {
       const [frames, options] = this.spec.steps[index].args;
       this.Plotly.animate(graph, frames, options);
     },
+    speed: 1,
     play() {
       if (!this.spec || !this.Plotly) return;
       // from the step after the one shown, or from the start when the race is shown finished
       const from = this.index >= this.count - 1 ? 0 : this.index + 1;
-      const names = this.spec.steps.slice(from).map((step) => step.args[0][step.args[0].length - 1]);
+      // Slower: each frame stays longer. Faster: every k-th frame, since plotly.js cannot draw
+      // frames much closer than the 28 ms they already are; the last frame is always shown.
+      const stride = Math.max(1, Math.round(this.speed));
+      const chosen = this.spec.steps.slice(from).filter((_, i, all) => i % stride === stride - 1 || i === all.length - 1);
+      const names = chosen.map((step) => step.args[0][step.args[0].length - 1]);
+      const frame = this.spec.play.frame || {};
+      const duration = (frame.duration || 28) / Math.min(this.speed, 1);
       this.playing = true;
-      this.Plotly.animate(graph, names, { ...this.spec.play, fromcurrent: false });
+      this.Plotly.animate(graph, names, { ...this.spec.play, frame: { ...frame, duration }, fromcurrent: false });
+    },
+    setSpeed(value) {
+      const allowed = SPEEDS.map(([v]) => v);
+      if (!allowed.includes(value)) return;
+      const wasPlaying = this.playing;
+      if (wasPlaying) this.pause();
+      this.speed = value;
+      speed.value = String(value);
+      if (wasPlaying) this.play();
+    },
+    faster(direction) {
+      const allowed = SPEEDS.map(([v]) => v);
+      const at = allowed.indexOf(this.speed);
+      this.setSpeed(allowed[Math.max(0, Math.min(allowed.length - 1, at + direction))]);
     },
     pause() {
       if (!this.spec || !this.Plotly) return;
@@ -205,6 +239,7 @@ function playerControls(parentElement, graph) {
   playButton.addEventListener("click", () => controls.play());
   pauseButton.addEventListener("click", () => controls.pause());
   range.addEventListener("input", () => controls.goTo(Number(range.value)));
+  speed.addEventListener("change", () => controls.setSpeed(Number(speed.value)));
   box.__controls = controls;
   graph.__player = controls;
   return controls;

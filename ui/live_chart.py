@@ -38,6 +38,8 @@ _CSS = """
 .live-player button:hover { background: #e2e8f0; }
 .live-player-range { flex: 1; min-width: 6em; accent-color: #0072B2; cursor: pointer; }
 .live-player-step { min-width: 6.5em; text-align: right; color: #333; font-variant-numeric: tabular-nums; }
+.live-player-speed { font: inherit; padding: 0.15em 0.3em; border: 1px solid #bec8d9; border-radius: 4px; background: #f4f6fa;
+  color: #2a3f5f; cursor: pointer; }
 """
 
 _COMPONENT = st.components.v2.component(

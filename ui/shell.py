@@ -57,7 +57,8 @@ def page_header(title: str, subtitle: str) -> None:
     switch.toggle("Presentation", key=_TOGGLE_KEY, on_change=_presentation_switched,
                   help="For a projector: hides the sidebar and enlarges text and lines; Page Down / Page Up, as a "
                        "presenter's clicker sends, go to the next / previous lesson. In every mode the keyboard drives "
-                       "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame; on a lesson "
+                       "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame, + / −: playback "
+                       "speed; on a lesson "
                        "before its reveal, ← → pick an answer and space reveals). Kept in the link as pres=1.")
     st.caption(subtitle)
     if presentation:
@@ -183,7 +184,9 @@ _KEYBOARD_JS = """<script>
     const player = gd.__player;
     if (player) {
       const step = {ArrowRight: player.index + 1, ArrowLeft: player.index - 1, Home: 0, End: player.count - 1}[event.key];
-      if (event.key === ' ' || event.key === 'k') {
+      if (event.key === '+' || event.key === '=' || event.key === '-') {
+        player.faster(event.key === '-' ? -1 : 1);
+      } else if (event.key === ' ' || event.key === 'k') {
         if (player.playing) player.pause(); else player.play();
       } else if (step !== undefined) {
         player.goTo(step);
@@ -296,9 +299,9 @@ def formula_panel(names) -> None:
 _SUMMARY_COLUMNS = {
     "final loss": st.column_config.NumberColumn(format="%.3e"),
     "distance to nearest minimum": st.column_config.NumberColumn(format="%.3e"),
-    "first step near a minimum": st.column_config.NumberColumn(
-        help="The first step within 0.5 % of the plot's diagonal of a known minimum; None: never."),
-    "diverged at step": st.column_config.NumberColumn(help="None: the run did not diverge."),
+    "first step near a minimum": st.column_config.TextColumn(
+        help="The first step within 0.5 % of the plot's diagonal of a known minimum."),
+    "diverged at step": st.column_config.TextColumn(help="—: the run did not diverge."),
     "kernel time (µs)": st.column_config.NumberColumn(
         format="%.1f", help="The optimizer's kernel for the whole run, best of three warm calls (compiling excluded)."),
 }

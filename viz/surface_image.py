@@ -61,9 +61,14 @@ def _palette(levels: int) -> np.ndarray:
     return np.array([[int(float(c)) for c in colour[4:-1].split(",")] for colour in colours], dtype=np.uint8)
 
 
-@functools.lru_cache(maxsize=64)
-def png_data_uri(grid: SurfaceGrid, levels: int = LEVELS) -> str:
-    """A banded PNG of the shading (row 0 at the top), as a data URI for ``layout.images``."""
+def band_colours(levels: int = LEVELS) -> np.ndarray:
+    """The picture's colours as RGB rows: the bands, then the same darkened for their edges."""
+    palette = _palette(levels)
+    return np.concatenate([palette, (palette * 0.8).astype(np.uint8)])
+
+
+def banded_image(grid: SurfaceGrid, levels: int = LEVELS) -> Image.Image:
+    """The banded picture of the shading (row 0 at the top), as an indexed Pillow image."""
     band = np.minimum((grid.shade * levels).astype(int), levels - 1)
     # darken each band edge slightly: reads as contour lines without a contour trace
     edge = np.zeros(band.shape, dtype=bool)
@@ -71,11 +76,16 @@ def png_data_uri(grid: SurfaceGrid, levels: int = LEVELS) -> str:
     edge[1:, :] |= band[1:, :] != band[:-1, :]
     # An indexed PNG (the bands, then the same colours darkened for the edges): at 480 x 480 it
     # weighs about what the RGB one did at 160 x 160 and encodes in a few ms instead of tens.
-    palette = _palette(levels)
-    palette = np.concatenate([palette, (palette * 0.8).astype(np.uint8)])
+    palette = band_colours(levels)
     index = (band + levels * edge).astype(np.uint8)[::-1]  # image rows run downwards, y runs upwards
     image = Image.fromarray(index)  # mode L; putpalette makes it P
     image.putpalette(palette.ravel().tolist())
+    return image
+
+
+@functools.lru_cache(maxsize=64)
+def png_data_uri(grid: SurfaceGrid, levels: int = LEVELS) -> str:
+    """A banded PNG of the shading (row 0 at the top), as a data URI for ``layout.images``."""
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    banded_image(grid, levels).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -36,8 +36,9 @@ def summary_rows(tracks, landscape, seconds) -> list[dict]:
             "run": track.label,
             "final loss": float(track.loss[-1]),
             "distance to nearest minimum": distance if nearest is not None else float("nan"),
-            "first step near a minimum": reached,  # None: never within the tolerance
-            "diverged at step": track.diverged_at,
+            # words, not None, where a run never got there: the table is read by students
+            "first step near a minimum": "never" if reached is None else str(reached),
+            "diverged at step": "—" if track.diverged_at is None else str(track.diverged_at),
             "kernel time (µs)": round(1e6 * kernel_seconds, 1),
         })
     return rows
