@@ -6,6 +6,7 @@ drives both validation here and the sliders in the app.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -65,6 +66,9 @@ class Hyper:
     log: bool = False  # a log-scale slider suits it
     choices: tuple = ()  # for kind "choice": allowed values (the first is packed as 0.0, ...)
     slider: tuple | None = None  # (low, high) the app offers, when narrower than the valid range
+    in_torch: bool = True  # torch.optim's class takes it as a keyword (named ``torch_name`` if that is set)
+    torch_name: str = ""
+    torch_literals: tuple = ()  # (value, text) pairs where torch spells a value differently
 
     def describe_range(self) -> str:
         lo = "(" if self.low_open else "["
@@ -113,6 +117,16 @@ class Hyper:
         return (float(value),)
 
 
+def _torch_literal(value) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_torch_literal(v) for v in value) + ")"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value)
+
+
 def learning_rate(default: float, note: str = "") -> Hyper:
     """The ``lr`` hyperparameter every optimizer shares (its default is torch's for that class)."""
     return Hyper(
@@ -151,6 +165,28 @@ class OptimizerSpec:
     @property
     def defaults(self) -> dict:
         return {h.name: h.default for h in self.hypers}
+
+    def torch_call(self, values: dict) -> str:
+        """The torch call that computes a run with these settings (``values`` resolved), for a student
+        to copy: the class and fixed arguments of ``torch``, the run's lr, every other setting that
+        differs from its default, and a note for each changed setting torch's class does not take."""
+        if not self.torch.startswith("torch.optim."):
+            return self.torch
+        head, _, rest = self.torch.partition("(")
+        arguments = dict(re.findall(r"(\w+)=(\([^)]*\)|[^,)]+)", rest))
+        arguments["lr"] = _torch_literal(values["lr"])
+        notes = []
+        for h in self.hypers[1:]:
+            if values[h.name] == h.default:
+                continue
+            if h.in_torch:
+                spelled = dict(h.torch_literals)
+                value = values[h.name]
+                arguments[h.torch_name or h.name] = spelled[value] if value in spelled else _torch_literal(value)
+            else:
+                notes.append(f"not a torch keyword: {h.name}={_torch_literal(values[h.name])} ({h.label or h.name})")
+        call = f"{head}(params, " + ", ".join(f"{k}={v}" for k, v in arguments.items()) + ")"
+        return call + "".join(f"; {note}" for note in notes)
 
     def hyper(self, name: str) -> Hyper:
         for h in self.hypers:

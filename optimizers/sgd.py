@@ -62,9 +62,11 @@ def _hypers(lr: float, momentum: float, nesterov: bool) -> tuple:
         Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient: g + λθ."),
         Hyper("nesterov", nesterov, kind="bool", label="Nesterov", help="Evaluate the step at the look-ahead point."),
         Hyper("momentum_start", 0.5, 0.0, 1.0, high_open=True, label="annealing start μ₀",
-              help="Where the momentum starts when it is annealed (momentum_warmup > 0); UvA's notes start at 0.5."),
+              help="Where the momentum starts when it is annealed (momentum_warmup > 0); UvA's notes start at 0.5.",
+              in_torch=False),
         Hyper("momentum_warmup", 0, 0, 100_000, kind="int", label="annealing steps T",
-              help="The momentum rises linearly from μ₀ to μ over the first T steps; 0: constant μ, as in torch."),
+              help="The momentum rises linearly from μ₀ to μ over the first T steps; 0: constant μ, as in torch.",
+              in_torch=False),
     )
 
 

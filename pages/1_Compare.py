@@ -80,7 +80,7 @@ live_chart(figures.curves_figure(tracks, reference, presentation), key="curves",
 st.subheader("Summary")
 shell.summary_table(tracks, surface, [seconds for _, seconds in outcomes])
 
-shell.formula_panel([run.optimizer for run in state.runs])
+shell.formula_panel(state.runs)
 
 left, right = st.columns(2)
 left.download_button("Download trajectories (CSV)", data=lambda: tables.trajectories_csv(tracks),

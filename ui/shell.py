@@ -279,16 +279,21 @@ def start_from_click(surface, chart_key: str):
     return take_click
 
 
-def formula_panel(names) -> None:
-    """Each selected optimizer's update rule, with torch's convention where the notes differ."""
+def formula_panel(runs) -> None:
+    """Each selected optimizer's update rule, with torch's convention where the notes differ, and the
+    torch call of each run with the run's own settings (a student who copies it gets the same numbers)."""
     st.subheader("The update rules")
-    unique = list(dict.fromkeys(names))
+    unique = list(dict.fromkeys(run.optimizer for run in runs))
     columns = st.columns(min(len(unique), 2) or 1)  # three were too narrow for Adam's and L-BFGS's lines
     for i, name in enumerate(unique):
         spec = optimizers.get(name)
         # one text and one caption an optimizer: each element costs the browser a redraw on every rerun
         display_math = "\n\n".join(f"$$\n{line}\n$$" for line in formula_lines(spec.formula))
-        torch = f"Same numbers as `{spec.torch}`." if spec.torch.startswith("torch") else spec.torch
+        calls = list(dict.fromkeys(spec.torch_call(spec.resolve(run.hyper)) for run in runs if run.optimizer == name))
+        if spec.torch.startswith("torch"):
+            torch = "Same numbers as " + " and ".join(f"`{call}`" for call in calls) + "."
+        else:
+            torch = spec.torch
         with columns[i % len(columns)]:
             st.markdown(f"**{spec.title}**\n\n{display_math}")
             st.caption(f"{spec.convention}  \n{torch}")
