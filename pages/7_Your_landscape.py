@@ -3,7 +3,9 @@ import optimizers
 import streamlit as st
 
 from ui import compute, custom, shell
+from ui.controls import number_slider, value_grid
 from ui.live_chart import live_chart
+from ui.state import default_run
 from viz import figures
 
 shell.page_header("Your own landscape",
@@ -17,6 +19,8 @@ if "yours_seeded" not in ss:
         for end, label in enumerate(("min", "max")):
             ss[f"yours.bounds.{name}{label}"] = float(seed["bounds"][axis][end])
     ss["yours.runs"], ss["yours.steps"] = seed["runs"], seed["steps"]
+    for name, lr in seed["lrs"].items():
+        ss[f"yours.lr.{name}"] = lr
     ss["yours_seeded"], ss["yours_warnings"] = True, warnings
 for warning in ss.get("yours_warnings", []):
     st.warning(warning, icon="⚠️")
@@ -48,10 +52,15 @@ names = left.multiselect("Optimizers", optimizers.names(), key="yours.runs", max
                          format_func=lambda n: optimizers.get(n).title) or list(custom.PAGE_RUNS[:1])
 steps = right.slider("Steps", 10, custom.MAX_PAGE_STEPS, key="yours.steps", step=10)
 start = (float(ss.get(f"x0.{surface.name}", surface.start[0])), float(ss.get(f"y0.{surface.name}", surface.start[1])))
-shell.keep_in_link(custom.page_to_query(text, bounds, names, steps))
+lrs = {}
+for column, name in zip(st.columns(len(names)), names):  # each optimizer's own learning rate, suggested for this surface
+    spec = optimizers.get(name)
+    lrs[name] = number_slider(f"{spec.title.split(' (')[0]}: learning rate", value_grid(spec.hypers[0]),
+                              default_run(surface, name).hyper["lr"], f"yours.lr.{name}", spec.hypers[0].help, column)
+shell.keep_in_link(custom.page_to_query(text, bounds, names, steps, lrs))
 
 with st.spinner("Compiling the kernels for your formula: a few seconds the first time…"):
-    runs, outcomes = custom.race(text, bounds, start, steps, names)
+    runs, outcomes = custom.race(text, bounds, start, steps, names, lrs)
 tracks = figures.tracks_from_results([result for result, _ in outcomes], shell.run_labels(runs))
 params_json = compute.cache_key(custom.params(text, bounds))
 
@@ -68,5 +77,5 @@ with surface_column:
 reference = min((m.value for m in surface.minima), default=None)
 st.plotly_chart(figures.curves_figure(tracks, reference), key="yours_curves", config={"displaylogo": False})
 shell.summary_table(tracks, surface, [seconds for _, seconds in outcomes])
-st.link_button("Open in Compare: every optimizer and setting", custom.compare_link(text, bounds, names, steps, start),
+st.link_button("Open in Compare: every optimizer and setting", custom.compare_link(text, bounds, names, steps, start, lrs),
                icon=":material/sports_score:")

@@ -189,3 +189,31 @@ def test_a_compare_state_on_a_formula_survives_the_round_trip_through_its_link()
     assert not warnings
     assert again.landscape_params == state.landscape_params and again.start == state.start
     assert [r.optimizer for r in again.runs] == [r.optimizer for r in state.runs]
+
+
+def test_your_landscape_has_a_learning_rate_per_optimizer_kept_in_the_link_and_passed_to_compare():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.switch_page("pages/7_Your_landscape.py")
+    at.query_params.update({"formula": "x^2 + 10*y^2", "runs": "sgd,adam", "lr.adam": "0.2"})
+    at.run()
+    assert not at.exception and not at.warning
+    sliders = {s.label: s for s in at.select_slider if "learning rate" in s.label}
+    assert set(sliders) == {"Gradient descent: learning rate", "Adam: learning rate"}
+    assert sliders["Adam: learning rate"].value == 0.2
+    sliders["Gradient descent: learning rate"].set_value(0.05).run()
+    assert not at.exception
+    assert at.query_params["lr.sgd"] in ("0.05", ["0.05"]) and at.query_params["lr.adam"] in ("0.2", ["0.2"])
+    link = at.get("link_button")[-1].proto.url
+    assert "r0.lr=0.05" in link and "r1.lr=0.2" in link
+    labels = " ".join(at.dataframe[0].value["run"])
+    assert "lr 0.05" in labels and "lr 0.2" in labels
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "1e9", "<b>"])
+def test_a_bad_learning_rate_in_your_landscape_link_is_ignored_with_a_warning(value):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.switch_page("pages/7_Your_landscape.py")
+    at.query_params.update({"formula": "x^2 + y^2", "runs": "sgd", "lr.sgd": value})
+    at.run()
+    assert not at.exception
+    assert any("Ignored lr.sgd" in w.value for w in at.warning)

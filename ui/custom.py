@@ -183,29 +183,50 @@ def page_from_query(query: dict) -> tuple[dict, list[str]]:
         except ValueError:
             warnings.append(markdown_safe(f"Ignored steps = '{str(query['steps'])[:20]}': expected a whole number from 10 to "
                                           f"{MAX_PAGE_STEPS}."))
-    return {"formula": text, "bounds": bounds, "runs": runs, "steps": steps}, warnings
+    lrs = {}
+    for name in runs:
+        if f"lr.{name}" in query:
+            import optimizers
+
+            raw = str(query[f"lr.{name}"])[:30]
+            try:
+                lrs[name] = optimizers.get(name).hypers[0].validate(float(raw))
+            except ValueError:
+                warnings.append(markdown_safe(f"Ignored lr.{name} = '{raw}': expected a learning rate in "
+                                              f"{optimizers.get(name).hypers[0].describe_range()}."))
+    return {"formula": text, "bounds": bounds, "runs": runs, "steps": steps, "lrs": lrs}, warnings
 
 
-def page_to_query(text: str, bounds, runs, steps: int) -> dict:
-    return {"formula": text, "bounds": bounds_to_text(bounds), "runs": ",".join(runs), "steps": str(int(steps))}
+def page_to_query(text: str, bounds, runs, steps: int, lrs: dict | None = None) -> dict:
+    query = {"formula": text, "bounds": bounds_to_text(bounds), "runs": ",".join(runs), "steps": str(int(steps))}
+    for name, lr in (lrs or {}).items():
+        query[f"lr.{name}"] = query_text.as_text(float(lr))
+    return query
 
 
-def compare_link(text: str, bounds, runs, steps: int, start) -> str:
+def compare_link(text: str, bounds, runs, steps: int, start, lrs: dict | None = None) -> str:
     """A link to the Compare page racing these optimizers on this formula (opened as a fresh view)."""
     from urllib.parse import urlencode
 
     query = {"land": CUSTOM, "formula": text, "bounds": bounds_to_text(bounds), "x0": query_text.as_text(float(start[0])),
              "y0": query_text.as_text(float(start[1])), "steps": str(int(steps)), "runs": ",".join(runs[:MAX_PAGE_RUNS])}
+    for i, name in enumerate(runs[:MAX_PAGE_RUNS]):
+        if lrs and name in lrs:
+            query[f"r{i}.lr"] = query_text.as_text(float(lrs[name]))
     return "Compare?" + urlencode(query)
 
 
-def race(text: str, bounds, start, steps: int, names) -> tuple[list, list]:
-    """(runs, [(result, seconds)]) for optimizers at their suggested settings on a formula surface."""
+def race(text: str, bounds, start, steps: int, names, lrs: dict | None = None) -> tuple[list, list]:
+    """(runs, [(result, seconds)]) for optimizers on a formula surface: each at its suggested settings,
+    with the learning rate of ``lrs`` where it names one."""
     from .compute import cache_key, run_cached
     from .state import default_run
 
     surface = landscape(CUSTOM, params(text, bounds))
     runs = [default_run(surface, name) for name in names]
+    for run in runs:
+        if lrs and run.optimizer in lrs:
+            run.hyper["lr"] = float(lrs[run.optimizer])
     params_json = cache_key(params(text, bounds))
     outcomes = [run_cached(CUSTOM, params_json, tuple(float(v) for v in start), int(steps), run.optimizer, cache_key(run.run_kwargs()))
                 for run in runs]

@@ -103,10 +103,11 @@ def sweep_heatmap(x_axis, y_axis, values: np.ndarray, status: np.ndarray, outcom
         data.append(_swatch("never reached the tolerance", NOT_REACHED_COLOUR))
     layout = dict(
         height=height, font=FONT, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", hovermode="closest",
+        # log axes read as numbers ("0.001", "0.01"): plotly.js's default wrote "10μ" and crowded "5 0.001 2"
         xaxis=dict(title=dict(text=x_axis.label), type="log" if x_axis.log else "linear", showgrid=False,
-                   range=_range(xs, x_axis.log)),
+                   range=_range(xs, x_axis.log), tickformat=".2~g" if x_axis.log else "", dtick=1 if x_axis.log else None),
         yaxis=dict(title=dict(text=y_axis.label), type="log" if y_axis.log else "linear", showgrid=False,
-                   range=_range(ys, y_axis.log)),
+                   range=_range(ys, y_axis.log), tickformat=".2~g" if y_axis.log else "", dtick=1 if y_axis.log else None),
         legend=dict(orientation="h", yanchor="top", y=-0.17, x=0), dragmode="pan",
     )
     return PrebuiltFigure({"data": data, "layout": layout})
@@ -260,8 +261,10 @@ def search_figure(race, x_axis, y_axis, background: np.ndarray, metric_label: st
                              hovertemplate=f"best of {name} search: {metric_label} {score[b]:.4g}<extra></extra>"))
         suffix = "" if panel == 0 else "2"
         layout[f"xaxis{suffix}"].update(type="log" if x_axis.log else "linear", range=_range(xs, x_axis.log),
+                                        tickformat=".2~g" if x_axis.log else "",
                                         title=dict(text=x_axis.label), showgrid=False)
         layout[f"yaxis{suffix}"].update(type="log" if y_axis.log else "linear", range=_range(ys, y_axis.log),
+                                        tickformat=".2~g" if y_axis.log else "",
                                         title=dict(text=y_axis.label if panel == 0 else ""), showgrid=False)
     finite = lambda v: [float(a) if math.isfinite(a) else None for a in v]  # noqa: E731
     data.append(dict(type="scatter", x=race.grid_budgets.tolist(), y=finite(race.grid_best), mode="lines+markers",
@@ -301,8 +304,8 @@ def lr_curves_figure(curves: list[dict], metric_label: str, log_y: bool, height:
                                  xaxis="x2", yaxis="y2", showlegend=False, legendgroup=curve["optimizer"],
                                  marker=dict(symbol=symbol, size=8, color=fill, line=dict(color=fill, width=2)),
                                  hovertemplate=f"{curve['title']}: lr %{{x:.3g}} {what}<extra></extra>"))
-    layout["xaxis"].update(type="log")
-    layout["xaxis2"].update(type="log", title=dict(text="learning rate"))
+    layout["xaxis"].update(type="log", tickformat=".2~g", dtick=1)
+    layout["xaxis2"].update(type="log", title=dict(text="learning rate"), tickformat=".2~g", dtick=1)
     layout["yaxis"].update(title=dict(text=metric_label), type="log" if log_y else "linear")
     layout["yaxis2"].update(title=dict(text="× diverged<br>○ not reached", font=dict(size=11)), type="category",
                             showgrid=False)

@@ -325,7 +325,9 @@ def _curves_layout(log_loss: bool, presentation: bool) -> str:
     if log_loss:
         fig.update_yaxes(type="log", row=1, col=1, exponentformat="power")
     fig.update_yaxes(type="log", row=1, col=2, exponentformat="power")
-    fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
+    # learning rates read as numbers ("0.3", "0.02"): over less than a decade plotly.js labelled them by
+    # their leading digit alone ("3", "2")
+    fig.update_yaxes(type="log", row=1, col=3, tickformat=".2~g")
     fig.update_xaxes(title_text="step")
     # fixed margins, as on the map: automatic ones made plotly.js draw the figure twice
     fig.update_layout(height=360, font=dict(FONT, size=18 if presentation else 13),
