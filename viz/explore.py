@@ -193,7 +193,9 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
     for p in range(count):
         suffix = "" if p == 0 else str(p + 1)
         layout.setdefault(f"xaxis{suffix}", {}).update(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
-        layout.setdefault(f"yaxis{suffix}", {}).update(range=[y0, y1], showgrid=False, zeroline=False)
+        # both axes give way to the aspect lock by shrinking their domain: with only x doing so plotly.js
+        # widened y's range instead (-6..6 around a -5..5 map)
+        layout.setdefault(f"yaxis{suffix}", {}).update(range=[y0, y1], showgrid=False, zeroline=False, constrain="domain")
         if p > 0:
             layout[f"yaxis{suffix}"]["scaleanchor"] = f"x{suffix}"
     layout["yaxis"]["scaleanchor"] = "x"

@@ -84,8 +84,9 @@ def map_figure(landscape, grid: SurfaceGrid, curvature, point, kind: str = "cond
     data += _markers(landscape, point, "x2", "y2", False)
     axis = dict(showgrid=False, zeroline=False)
     layout = dict(
-        height=height, font=dict(FONT, size=12), margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white",
-        showlegend=True, legend=dict(orientation="h", x=0, y=-0.08, yanchor="top", font=dict(size=11)),
+        # the legend in a bottom margin of its own: laid over the plot's foot it hid the x tick labels
+        height=height, font=dict(FONT, size=12), margin=dict(l=10, r=10, t=30, b=48), plot_bgcolor="white",
+        showlegend=True, legend=dict(orientation="h", x=0, y=0, yref="container", yanchor="bottom", font=dict(size=11)),
         xaxis=dict(axis, domain=[0.0, 0.45], range=[x0, x1]), yaxis=dict(axis, range=[y0, y1]),
         xaxis2=dict(axis, domain=[0.53, 0.93], range=[x0, x1]), yaxis2=dict(axis, range=[y0, y1], anchor="x2"),
         images=[dict(source=png_data_uri(grid), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
