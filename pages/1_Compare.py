@@ -58,21 +58,27 @@ grid = compute.map_grid(surface.name, compute.cache_key(state.landscape_params))
 view = st.segmented_control("View", list(page_state.VIEWS), key="view", format_func=shell.VIEW_TITLES.get,
                             selection_mode="single") or "overlay"
 presentation = state.presentation
-if view == "surface":
-    figure = figures.surface3d_figure(surface, compute.surface_grid(surface.name, compute.cache_key(state.landscape_params), 70),
-                                      tracks, presentation)
-    live_chart(figure, key="surface3d", height=600)
-else:
-    # live_chart reads a click from the pointer's position, so the map needs no grid of click targets.
-    height = 820 if presentation else 700
-    figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
-                                       presentation=presentation, height=height)
-    live_chart(figure, key=f"map_{view}", height=height, config={"scrollZoom": True},
-               on_click=shell.start_from_click(surface, f"map_{view}"))
-    if chart_first:
-        time.sleep(_MAP_HEAD_START_S)
-    st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom "
-               "(the zoom stays as you move sliders).")
+chart_area = st.container()
+if presentation:  # the sidebar is hidden: the demo's controls go in a column beside the map, which keeps the height
+    chart_area, controls_area = st.columns([4, 1], gap="medium")
+    with controls_area:
+        compare.presentation_controls(state, surface)
+with chart_area:
+    if view == "surface":
+        figure = figures.surface3d_figure(surface, compute.surface_grid(surface.name, compute.cache_key(state.landscape_params),
+                                                                        70), tracks, presentation)
+        live_chart(figure, key="surface3d", height=600)
+    else:
+        # live_chart reads a click from the pointer's position, so the map needs no grid of click targets.
+        height = 780 if presentation else 700
+        figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
+                                           presentation=presentation, height=height)
+        live_chart(figure, key=f"map_{view}", height=height, config={"scrollZoom": True},
+                   on_click=shell.start_from_click(surface, f"map_{view}"), fit_screen=presentation)
+        if chart_first:
+            time.sleep(_MAP_HEAD_START_S)
+        st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom "
+                   "(the zoom stays as you move sliders).")
 
 reference = min((m.value for m in surface.minima), default=None)
 live_chart(figures.curves_figure(tracks, reference, presentation), key="curves", height=360, after_paint=True)

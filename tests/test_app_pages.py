@@ -378,3 +378,24 @@ def test_the_compare_summary_has_a_row_a_run_with_warm_kernel_times():
     assert (table["final loss"] >= 0).all() and table["distance to nearest minimum"].notna().all()
     words = " ".join(map(str, table["first step near a minimum"])) + " " + " ".join(map(str, table["diverged at step"]))
     assert "None" not in words and "nan" not in words  # "never" and "—" where a run never got there
+
+
+def test_presentation_mode_keeps_a_strip_of_the_demos_controls_that_drive_the_race():
+    at = _compare({"land": "rosenbrock", "runs": "adam,momentum", "r0.lr": "0.03", "pres": "1"})
+    assert not at.exception
+    strip = {s.key: s for s in at.select_slider if s.key and s.key.startswith("strip.")}
+    assert {"strip.r0.rosenbrock.adam.lr", "strip.r1.rosenbrock.momentum.lr", "strip.r1.rosenbrock.momentum.momentum"} <= set(strip)
+    assert strip["strip.r0.rosenbrock.adam.lr"].value == 0.03
+    strip["strip.r0.rosenbrock.adam.lr"].set_value(0.1).run()
+    assert not at.exception
+    assert at.query_params["r0.lr"] in ("0.1", ["0.1"])  # the sidebar's control took the strip's value
+    assert any(name.startswith("Adam · lr 0.1") for name in (t.get("name", "") for t in _map_spec(at)["data"]))
+    at.selectbox(key="strip.land").set_value("himmelblau").run()
+    assert not at.exception and at.query_params["land"] in ("himmelblau", ["himmelblau"])
+    at.selectbox(key="strip.r1.opt").set_value("nesterov").run()
+    assert not at.exception and at.query_params["runs"] in ("adam,nesterov", ["adam,nesterov"])
+
+
+def test_without_presentation_mode_there_is_no_strip():
+    at = _compare({"land": "rosenbrock", "runs": "adam"})
+    assert not [s for s in at.select_slider if s.key and s.key.startswith("strip.")]

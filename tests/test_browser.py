@@ -252,3 +252,23 @@ def test_the_playback_speed_slows_and_speeds_the_race_and_the_keys_change_it(ser
     page.wait_for_function(f"() => ({_PLAYBACK})().speed === 4", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "compare-playback-speed.png"))
     page.close()
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
+def test_presentation_mode_keeps_the_demos_controls_and_the_map_and_its_player_on_screen(server, browser, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{server}/Compare?land=rosenbrock&runs=adam,momentum&pres=1")
+    page.wait_for_selector(".live-chart .scatterlayer .trace", timeout=240_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=240_000)
+    page.wait_for_timeout(800)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    player = page.locator(".live-player").first.bounding_box()
+    assert player["y"] + player["height"] <= height, "the play controls are below the screen's foot"
+    sliders = page.locator('[data-testid="stMain"] [data-testid="stSlider"]').filter(has_text="learning rate")
+    assert sliders.count() == 2 and sliders.first.is_visible()
+    before = page.evaluate(_FINGERPRINT)
+    sliders.first.locator('input[type="range"]').press("ArrowRight")  # the first run's learning rate, from the projector
+    page.wait_for_function(f"() => ({_FINGERPRINT})() !== {json.dumps(before)}", timeout=60_000)
+    assert "r0.lr=" in page.url
+    page.screenshot(path=str(ARTIFACTS / f"compare-presentation-{width}x{height}.png"))
+    page.close()

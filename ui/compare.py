@@ -238,3 +238,51 @@ def video_export(surface, grid, tracks, state) -> None:
                 mime="image/gif" if video.kind == "gif" else "video/mp4", on_click="ignore", key="video.download")
         elif made is not None:
             st.caption("The settings or the runs changed since the last video: make it again.")
+
+
+# ----- presentation mode: the controls a live demo needs, above the map ---------------------------------
+_STRIP = "strip."
+
+
+def _mirrored(widget, label: str, source: str, **options):
+    """``widget`` showing and setting the value of the sidebar control ``source``: it starts from that
+    value on every run, and its callback writes the sidebar's own key before the rerun, so the hidden
+    sidebar and the strip never disagree."""
+    ss = st.session_state
+    key = _STRIP + source
+    if source in ss:
+        ss[key] = ss[source]
+
+    def copy_back():
+        ss[source] = ss[key]
+
+    return widget(label, key=key, on_change=copy_back, **options)
+
+
+def presentation_controls(state: CompareState, surface) -> None:
+    """Compact controls for a projector, where the sidebar is hidden (drawn in a column beside the map):
+    the landscape, and each run's optimizer, learning rate and (where it has one) momentum. Play, pause,
+    frames and speed are the map's own."""
+    ss = st.session_state
+    if custom.is_custom(state.landscape):
+        return  # a typed formula is edited in the sidebar; the strip would only show its name
+    _mirrored(st.selectbox, "Landscape", "land", options=landscapes.names(),
+              format_func=lambda n: landscapes.get(n).title)
+    for i, run in enumerate(state.runs):
+        spec = optimizers.get(run.optimizer)
+        with st.container(border=True):
+            _mirrored(st.selectbox, f"Run {i + 1}", f"r{i}.opt", options=optimizers.names(),
+                      format_func=lambda n: optimizers.get(n).title.split(" (")[0])
+            for name in ("lr", "momentum"):
+                if name not in run.hyper or name not in {h.name for h in spec.hypers}:
+                    continue
+                if name == "momentum" and not run.hyper["momentum"]:
+                    continue
+                hyper = spec.hyper(name)
+                source = _hyper_key(i, surface.name, run.optimizer, name)
+                if source not in ss:
+                    continue
+                grid = value_grid(hyper)
+                options = sorted(set(grid) | {ss[source]})
+                _mirrored(st.select_slider, "learning rate" if name == "lr" else "momentum μ", source, options=options,
+                          format_func=lambda v: f"{v:g}")

@@ -205,7 +205,7 @@ def _predict_view(lesson, scene, surface, grid, presentation: bool) -> None:
                                                presentation=presentation, legend_width=520)
         on_click = _take_guess(lesson, surface) if isinstance(prediction, lessons.EndPoint) else None
         live_chart.live_chart(figure, key="lesson_race", height=_map_height(presentation),
-                              config={"displaylogo": False, "scrollZoom": False}, on_click=on_click)
+                              config={"displaylogo": False, "scrollZoom": False}, on_click=on_click, fit_screen=presentation)
 
 
 def _take_guess(lesson, surface):
@@ -261,7 +261,7 @@ def _reveal_view(lesson, scene, surface, results, grid, presentation: bool) -> N
             lesson_figures.add_traces(race, [lesson_figures.guess_trace(guess, presentation)])
         token = f"{lesson.slug}-{st.session_state.get(_REVEALS.format(lesson.slug), 0)}"
         live_chart.live_chart(race, key="lesson_race", height=_map_height(presentation),
-                              config={"displaylogo": False, "scrollZoom": True}, autoplay=token)
+                              config={"displaylogo": False, "scrollZoom": True}, autoplay=token, fit_screen=presentation)
     with text_column:
         st.markdown(lesson.text)
         st.markdown("**What this scene shows** (checked on the runs above)")

@@ -118,6 +118,9 @@ function wireClicks(graph, setTriggerValue) {
   }, true);
 }
 
+const MIN_FIT_HEIGHT = 420;
+const FIT_FOOT = 16;  // px kept free under a chart fitted to the screen
+
 // Playback speeds offered beside the play button: a teacher narrating slows it down.
 const SPEEDS = [[0.25, "¼×"], [0.5, "½×"], [1, "1×"], [2, "2×"], [4, "4×"]];
 
@@ -270,7 +273,15 @@ export default function (component) {
     wireClicks(graph, setTriggerValue);
   }
   graph.__clickable = Boolean(data.clickable);
-  graph.style.height = `${data.height}px`;
+  // On a projector the chart takes the height left below it on the screen (at most the height asked
+  // for, at least MIN_FIT_HEIGHT): 780 px ran past the foot of a 1280 x 720 screen.
+  let height = data.height;
+  if (data.fit_screen) {
+    const top = graph.getBoundingClientRect().top;
+    height = Math.round(Math.max(MIN_FIT_HEIGHT, Math.min(data.height, window.innerHeight - Math.max(top, 0) - FIT_FOOT)));
+    data.figure.layout = { ...data.figure.layout, height };
+  }
+  graph.style.height = `${height}px`;
   graph.style.cursor = data.clickable ? "crosshair" : "";
   const revision = (graph.__revision || 0) + 1;
   graph.__revision = revision;

@@ -116,7 +116,7 @@ def clicked_point(key: str, bounds) -> tuple[float, float] | None:
 
 
 def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_click=None,
-               after_paint: bool = False, autoplay: str | None = None) -> None:
+               after_paint: bool = False, autoplay: str | None = None, fit_screen: bool = False) -> None:
     """Draw ``figure`` under ``key``; on a rerun, update the chart already in the page.
 
     ``height`` is used when the figure's layout sets none. ``on_click`` (optional) is called
@@ -125,7 +125,8 @@ def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_
     browser has painted the rest: Compare's curves cost as much to draw as its map (about
     100 ms each), and the map is what a student watches when moving a slider. ``autoplay``: a
     token; the animation plays from its first frame the first time the chart shows that token
-    (a lesson's reveal), and not again on later reruns that carry the same one.
+    (a lesson's reveal), and not again on later reruns that carry the same one. ``fit_screen``: the
+    chart is as tall as the screen leaves room for below it, up to ``height`` (presentation mode).
     """
     config = {"displaylogo": False, "responsive": True, **(config or {})}
     src = _plotly_url()
@@ -141,7 +142,8 @@ def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_
     payload = pio.to_json({"figure": {"data": figure_dict.get("data", []), "layout": layout,
                                       "frames": figure_dict.get("frames", [])},
                            "config": config, "src": src, "height": height, "clickable": on_click is not None,
-                           "after_paint": after_paint, "player": player, "autoplay": autoplay},
+                           "after_paint": after_paint, "player": player, "autoplay": autoplay,
+                           "fit_screen": fit_screen},
                           validate=False).encode()
     _COMPONENT(key=key, data=payload, height=height, on_click_change=on_click or _ignore)
 

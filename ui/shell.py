@@ -95,9 +95,9 @@ def _presentation_switched() -> None:
 _PRESENTATION_CSS = """<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stSidebarCollapseButton"] { display: none !important; }
-[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 2.5rem 2.5rem 4rem !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 1.2rem 2.5rem 4rem !important; }
 .stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stMarkdownContainer"] li { font-size: 1.45rem !important; line-height: 1.5 !important; }
-.stApp h1 { font-size: 3.1rem !important; }
+.stApp h1 { font-size: 2.5rem !important; padding-top: 0.5rem !important; }
 .stApp h2 { font-size: 2.3rem !important; }
 .stApp h3 { font-size: 1.9rem !important; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p { font-size: 1.2rem !important; }
