@@ -399,3 +399,21 @@ def test_presentation_mode_keeps_a_strip_of_the_demos_controls_that_drive_the_ra
 def test_without_presentation_mode_there_is_no_strip():
     at = _compare({"land": "rosenbrock", "runs": "adam"})
     assert not [s for s in at.select_slider if s.key and s.key.startswith("strip.")]
+
+
+def test_reset_to_defaults_brings_compare_back_to_its_first_view_and_keeps_presentation_mode():
+    at = _compare({"land": "himmelblau", "runs": "adam", "r0.lr": "0.2", "pres": "1"})
+    assert at.query_params["land"] in ("himmelblau", ["himmelblau"])
+    at.button(key="reset_to_defaults").click().run()
+    assert not at.exception
+    assert at.query_params["land"] in ("rosenbrock", ["rosenbrock"]) and at.query_params["pres"] in ("1", ["1"])
+    assert at.query_params.get("r0.lr") not in ("0.2", ["0.2"])
+
+
+@pytest.mark.parametrize("page", ["pages/2_Lessons.py", "pages/3_Gallery.py", "pages/4_Anatomy.py", "pages/5_Sweep.py",
+                                  "pages/6_Basins.py", "pages/7_Your_landscape.py", "pages/8_Data_landscape.py"])
+def test_every_page_has_a_reset_to_defaults_that_reopens_it_cleanly(page):
+    at = _page(page, {})
+    assert not at.exception
+    at.button(key="reset_to_defaults").click().run()
+    assert not at.exception and not at.warning

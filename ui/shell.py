@@ -51,8 +51,10 @@ def page_header(title: str, subtitle: str) -> None:
     configure_page(f"{title} · Loss landscapes, live")
     navigation()
     presentation = presentation_on()
-    heading, switch = st.columns([5, 1], vertical_alignment="bottom")
+    heading, reset, switch = st.columns([5, 1.1, 1.6], vertical_alignment="bottom")
     heading.title(title)
+    reset.button("Reset", key="reset_to_defaults", on_click=reset_to_defaults, icon=":material/restart_alt:",
+                 help="Reset to defaults: every setting of this page back to its default (presentation mode stays as it is).")
     st.session_state[_TOGGLE_KEY] = presentation  # the switch shows the session's mode, whoever set it
     switch.toggle("Presentation", key=_TOGGLE_KEY, on_change=_presentation_switched,
                   help="For a projector: hides the sidebar and enlarges text and lines; Page Down / Page Up, as a "
@@ -79,6 +81,15 @@ def keep_in_link(query: dict) -> None:
     st.query_params.from_dict({**query, **({"pres": "1"} if presentation_on() else {})})
 
 
+def reset_to_defaults() -> None:
+    """Forget the session's settings and the link's, as if the page were opened afresh; keep the mode."""
+    keep = {PRESENTATION_KEY, _TOGGLE_KEY}
+    for key in list(st.session_state.keys()):
+        if key not in keep:
+            del st.session_state[key]
+    st.query_params.from_dict({"pres": "1"} if presentation_on() else {})
+
+
 def presentation_on() -> bool:
     """Whether presentation mode is on: the link's ``pres=1`` on a session's first page, then the switch."""
     ss = st.session_state
@@ -102,7 +113,7 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [da
 .stApp h3 { font-size: 1.9rem !important; }
 .stApp [data-testid="stCaptionContainer"], .stApp [data-testid="stCaptionContainer"] p { font-size: 1.2rem !important; }
 .stApp [data-testid="stWidgetLabel"] p, .stApp button p, .stApp a p { font-size: 1.2rem !important; }
-.stApp [data-baseweb="select"] div { font-size: 1.25rem !important; }
+.stApp [data-baseweb="select"] div, .stApp [data-testid="stSelectbox"] input { font-size: 1.25rem !important; }
 .stApp .katex-display .katex { font-size: 1.5em !important; }
 </style>"""
 
