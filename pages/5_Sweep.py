@@ -92,8 +92,7 @@ with st.spinner("Sweeping the learning rate of each optimizer…"), compute.one_
         curves.append(dict(optimizer=name, title=spec.title, lrs=np.array(lrs), values=curve_values, status=curve_status))
         index = ex.best_index(curve_values, curve, state.metric)
         reached = np.flatnonzero((curve.reached_at >= 0) & ~curve.diverged)
-        works = f"{lrs[reached[0]]:.2g} to {lrs[reached[-1]]:.2g}" if len(reached) else "nowhere"
-        decades = np.log10(lrs[reached[-1]] / lrs[reached[0]]) if len(reached) else 0.0
+        works, decades = sweep.working_range(lrs, reached)
         if index is not None:
             best_lr = lrs[index[0]]
             links.append(sweep.compare_link(state.landscape, state.landscape_params, state.start, state.steps,
@@ -103,7 +102,7 @@ with st.spinner("Sweeping the learning rate of each optimizer…"), compute.one_
             links.append(None)
         best_rows.append({"optimizer": spec.title, "best lr": best_lr,
                           metric_label: float(curve_values[index]) if index is not None else None,
-                          "reaches the tolerance for lr": works, "decades": round(float(decades), 2)})
+                          "reaches the tolerance for lr": works, "width of that range (decades)": decades})
 if curves:
     live_chart(explore.lr_curves_figure(curves, metric_label, log_colour), key="lr_curves", height=480,
                after_paint=True)

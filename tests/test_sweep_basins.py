@@ -328,3 +328,13 @@ def test_panels_below_the_fold_run_their_batches_on_one_core_and_give_the_other_
     with pytest.raises(RuntimeError), compute.one_core():
         raise RuntimeError("a failing batch")
     assert numba.get_num_threads() == before
+
+
+def test_the_working_learning_rate_range_reads_as_words():
+    from ui import sweep
+
+    lrs = [0.001, 0.002, 0.005, 0.01, 0.02]
+    assert sweep.working_range(lrs, []) == ("nowhere", "—")
+    assert sweep.working_range(lrs, [1]) == ("only 0.002", "—")
+    assert sweep.working_range(lrs, [1, 2, 3]) == ("0.002 to 0.01", "0.7")
+    assert sweep.working_range(lrs, [0, 4]) == ("0.001 to 0.02 (2 of the 5 values between)", "1.3")

@@ -494,3 +494,17 @@ def _warm_up_calls():
 def warm_up() -> None:
     """Compile the Sweep page's default batch kernels (5-12 s each on a new machine) in the background."""
     warm_up_in_background("sweep", _warm_up_calls)
+
+
+def working_range(lrs, reached) -> tuple[str, str]:
+    """Words for where the learning rate works: ("0.002 to 0.05 (9 of 24 values)", "1.4"), ("only 0.002", "—"),
+    or ("nowhere", "—"); a range with gaps says how many of its values work."""
+    lrs = np.asarray(lrs, dtype=float)
+    if len(reached) == 0:
+        return "nowhere", "—"
+    low, high = lrs[reached[0]], lrs[reached[-1]]
+    if len(reached) == 1:
+        return f"only {low:.2g}", "—"
+    inside = reached[-1] - reached[0] + 1
+    gaps = "" if len(reached) == inside else f" ({len(reached)} of the {inside} values between)"
+    return f"{low:.2g} to {high:.2g}{gaps}", f"{np.log10(high / low):.1f}"
