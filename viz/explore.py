@@ -240,7 +240,8 @@ def search_figure(race, x_axis, y_axis, background: np.ndarray, metric_label: st
     """Where grid and random search looked (over the sweep's map), and the best each found as the budget grows."""
     layout = subplot_layout(rows=1, cols=3, horizontal_spacing=0.07, column_widths=(0.32, 0.32, 0.36),
                             subplot_titles=(f"grid search: {len(race.grid_x)} runs",
-                                            f"random search: {len(race.random_x)} runs", "best found so far"))
+                                            f"random search: {len(race.random_x)} runs",
+                                            "best found with n runs (each grid is a new k × k)"))
     xs, ys = x_axis.values(), y_axis.values()
     shown = np.log10(np.maximum(background, 1e-16)) if log_colour else background
     data = []
