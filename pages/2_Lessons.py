@@ -1,5 +1,4 @@
 """Lessons: one idea at a time. Each opens on a prediction, then reveals its race, text and checked claims."""
-import streamlit as st
 
 from ui import lesson_page, lessons, shell
 

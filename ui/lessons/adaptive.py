@@ -140,7 +140,7 @@ def adagrad() -> Lesson:
             Claim("With η = 0.1 it slows but does not stop: after 1000 steps it is more than 3 from the minimum, yet it got "
                   "more than 0.3 closer in the last 200 steps.", slows_not_stops),
             Claim("With η = 1 the same rule gets within 0.001 of the minimum by step 250.",
-                  lambda rs, s: (first_within(rs[1], (0, 0), 1e-3) or 10**9) <= 250),
+                  lambda rs, s: steps_to_reach((0, 0), 1e-3)(rs[1]) <= 250),
             Claim("Once the gradients vanish the step sizes level off: with η = 1 they change by less than 0.1% after "
                   "step 300.", level_off),
             Claim("Each at its best η (AdaGrad of {0.01, 0.03, 0.1, 0.3, 1}, gradient descent of {0.005, 0.01, 0.015, "
@@ -176,7 +176,7 @@ def rmsprop() -> Lesson:
         return step_sizes(1)[299].min() > 10 * step_sizes(0)[299].max()
 
     def arrives(rs, s):
-        return (first_within(rs[1], (0, 0), 1e-3) or 10**9) <= 160 and rs[1].loss.min() < 1e-100
+        return steps_to_reach((0, 0), 1e-3)(rs[1]) <= 160 and rs[1].loss.min() < 1e-100
 
     def crosses_before_spike(rs, s):
         crossed = np.flatnonzero(step_sizes(1)[:, 1] > limit(s))

@@ -272,8 +272,7 @@ def momentum() -> Lesson:
         return m is not None and g is not None and 2 * m < g
 
     def first_to_stay(rs, s):
-        arrivals = [stays_within(r, (0, 0), 0.1) for r in rs]
-        arrivals = [a if a is not None else 10**9 for a in arrivals]
+        arrivals = [steps_to_stay((0, 0), 0.1)(r) for r in rs]  # never: infinity
         return 2 if abs(arrivals[0] - arrivals[1]) < 10 else int(np.argmin(arrivals))
 
     return Lesson(
@@ -405,9 +404,7 @@ SETTLED = 1e-3  # "settled": from this step on the run stays within this distanc
 
 
 def momentum_annealing() -> Lesson:
-    def settles(r):
-        k = stays_within(r, (0.0, 0.0), SETTLED)
-        return k if k is not None else 10**9
+    settles = steps_to_stay((0.0, 0.0), SETTLED)  # the step a run settles at; never: infinity
 
     def first_settled(rs, s):
         return int(np.argmin([settles(r) for r in rs[:3]]))

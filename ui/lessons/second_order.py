@@ -5,7 +5,7 @@ import numpy as np
 
 import optimizers
 
-from .measures import best_lr, distance_to, distances, final_distance_or_inf, first_within
+from .measures import best_lr, distance_to, distances, final_distance_or_inf, steps_to_reach
 from .records import Choice, Claim, Lesson, Source, scene
 from .records import run as race_run
 
@@ -38,12 +38,11 @@ def second_order() -> Lesson:
         for history in HISTORIES:
             r = optimizers.run("lbfgs", s, start=SECOND_ORDER_SCENE.start, steps=SECOND_ORDER_SCENE.steps, lr=1.0,
                                history_size=history)
-            arrivals.append(first_within(r, MINIMUM, 1e-4) or 10**9)
+            arrivals.append(steps_to_reach(MINIMUM, 1e-4)(r))
         return max(arrivals) <= 45
 
     def first_to_arrive(rs, s):
-        arrivals = [first_within(r, MINIMUM, 1e-4) for r in rs]
-        return int(np.argmin([a if a is not None else 10**9 for a in arrivals]))
+        return int(np.argmin([steps_to_reach(MINIMUM, 1e-4)(r) for r in rs]))
 
     return Lesson(
         slug="second-order",
@@ -74,10 +73,10 @@ def second_order() -> Lesson:
         discuss="Newton needs a handful of steps here. What does one step cost for a network with a million parameters?",
         claims=(
             Claim("Newton's method gets within 10⁻⁶ of the minimum within 10 steps.",
-                  lambda rs, s: (first_within(rs[0], MINIMUM, 1e-6) or 10**9) <= 10),
+                  lambda rs, s: steps_to_reach(MINIMUM, 1e-6)(rs[0]) <= 10),
             Claim("…but its first steps move it more than 1 unit further away than where it started.", newton_first_moves_away),
             Claim("Once within 1 of the minimum, each Newton step at least squares the distance.", error_squares),
-            Claim("L-BFGS gets within 10⁻⁴ within 60 steps.", lambda rs, s: (first_within(rs[1], MINIMUM, 1e-4) or 10**9) <= 60),
+            Claim("L-BFGS gets within 10⁻⁴ within 60 steps.", lambda rs, s: steps_to_reach(MINIMUM, 1e-4)(rs[1]) <= 60),
             Claim("L-BFGS's memory barely matters in two dimensions: keeping 1, 2, 5, 10 or 100 pairs (s, y), it gets "
                   "within 10⁻⁴ within 45 steps every time.", memory_barely_matters),
             Claim("Gradient descent and momentum, each at its best η of 21 values from 10⁻⁴·⁵ to 10⁻²·⁵, are still more "

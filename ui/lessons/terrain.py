@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .measures import (distance_to, distances, ends_near_minimum, first_within, global_minimum, largest_curvature,
-                       settled_loss, step_lengths)
+                       settled_loss, step_lengths, steps_to_reach)
 from .records import Choice, Claim, EndPoint, Lesson, Source, scene
 from .records import run as race_run
 
@@ -89,8 +89,7 @@ def plateaus() -> Lesson:
         return math.hypot(*(rs[0].path[-1] - rs[0].path[0])) < 0.1
 
     def first_in_well(rs, s):
-        arrivals = [first_within(r, (0, 0), 0.2) for r in rs]
-        return int(np.argmin([a if a is not None else 10**9 for a in arrivals]))
+        return int(np.argmin([steps_to_reach((0, 0), 0.2)(r) for r in rs]))
 
     return Lesson(
         slug="plateaus",
