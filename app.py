@@ -31,9 +31,3 @@ WHAT_EACH_PAGE_IS_FOR = {
 }
 for path, label, icon in shell.PAGES[1:]:
     st.page_link(path, label=f"**{label}**: {WHAT_EACH_PAGE_IS_FOR.get(path, '')}", icon=icon)
-shell.warm_up_kernels()
-# the batch kernels behind the Sweep and Basins pages take 5-12 s each to compile on a new server
-from ui import basins, sweep  # noqa: E402  (after the page is drawn: the imports are not free)
-
-sweep.warm_up()
-basins.warm_up()

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 import landscapes  # noqa: F401  (configures numba before it is imported)
 import numpy as np
 from landscapes import Landscape
+from landscapes.interpreted import at_point
 
 from ._base import Hyper, OptimizerSpec
-from ._kernels import call_specialized, trace, trace_many, trace_many_serial
+from . import _interpreted
+from ._kernels import call_specialized, is_compiled, trace, trace_many, trace_many_one_by_one, trace_many_serial
+from .kernel_queue import NOW, QUEUE
 from ._registry import OPTIMIZERS
 from ._schedules import SCHEDULES, lr_factors
 from ._schedules import resolve as resolve_schedule
@@ -55,6 +58,7 @@ class Result:
     lr: np.ndarray  # (n,) learning rate used by step k, which moves path[k] to path[k+1]
     diverged_at: int | None  # index of the first point that was non-finite or escaped, else None
     elapsed: float = 0.0  # seconds spent in the kernel
+    interpreted: bool = False  # run by the Python interpreter while its kernel compiled (see ``run``'s patience)
 
     @property
     def final(self) -> tuple[float, float]:
@@ -127,8 +131,9 @@ def _check_start(surface: Landscape, start) -> tuple[float, float]:
             f"Invalid start: {start!r}; it must be finite and within x in [{x_low:g}, {x_high:g}], "
             f"y in [{y_low:g}, {y_high:g}]"
         )
-    f = surface.f(x, y)
-    gx, gy = surface.grad(x, y)
+    # the interpreted twins: a finiteness test need not compile the jitted functions (0.8 s on a new server)
+    f = at_point(surface.spec.value, x, y, surface.param_tuple)
+    gx, gy = at_point(surface.spec.grad, x, y, surface.param_tuple)
     if not all(math.isfinite(v) for v in (f, gx, gy)):
         raise ValueError(f"Invalid start: {start!r}; the loss or its gradient is not finite there")
     return x, y
@@ -141,12 +146,17 @@ def _oracle(noise, seed, clip_value, clip_norm) -> tuple:
 
 # ----- single trajectory --------------------------------------------------------------------
 def run(optimizer: str, landscape, start=None, steps: int = 500, *, schedule=None, clip_norm=None,
-        clip_value=None, noise: float = 0.0, seed: int = 0, **hyperparams) -> Result:
+        clip_value=None, noise: float = 0.0, seed: int = 0, patience: float | None = None, **hyperparams) -> Result:
     """Trace one optimizer from ``start`` for ``steps`` steps on ``landscape``.
 
     ``hyperparams`` use torch's keywords (``lr``, ``momentum``, ``betas``, ...); unknown names
     and invalid values raise ``ValueError`` saying what is allowed. Divergence is not an error:
     the run stops and ``diverged_at`` says where.
+
+    ``patience``: None waits for the kernel, compiling it if need be (seconds on a new server).
+    A number of seconds waits that long at most: a kernel not compiled by then keeps compiling
+    in the background (``kernel_queue``) while the interpreter runs this one from the same
+    source (``Result.interpreted``), in milliseconds for a page's few hundred steps.
     """
     spec = get(optimizer)
     surface = _landscape(landscape)
@@ -161,16 +171,44 @@ def run(optimizer: str, landscape, start=None, steps: int = 500, *, schedule=Non
     loss = np.empty(steps + 1)
     grad_norm = np.empty(steps + 1)
     lr_used = np.empty(steps)
+    inputs = (surface.index, _BY_NAME[optimizer], surface.param_tuple, spec.pack(values), x, y, float(values["lr"]), factors,
+              oracle, surface.escape_box)
+    no_steps_call = inputs[:7] + (factors[:0],) + inputs[8:] + _trace_outputs(0)
+    interpreted = patience is not None and not _compiled_within(trace, 2, no_steps_call, patience)
     began = time.perf_counter()
-    stop = call_specialized(trace, 2, surface.index, _BY_NAME[optimizer], surface.param_tuple, spec.pack(values), x, y,
-                 float(values["lr"]), factors, oracle, surface.escape_box, path, loss, grad_norm, lr_used)
+    if interpreted:
+        stop = _interpreted.trace(*inputs, path, loss, grad_norm, lr_used)
+    else:
+        stop = call_specialized(trace, 2, *inputs, path, loss, grad_norm, lr_used)
     elapsed = time.perf_counter() - began
     end = steps + 1 if stop < 0 else stop
     return Result(
         optimizer=optimizer, landscape=surface, hyperparams=values, schedule=schedule,
         path=path[:end], loss=loss[:end], grad_norm=grad_norm[:end], lr=lr_used[: end - 1],
-        diverged_at=None if stop < 0 else int(stop), elapsed=elapsed,
+        diverged_at=None if stop < 0 else int(stop), elapsed=elapsed, interpreted=interpreted,
     )
+
+
+def _trace_outputs(steps: int) -> tuple:
+    return np.empty((steps + 1, 2)), np.empty(steps + 1), np.empty(steps + 1), np.empty(steps)
+
+
+def _compiled_within(kernel, literal_count: int, no_steps_call: tuple, patience: float) -> bool:
+    """Whether ``kernel``'s specialization is compiled, waiting ``patience`` seconds at most.
+
+    ``no_steps_call``: the arguments of a call with no steps, of the same types as the real one;
+    made at the head of the compile queue, it compiles the specialization (or loads it from disk).
+    """
+    literals = no_steps_call[:literal_count]
+    if is_compiled(kernel, literals):
+        return True
+    key = (kernel.py_func.__name__,) + literals
+    return QUEUE.wait(key, lambda: call_specialized(kernel, literal_count, *no_steps_call), patience, NOW)
+
+
+def kernel_ready(optimizer: str, landscape) -> bool:
+    """Whether ``run(optimizer, landscape)`` would run compiled code now (no compile, no interpreter)."""
+    return is_compiled(trace, (_landscape(landscape).index, _BY_NAME[get(optimizer).name]))
 
 
 # ----- batches --------------------------------------------------------------------------------
@@ -188,13 +226,18 @@ def _as_float_array(hyper: Hyper, name: str, value) -> np.ndarray:
 
 def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedule=None, clip_norm=None,
              clip_value=None, noise: float = 0.0, seed=0, target_loss: float | None = None,
-             **hyperparams) -> ManyResult:
+             patience: float | None = None, **hyperparams) -> ManyResult:
     """Many runs in one parallel kernel call: a grid of start points and/or hyperparameters.
 
     ``starts`` has shape (..., 2); any float hyperparameter (and ``lr``, ``seed``) may be an
     array. Everything broadcasts together, and every result array has the broadcast shape.
     Element ``i`` equals ``run`` with the same settings: the same numbers, bit for bit.
     With one scalar ``seed`` every run sees the same noise (common random numbers).
+
+    ``patience``: None waits for the batch kernel, compiling it if need be (5-12 s on a new
+    server). A number of seconds waits that long at most: a batch kernel not compiled by then
+    keeps compiling in the background while this batch runs one by one through ``run``'s
+    kernel (about a second to compile), with the same results.
     """
     spec = get(optimizer)
     surface = _landscape(landscape)
@@ -268,15 +311,22 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     final_grad_norm = np.empty(n)
     diverged_at = np.empty(n, dtype=np.int64)
     reached_at = np.empty(n, dtype=np.int64)
-    began = time.perf_counter()
     outputs = (final_point, final_loss, final_grad_norm, diverged_at, reached_at)
     ids = (surface.index, _BY_NAME[optimizer], len(columns))
     inputs = (surface.param_tuple, hp_table, flat_starts, lrs, flat_seeds, factors, oracle, surface.escape_box, target_loss)
     if spec.needs_oracle:  # array state: one trajectory per run
-        call_specialized(trace_many_serial, 3, *ids, *inputs, *outputs)
+        kernel, literals = trace_many_serial, ids
     else:
         clipped = oracle[2] < math.inf or oracle[3] < math.inf
-        call_specialized(trace_many, 5, *ids, oracle[0] > 0.0, clipped, *inputs, *outputs)
+        kernel, literals = trace_many, ids + (oracle[0] > 0.0, clipped)
+    no_steps_call = literals + (inputs[0], hp_table[:, :1].copy(), flat_starts[:1], lrs[:1], flat_seeds[:1], factors[:0]) \
+        + inputs[6:] + tuple(o[:1].copy() for o in outputs)
+    batch_kernel_ready = patience is None or _compiled_within(kernel, len(literals), no_steps_call, patience)
+    began = time.perf_counter()
+    if batch_kernel_ready:
+        call_specialized(kernel, len(literals), *literals, *inputs, *outputs)
+    else:
+        trace_many_one_by_one(*ids, *inputs, *outputs)
     elapsed = time.perf_counter() - began
     return ManyResult(
         optimizer=optimizer, landscape=surface, steps=steps,
@@ -287,5 +337,5 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     )
 
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "ManyResult", "OptimizerSpec", "Result", "get", "names", "run", "run_many",
-           "MAX_STEPS", "lr_factors"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "ManyResult", "OptimizerSpec", "Result", "get", "kernel_ready", "names", "run",
+           "run_many", "MAX_STEPS", "lr_factors"]

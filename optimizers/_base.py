@@ -23,7 +23,7 @@ TINY = 1e-300  # below this a decayed state value is flushed to zero: subnormals
 
 
 @intrinsic
-def _llvm_sqrt(typingctx, value):
+def llvm_sqrt_intrinsic(typingctx, value):
     if not isinstance(value, types.Float):
         return None
 
@@ -41,7 +41,7 @@ def sqrt(value):
     vectorize that call, so a batch loop with one stayed scalar (Adam's sweep: 43 ns a step).
     The llvm.sqrt intrinsic gives the same IEEE result without errno.
     """
-    return _llvm_sqrt(value)
+    return llvm_sqrt_intrinsic(value)
 
 
 @njit(inline="always", **JIT_OPTIONS)

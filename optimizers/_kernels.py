@@ -16,6 +16,8 @@ from ._base import flush, sqrt
 from ._dispatch import rule_init, rule_step
 from ._oracle import add_noise, clip, perturb
 from ._surfaces import surface_grad, surface_value
+from .compile_worker import WORKER
+from .kernel_queue import in_compiler_thread
 
 # Runs advanced together by one thread in a batch: long enough for SIMD and to hide the
 # latency of each run's dependent chain, short enough that their state stays in L1/L2.
@@ -207,6 +209,8 @@ def call_specialized(kernel, literal_count: int, *args):
     entry = _ENTRY_POINTS.get(key)
     if entry is not None:
         return entry(*args)
+    if in_compiler_thread():  # the background queue's calls are small: a child compiles, this process loads
+        WORKER.compile(kernel.py_func.__name__, args)
     result = kernel(*args)
     wanted = tuple(types.literal(a) for a in args[:literal_count])
     for signature, compiled in kernel.overloads.items():
@@ -214,3 +218,38 @@ def call_specialized(kernel, literal_count: int, *args):
             _ENTRY_POINTS[key] = compiled.entry_point
             break
     return result
+
+
+def is_compiled(kernel, literals: tuple) -> bool:
+    """Whether ``call_specialized(kernel, ...)`` with these literal arguments runs without compiling."""
+    return (kernel.py_func.__name__,) + tuple(literals) in _ENTRY_POINTS
+
+
+def trace_many_one_by_one(lid, oid, hp_len, p, hp_table, starts, lrs, seeds, lr_factor, oracle, escape, target_loss,
+                          final_point, final_loss, final_grad_norm, stopped_at, reached_at):
+    """``trace_many_serial`` as a Python loop over the compiled ``trace``: a batch before its kernel compiles.
+
+    A batch kernel takes 5-12 s to compile; ``trace`` for the same pair about one. Each run is
+    the same ``trace`` call the batch kernels match bit for bit, so the results are identical;
+    only the loop is slower (a few microseconds a run on top of the run itself).
+    """
+    steps = lr_factor.shape[0]
+    noise, _, clip_value, clip_norm = oracle
+    path, loss, grad_norm, lr_used = np.empty((steps + 1, 2)), np.empty(steps + 1), np.empty(steps + 1), np.empty(steps)
+    for i in range(starts.shape[0]):
+        stop = call_specialized(trace, 2, lid, oid, p, tuple(float(v) for v in hp_table[:, i]), float(starts[i, 0]),
+                                float(starts[i, 1]), float(lrs[i]), lr_factor, (noise, int(seeds[i]), clip_value, clip_norm),
+                                escape, path, loss, grad_norm, lr_used)
+        last = steps if stop < 0 else stop - 1
+        if last < 0:  # invalid at its start: report the start, with no loss
+            path[0], loss[0], grad_norm[0], last = starts[i], np.nan, np.nan, 0
+        below = np.flatnonzero(loss[:last + 1] <= target_loss)
+        final_point[i] = path[last]
+        final_loss[i] = loss[last]
+        final_grad_norm[i] = grad_norm[last]
+        stopped_at[i] = stop
+        reached_at[i] = below[0] if below.size else -1
+
+
+# What the compile worker process may be asked to compile (with minibatch's kernel, which imports this module).
+COMPILED_IN_BACKGROUND = (trace, trace_many, trace_many_serial)

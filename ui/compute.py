@@ -4,8 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import threading
-from collections.abc import Callable, Iterable
+import time
 
 import optimizers
 import streamlit as st
@@ -21,22 +20,78 @@ def cache_key(value) -> str:
 
 
 _TIMING_REPEATS = 3  # warm calls timed per run; the summary shows the fastest
+# How long a page waits for its kernels on a new server before the interpreter draws it. Loading
+# a compiled kernel from numba's disk cache takes 10-50 ms; compiling one takes 0.5-6 s.
+FIRST_VIEW_PATIENCE = 0.3
+
+
+def background_compiling() -> bool:
+    """Whether kernels compile in the background (off with ``LANDSCAPE_NO_WARMUP``, as in the tests)."""
+    return not os.environ.get("LANDSCAPE_NO_WARMUP")
+
+
+def first_view_patience() -> float | None:
+    """The ``patience`` of engine calls: how long a page waits for a kernel still compiling (None: until done)."""
+    return FIRST_VIEW_PATIENCE if background_compiling() else None
+
+
+def run_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str,
+               patience: float = FIRST_VIEW_PATIENCE):
+    """One trajectory and its kernel's seconds (best of a few warm calls), cached across sessions.
+
+    On a new server whose kernel for this pair has not compiled within ``patience`` seconds,
+    the interpreter computes the run from the same source (the same path to within a few units
+    in the last place, tested), the seconds are None, nothing is cached, and the page reruns
+    itself once the kernel is ready, drawing the kernel's own numbers.
+    """
+    if background_compiling():
+        surface = custom.landscape(landscape, json.loads(params_json))
+        if not optimizers.kernel_ready(optimizer, surface):
+            result = optimizers.run(optimizer, surface, start=start, steps=steps, patience=max(patience, 0.0),
+                                    **_run_kwargs(kwargs_json))
+            if result.interpreted:
+                rerun_when_compiled([result])
+                return result, None
+    return exact_run_cached(landscape, params_json, start, steps, optimizer, kwargs_json)
+
+
+def _run_kwargs(kwargs_json: str) -> dict:
+    kwargs = json.loads(kwargs_json)
+    if "betas" in kwargs:
+        kwargs["betas"] = tuple(kwargs["betas"])
+    return kwargs
+
+
+def rerun_when_compiled(results) -> None:
+    """Rerun the page once every kernel behind these interpreted ``results`` has compiled.
+
+    A fragment polls twice a second (Streamlit's own timer, so the page stays responsive) and
+    asks for a whole-page rerun, which then finds the compiled kernels and caches their runs.
+    """
+    pending = [(r.optimizer, r.landscape) for r in results if r.interpreted]
+    if not pending:
+        return
+
+    @st.fragment(run_every=0.5)
+    def watch_kernels():
+        if all(optimizers.kernel_ready(optimizer, surface) for optimizer, surface in pending):
+            st.rerun()
+
+    watch_kernels()
 
 
 # cache_resource, not cache_data: a Result holds its Landscape (jitted functions do not
 # pickle), and cached results are only ever read, so sharing them between sessions is safe.
 @st.cache_resource(max_entries=512, show_spinner=False)
-def run_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str):
-    """One trajectory, and the seconds its kernel takes: the best of a few warm calls.
+def exact_run_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str):
+    """One trajectory by its compiled kernel, and the seconds it takes: the best of a few warm calls.
 
     The first call of a kernel on a server compiles it or loads it from the disk cache: 30-300 ms
     against the run's 10-700 µs, which made gradient descent look the slowest optimizer in the
     summary. The repeats add at most a few ms (L-BFGS, the costliest, takes ~0.7 ms for 2,000 steps).
     """
     surface = custom.landscape(landscape, json.loads(params_json))
-    kwargs = json.loads(kwargs_json)
-    if "betas" in kwargs:
-        kwargs["betas"] = tuple(kwargs["betas"])
+    kwargs = _run_kwargs(kwargs_json)
     result = optimizers.run(optimizer, surface, start=start, steps=steps, **kwargs)
     seconds = min(optimizers.run(optimizer, surface, start=start, steps=steps, **kwargs).elapsed
                   for _ in range(_TIMING_REPEATS))
@@ -44,9 +99,11 @@ def run_cached(landscape: str, params_json: str, start: tuple, steps: int, optim
 
 
 def run_all(state) -> list[tuple]:
-    """(result, seconds) for every run of a CompareState; the first call compiles kernels."""
+    """(result, seconds) for every run of a CompareState; the runs share one first-view patience."""
     params_json = cache_key(state.landscape_params)
-    return [run_cached(state.landscape, params_json, tuple(state.start), state.steps, run.optimizer, cache_key(run.run_kwargs()))
+    deadline = time.monotonic() + FIRST_VIEW_PATIENCE
+    return [run_cached(state.landscape, params_json, tuple(state.start), state.steps, run.optimizer, cache_key(run.run_kwargs()),
+                       patience=deadline - time.monotonic())
             for run in state.runs]
 
 
@@ -75,32 +132,3 @@ def one_core():
         yield
     finally:
         numba.set_num_threads(before)
-
-
-_WARMED: set[str] = set()
-_WARM_UP_LOCK = threading.Lock()
-
-
-def warm_up_in_background(name: str, calls: Callable[[], Iterable[Callable[[], object]]]) -> None:
-    """Make every call of ``calls()`` once per server process, in one background thread.
-
-    Each call is a kernel's first run: it loads from the disk cache in milliseconds, or compiles
-    (seconds) on a new machine, so the first visitor of a page does not wait for it. A failing
-    call is skipped: a warm-up must never take the server down. ``LANDSCAPE_NO_WARMUP`` turns
-    it off (the tests set it: the thread would only compete with them for the cores).
-    """
-    if os.environ.get("LANDSCAPE_NO_WARMUP"):
-        return
-    with _WARM_UP_LOCK:
-        if name in _WARMED:
-            return
-        _WARMED.add(name)
-
-    def work():
-        for call in calls():
-            try:
-                call()
-            except Exception:  # noqa: BLE001 - see the docstring
-                continue
-
-    threading.Thread(target=work, name=f"{name}-warm-up", daemon=True).start()

@@ -11,6 +11,7 @@ import math
 
 import landscapes
 import numpy as np
+from landscapes.interpreted import at_point
 
 DEFAULT_RUNS = ("sgd", "momentum", "adam")
 DEFAULT_STEPS = 300
@@ -36,7 +37,10 @@ def curvature_scale(landscape) -> float:
     """Largest |eigenvalue| of the Hessian at the global minimum (or the start), at least 1e-6."""
     minima = [m for m in landscape.minima if m.kind == "global"] or list(landscape.minima)
     point = (minima[0].x, minima[0].y) if minima else landscape.start
-    eigenvalues = np.linalg.eigvalsh(landscape.hessian(*point))
+    # the interpreted twin: snapped to the grid below, the last bit cannot matter, and the jitted
+    # Hessian would compile on a new server's first view (0.8 s, with numba's start-up)
+    hxx, hxy, hyy = at_point(landscape.spec.hessian, *point, landscape.param_tuple)
+    eigenvalues = np.linalg.eigvalsh(np.array([[hxx, hxy], [hxy, hyy]], dtype=float))
     scale = float(np.max(np.abs(eigenvalues)))
     return scale if math.isfinite(scale) and scale > 1e-6 else 1.0
 

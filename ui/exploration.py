@@ -136,7 +136,7 @@ class Outcome:
         return self.diverged_at >= 0
 
 
-def _kwargs(optimizer: str, fixed: dict, varying: dict) -> dict:
+def run_kwargs(optimizer: str, fixed: dict, varying: dict) -> dict:
     """run_many keywords: the fixed hyperparameters with the varying ones put in their place."""
     spec = optimizers.get(optimizer)
     values = spec.resolve({k: v for k, v in fixed.items() if k != CLIP})
@@ -152,11 +152,13 @@ def _kwargs(optimizer: str, fixed: dict, varying: dict) -> dict:
     return kwargs
 
 
-def run_settings(optimizer: str, surface, starts, steps: int, fixed: dict, varying: dict, target_loss: float) -> Outcome:
+def run_settings(optimizer: str, surface, starts, steps: int, fixed: dict, varying: dict, target_loss: float,
+                 patience: float | None = None) -> Outcome:
     """Runs for every combination the broadcast of ``varying`` (key -> array) and ``starts`` describes.
 
     ``fixed`` holds the other hyperparameters (and optionally ``clip_norm``). A varying
     clipping threshold is not a kernel argument, so each distinct threshold is one batch.
+    ``patience``: as ``optimizers.run_many``'s (same results; sooner on a new server).
     """
     starts = np.asarray(starts, dtype=float)
     arrays = {k: np.asarray(v, dtype=float) for k, v in varying.items()}
@@ -170,9 +172,9 @@ def run_settings(optimizer: str, surface, starts, steps: int, fixed: dict, varyi
     for clip, mask in groups:
         clip_norm = float(clip) if clip is not None else fixed.get(CLIP)
         sub = {k: a[mask] for k, a in arrays.items()}
-        kwargs = _kwargs(optimizer, fixed, sub)
+        kwargs = run_kwargs(optimizer, fixed, sub)
         result = optimizers.run_many(optimizer, surface, starts[mask], steps=steps, clip_norm=clip_norm,
-                                     target_loss=target_loss, **kwargs)
+                                     target_loss=target_loss, patience=patience, **kwargs)
         out.final_x[mask] = result.final_point[..., 0]
         out.final_y[mask] = result.final_point[..., 1]
         out.final_loss[mask] = result.final_loss

@@ -1,0 +1,92 @@
+"""A child process that compiles kernel specializations for the server's background queue.
+
+Numba compiles under one process-wide lock, and much of a compile is Python code holding the
+interpreter: compiled in the server, the warm-up list made every page that needed a kernel of
+its own wait for the compile under way (up to 12 s for a batch kernel) and slowed every
+session's reruns meanwhile. Compiled here, a specialization lands in numba's disk cache, and the
+server only loads it (milliseconds). The server's compile queue (``kernel_queue``) sends its
+calls here; a page that compiles for itself does so in the server as before, no longer behind
+the queue.
+
+Protocol: the server writes a pickled ``(kernel name, arguments)`` (a call with no steps, a
+few small arrays) and reads back ``b"ok"`` or the error's text; each message is preceded by its
+length in 4 bytes. The child ends when the server closes its end of the pipe.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+
+_PROJECT = pathlib.Path(__file__).resolve().parent.parent
+_CHILD = "from optimizers.compile_worker import serve; serve()"
+
+
+def _send(stream, payload: bytes) -> None:
+    stream.write(struct.pack("<I", len(payload)) + payload)
+    stream.flush()
+
+
+def _receive(stream) -> bytes:
+    header = stream.read(4)
+    if len(header) < 4:
+        raise EOFError("the other end closed the pipe")
+    (length,) = struct.unpack("<I", header)
+    payload = stream.read(length)
+    if len(payload) < length:
+        raise EOFError("the other end closed the pipe")
+    return payload
+
+
+class CompileWorker:
+    """The server's end: one child, started on first use and again if it dies; one call at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+
+    def compile(self, kernel_name: str, args: tuple) -> bool:
+        """Whether the child compiled ``kernel_name(*args)`` into the disk cache (False: compile here)."""
+        if os.environ.get("LANDSCAPE_COMPILE_IN_PROCESS"):
+            return False
+        with self._lock:
+            try:
+                if self._process is None or self._process.poll() is not None:
+                    self._process = subprocess.Popen([sys.executable, "-c", _CHILD], cwd=_PROJECT,
+                                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                _send(self._process.stdin, pickle.dumps((kernel_name, args)))
+                return _receive(self._process.stdout) == b"ok"
+            except (OSError, EOFError, ValueError, pickle.PicklingError):
+                self.stop()
+                return False
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+
+WORKER = CompileWorker()
+
+
+def serve(requests=None, replies=None) -> None:
+    """The child's loop: compile each requested call, answer, until the server closes the pipe."""
+    from optimizers import _kernels, minibatch  # configures numba exactly as the server did: the same cache directory
+
+    requests, replies = requests or sys.stdin.buffer, replies or sys.stdout.buffer
+    kernels = {kernel.py_func.__name__: kernel for kernel in (*_kernels.COMPILED_IN_BACKGROUND, minibatch.minibatch_trace)}
+    while True:
+        try:
+            kernel_name, args = pickle.loads(_receive(requests))
+        except EOFError:
+            return
+        try:
+            kernels[kernel_name](*args)
+            _send(replies, b"ok")
+        except Exception as error:  # noqa: BLE001 - reported to the server, which then compiles itself
+            _send(replies, repr(error).encode()[:2000] or b"error")

@@ -1,0 +1,237 @@
+"""A new server's first views: the compile queue, the interpreted twins, the batch run one by one."""
+from __future__ import annotations
+
+import pathlib
+import random
+import threading
+import time
+
+import landscapes
+import numpy as np
+import optimizers
+import pytest
+from landscapes.interpreted import KERNEL_NUMPY, at_point
+from optimizers.kernel_queue import LATER, NOW, KernelQueue
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+SUMMARY_FIELDS = ("final_point", "final_loss", "final_grad_norm", "diverged_at", "reached_at")
+
+
+def fresh_formula_surface():
+    """A formula landscape no kernel has been compiled for: each formula gets a new kernel id."""
+    c = 1.0 + random.randint(1, 10**6) / 10**7
+    return landscapes.from_formula(f"(1 - x)^2 + {c!r} * 10 * (y - x^2)^2", bounds=((-2, 2), (-1, 3)))
+
+
+def _twin_and_kernel(monkeypatch, optimizer, surface, **kwargs):
+    kernel = optimizers.run(optimizer, surface, **kwargs)
+    queue = KernelQueue()
+    monkeypatch.setattr(queue, "request", lambda key, call, priority=NOW: threading.Event())
+    with monkeypatch.context() as patched:
+        patched.setattr(optimizers, "QUEUE", queue)
+        patched.setattr(optimizers, "is_compiled", lambda kernel, literals: False)
+        twin = optimizers.run(optimizer, surface, patience=0.0, **kwargs)
+    assert twin.interpreted and not kernel.interpreted
+    return kernel, twin
+
+
+def assert_same_run(kernel, twin, rtol=1e-12):
+    assert twin.diverged_at == kernel.diverged_at
+    assert twin.path.shape == kernel.path.shape
+    np.testing.assert_allclose(twin.path, kernel.path, rtol=rtol, atol=1e-13)
+    np.testing.assert_allclose(twin.loss, kernel.loss, rtol=rtol, atol=1e-13)
+    np.testing.assert_allclose(twin.grad_norm, kernel.grad_norm, rtol=rtol, atol=1e-13)
+    np.testing.assert_array_equal(twin.lr, kernel.lr)
+
+
+# ----- the interpreted twin of the driver kernel ------------------------------------------------
+@pytest.mark.parametrize("optimizer", optimizers.names())
+def test_every_optimizer_run_by_the_interpreter_follows_its_kernel(monkeypatch, optimizer):
+    kernel, twin = _twin_and_kernel(monkeypatch, optimizer, "rosenbrock", steps=150)
+    assert_same_run(kernel, twin)
+
+
+@pytest.mark.parametrize("landscape", landscapes.names())
+def test_every_landscape_run_by_the_interpreter_follows_its_kernel(monkeypatch, landscape):
+    kernel, twin = _twin_and_kernel(monkeypatch, "adam", landscape, steps=150)
+    assert_same_run(kernel, twin)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "adam", "newton", "lbfgs"])
+def test_noise_clipping_and_schedules_run_by_the_interpreter_follow_the_kernel(monkeypatch, optimizer):
+    # short: noisy L-BFGS line searches amplify a last-bit difference (numba writes x ** 2 as x * x)
+    kernel, twin = _twin_and_kernel(monkeypatch, optimizer, "himmelblau", steps=40, noise=0.7, seed=11, clip_norm=2.0,
+                                    schedule={"name": "step", "step_size": 10, "gamma": 0.5})
+    assert_same_run(kernel, twin, rtol=1e-9)
+
+
+def test_a_diverging_run_stops_at_the_same_step_by_the_interpreter(monkeypatch):
+    kernel, twin = _twin_and_kernel(monkeypatch, "sgd", "quadratic", steps=200, lr=0.5)
+    assert kernel.diverged_at is not None
+    assert_same_run(kernel, twin)
+
+
+def test_the_kernel_numpy_takes_scalar_transcendentals_from_the_c_library_and_keeps_ieee_edges():
+    import math
+
+    assert KERNEL_NUMPY.exp(np.float64(0.3)) == math.exp(0.3)
+    assert KERNEL_NUMPY.cos(np.float64(2.0)) == math.cos(2.0)
+    assert KERNEL_NUMPY.exp(np.float64(1000.0)) == np.inf  # math.exp raises; a kernel gives inf
+    assert KERNEL_NUMPY.log(np.float64(0.0)) == -np.inf
+    assert np.isnan(KERNEL_NUMPY.log(np.float64(-1.0)))
+    assert KERNEL_NUMPY.power(np.float64(0.0), np.float64(-1.0)) == np.inf
+    np.testing.assert_array_equal(KERNEL_NUMPY.exp(np.array([0.0, 1.0])), np.exp([0.0, 1.0]))
+    assert KERNEL_NUMPY.float64 is np.float64
+
+
+@pytest.mark.parametrize("landscape", landscapes.names())
+def test_a_surface_at_a_point_by_its_twin_matches_the_jitted_surface(landscape):
+    surface = landscapes.get(landscape)
+    for x, y in [surface.start, *((m.x + 0.1, m.y - 0.2) for m in surface.minima[:3])]:
+        assert at_point(surface.spec.value, x, y, surface.param_tuple) == pytest.approx(surface.f(x, y), rel=1e-12, abs=1e-14)
+        np.testing.assert_allclose(at_point(surface.spec.grad, x, y, surface.param_tuple), surface.grad(x, y),
+                                   rtol=1e-12, atol=1e-12)
+
+
+# ----- the patience of run and run_many -----------------------------------------------------------
+def test_a_run_whose_kernel_is_not_compiled_in_time_is_interpreted_and_its_kernel_compiles_behind():
+    surface = fresh_formula_surface()
+    assert not optimizers.kernel_ready("momentum", surface)
+    first = optimizers.run("momentum", surface, steps=120, patience=0.0)
+    assert first.interpreted
+    deadline = time.monotonic() + 120
+    while not optimizers.kernel_ready("momentum", surface) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert optimizers.kernel_ready("momentum", surface), "the queue never compiled the kernel"
+    exact = optimizers.run("momentum", surface, steps=120, patience=0.0)
+    assert not exact.interpreted
+    assert_same_run(exact, first)
+
+
+def test_a_compiled_kernel_is_never_interpreted():
+    optimizers.run("sgd", "booth", steps=3)
+    assert optimizers.kernel_ready("sgd", "booth")
+    assert not optimizers.run("sgd", "booth", steps=50, patience=0.0).interpreted
+
+
+def test_a_batch_whose_kernel_is_not_compiled_in_time_runs_one_by_one_with_the_same_results():
+    surface = fresh_formula_surface()
+    xs, ys = np.meshgrid(np.linspace(-1.8, 1.8, 9), np.linspace(-0.8, 2.8, 7))
+    starts = np.stack([xs, ys], axis=-1)
+    lrs = np.linspace(1e-4, 2e-3, 9)
+    for optimizer, extra in [("adam", {"lr": lrs}), ("momentum", {"lr": lrs, "noise": 0.3, "seed": np.arange(63).reshape(7, 9)}),
+                             ("lbfgs", {"lr": 1.0})]:
+        one_by_one = optimizers.run_many(optimizer, surface, starts, steps=60, patience=0.0, **extra)
+        batch = optimizers.run_many(optimizer, surface, starts, steps=60, **extra)
+        for name in SUMMARY_FIELDS:
+            np.testing.assert_array_equal(getattr(one_by_one, name), getattr(batch, name), err_msg=f"{optimizer}: {name}")
+
+
+# ----- the compile queue ------------------------------------------------------------------------
+def test_the_queue_compiles_what_a_page_waits_for_before_the_warm_up_list():
+    queue, order, gate = KernelQueue(), [], threading.Event()
+    queue.request("busy", gate.wait, LATER)  # a compile already under way when the page asks
+    for name in ("warm-1", "warm-2", "warm-3"):
+        queue.request(name, lambda name=name: order.append(name), LATER)
+    page = queue.request("page", lambda: order.append("page"), NOW)
+    gate.set()
+    assert page.wait(10)
+    assert queue.request("warm-3", lambda: None, LATER).wait(10)
+    assert order == ["page", "warm-1", "warm-2", "warm-3"]
+
+
+def test_a_queued_call_asked_for_again_by_a_page_moves_up_and_runs_once():
+    queue, order, gate = KernelQueue(), [], threading.Event()
+    queue.request("busy", gate.wait, LATER)
+    queue.request("a", lambda: order.append("a"), LATER)
+    queue.request("b", lambda: order.append("b"), LATER)
+    queue.request("b", lambda: order.append("b again"), NOW)
+    gate.set()
+    assert queue.request("a", lambda: None, LATER).wait(10)
+    time.sleep(0.1)
+    assert order == ["b again", "a"]
+    assert queue.ready("a") and queue.ready("b") and queue.pending() == 0
+
+
+def test_a_failing_compile_is_reported_and_the_queue_goes_on():
+    queue = KernelQueue()
+    assert not queue.wait("bad", lambda: 1 / 0, 10)
+    assert queue.failed("bad") and not queue.ready("bad")
+    assert queue.wait("good", lambda: None, 10)
+
+
+def test_a_wait_gives_up_after_its_patience_while_the_compile_goes_on():
+    queue, gate = KernelQueue(), threading.Event()
+    began = time.monotonic()
+    assert not queue.wait("slow", gate.wait, 0.2)
+    assert 0.15 < time.monotonic() - began < 5
+    gate.set()
+    assert queue.request("slow", lambda: None).wait(10)
+
+
+# ----- the app ------------------------------------------------------------------------------------
+def test_compare_on_a_new_formula_draws_its_first_view_by_the_interpreter_then_reruns_with_the_kernels(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from ui import warm_up
+
+    monkeypatch.delenv("LANDSCAPE_NO_WARMUP", raising=False)
+    monkeypatch.setattr(warm_up, "start", lambda: None)  # the list of every kernel would compile behind the other tests
+    c = 1.0 + random.randint(1, 10**6) / 10**7
+    formula, bounds = f"(x - 1)^2 + {c!r} * (y + 0.5)^2", ((-3.0, 3.0), (-3.0, 3.0))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.switch_page("pages/1_Compare.py")
+    at.query_params.update({"land": "custom", "formula": formula, "bounds": "-3,3,-3,3", "runs": "sgd,adam"})
+    at.run()
+    assert not at.exception, at.exception
+    first = at.dataframe[0].value
+    assert first["kernel time (µs)"].isna().all(), "the first view cannot have kernel times: it was interpreted"
+    surface = landscapes.from_formula(formula, bounds=bounds)
+    deadline = time.monotonic() + 180
+    while not all(optimizers.kernel_ready(name, surface) for name in ("sgd", "adam")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at.run()  # what the page's watcher asks for once the kernels are ready
+    assert not at.exception, at.exception
+    again = at.dataframe[0].value
+    assert again["kernel time (µs)"].notna().all()
+    np.testing.assert_allclose(again["final loss"].astype(float), first["final loss"].astype(float), rtol=1e-12)
+
+
+# ----- the compile worker process -------------------------------------------------------------------
+def test_the_compile_worker_compiles_into_the_disk_cache_and_survives_bad_requests_and_its_own_death():
+    from optimizers import _kernels
+    from optimizers.compile_worker import CompileWorker
+
+    worker = CompileWorker()
+    try:
+        surface = landscapes.get("six_hump_camel")
+        spec = optimizers.get("rmsprop")
+        values = spec.resolve({})
+        call = (surface.index, optimizers.names().index("rmsprop"), surface.param_tuple, spec.pack(values), *surface.start,
+                float(values["lr"]), np.ones(0), (0.0, 0, np.inf, np.inf), surface.escape_box,
+                np.empty((1, 2)), np.empty(1), np.empty(1), np.empty(0))
+        assert worker.compile("trace", call)
+        assert not worker.compile("no_such_kernel", call)  # an error is an answer, not a crash
+        assert not worker.compile("trace", call[:3])  # so is a wrong call
+        worker._process.kill()
+        worker._process.wait()
+        assert worker.compile("trace", call)  # a dead child is started again
+        # what the server then does: the kernel loads from the cache the child wrote
+        assert _kernels.call_specialized(_kernels.trace, 2, *call) == -1
+    finally:
+        worker.stop()
+
+
+def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair():
+    from ui import defaults, warm_up
+
+    calls = list(warm_up._calls())
+    first = [(call.keywords.get("steps"), call.args) for call in calls[:len(defaults.default_runs("rosenbrock"))]]
+    assert [args for _, args in first] == [(name, "rosenbrock") for name in defaults.default_runs("rosenbrock")]
+    trajectories = {call.args for call in calls if getattr(call, "func", None) is optimizers.run}
+    assert trajectories == {(name, land) for land in landscapes.names() for name in optimizers.names()}
+    batches = [call for call in calls if getattr(call, "func", None) is optimizers.run_many]
+    assert batches, "Sweep's and Basins' batch kernels are missing"
+    data_runs = [call for call in calls if not hasattr(call, "func")]
+    assert len(data_runs) == 1
+    data_runs[0]()  # the data page's default runs: they must run outside a page too
