@@ -677,7 +677,8 @@ def _register(index: int, spec: SurfaceSpec) -> None:
 
 
 # ----- numeric checks over the bounds ---------------------------------------------------------------
-def _check_bounds(bounds) -> tuple:
+def check_bounds(bounds) -> tuple:
+    """``bounds`` as ((x_min, x_max), (y_min, y_max)) floats, or DEFAULT_BOUNDS for None; ValueError saying what is allowed."""
     if bounds is None:
         return DEFAULT_BOUNDS
     try:
@@ -899,7 +900,7 @@ def from_formula(text: str, bounds=None) -> Landscape:
     the text) for a formula it refuses: a syntax error, an unknown name, anything outside the
     whitelist, a constant, or a surface that is not finite over the bounds.
     """
-    bounds = _check_bounds(bounds)
+    bounds = check_bounds(bounds)
     try:
         compiled = _compiled(text)
         _check_finite(compiled, bounds)

@@ -1,22 +1,12 @@
 """Compare: several optimizers race on one landscape, animated, with every setting in the link."""
 
-import time
-
 import plotly.io as pio
 import streamlit as st
 
-from ui import compare, compute, shell
+from ui import chart_first, compare, compute, shell
 from ui.live_chart import live_chart
 from ui import state as page_state
 from viz import figures, tables
-
-_COMPLETED = "compare.completed"  # the last run reached the end of the page
-# The browser applies messages that arrive together in one pass: the ~70 elements sent right
-# after the map held its drawing back (the map's component ran ~100 ms after its message
-# arrived). A pause after the map lets the browser draw it alone first; the rest of the page
-# comes that much later. Paired (benchmarks/ab_latency.py, 15 presses each): 0.08 s: 35-44 ms sooner on
-# screen, 0.15 s: 65 ms, 0.25 s: 92 ms. A press during the pause waits for it to end.
-_MAP_HEAD_START_S = 0.15
 
 shell.page_header("Compare optimizers", "Pick a landscape, choose up to six runs, and press ▶ to watch them race.")
 
@@ -30,22 +20,10 @@ else:
 for warning in st.session_state.get("compare_warnings", []):
     st.warning(warning, icon="⚠️")
 
-# The chart before the sidebar: the browser handles a rerun's messages in order, and drawing
-# the ~40 controls first held the chart back (benchmarks/ab_latency.py, two paired runs: 63
-# and 96 ms of a slider move's ~470). On a rerun after a completed one, every control's value is
-# already in the session (Streamlit puts a moved control's new value there before the rerun
-# starts), so the page reads them, sends the chart, and draws the controls last. A first
-# view, or a run after an interrupted one, draws the sidebar first, as any page does.
-chart_first = st.session_state.get(_COMPLETED) is True
-st.session_state[_COMPLETED] = False
-state = None
-if chart_first:
-    try:
-        state = compare.read_sidebar(initial)
-    except compare.NotDrawnYet:  # a control new to this view (another landscape, one more run)
-        chart_first = False
-if state is None:
-    state = compare.sidebar(initial)
+# The chart before the sidebar: the controls' values are read now and the controls drawn at the
+# end of the page, because the ~40 of them sent first held the chart back (ui/chart_first.py).
+sidebar = chart_first.DrawnLater()
+state = compare.sidebar(initial, sidebar)
 surface = state.surface()
 
 with st.spinner("Compiling the optimizer kernels for this landscape: the first time on a new server takes a few seconds…"):
@@ -67,7 +45,7 @@ with chart_area:
     if view == "surface":
         figure = figures.surface3d_figure(surface, compute.surface_grid(surface.name, compute.cache_key(state.landscape_params),
                                                                         70), tracks, presentation)
-        live_chart(figure, key="surface3d", height=600)
+        live_chart(figure, key="surface3d", height=780 if presentation else 600, fit_screen=presentation)
     else:
         # live_chart reads a click from the pointer's position, so the map needs no grid of click targets.
         height = 780 if presentation else 700
@@ -75,8 +53,7 @@ with chart_area:
                                            presentation=presentation, height=height)
         live_chart(figure, key=f"map_{view}", height=height, config={"scrollZoom": True},
                    on_click=shell.start_from_click(surface, f"map_{view}"), fit_screen=presentation)
-        if chart_first:
-            time.sleep(_MAP_HEAD_START_S)
+        chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
         st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom "
                    "(the zoom stays as you move sliders).")
 
@@ -98,11 +75,5 @@ right.download_button("Download the animation (offline HTML)",
 
 compare.video_export(surface, grid, tracks, state)
 
-if chart_first:
-    drawn = compare.sidebar(initial)
-    if drawn != state:  # cannot happen by design; if it does, draw the page again in the usual order
-        st.session_state["compare.mismatches"] = st.session_state.get("compare.mismatches", 0) + 1
-        st.rerun()
-st.session_state["compare.chart_first"] = chart_first  # which order this run took (read by the tests)
 st.query_params.from_dict(page_state.to_query(state))
-st.session_state[_COMPLETED] = True
+sidebar.draw_into(st.sidebar)

@@ -1,11 +1,8 @@
 """Your own landscape: type a loss in x and y, see it, and race optimizers on it."""
-import optimizers
 import streamlit as st
 
-from ui import compute, custom, shell
-from ui.controls import number_slider, value_grid
+from ui import charts, compute, custom, shell, your_landscape
 from ui.live_chart import live_chart
-from ui.state import default_run
 from viz import figures
 
 shell.page_header("Your own landscape",
@@ -13,69 +10,49 @@ shell.page_header("Your own landscape",
 
 ss = st.session_state
 if "yours_seeded" not in ss:
-    seed, warnings = custom.page_from_query(st.query_params.to_dict())
-    ss["yours.formula"] = seed["formula"]
-    for axis, name in enumerate("xy"):
-        for end, label in enumerate(("min", "max")):
-            ss[f"yours.bounds.{name}{label}"] = float(seed["bounds"][axis][end])
-    ss["yours.runs"], ss["yours.steps"] = seed["runs"], seed["steps"]
-    for name, lr in seed["lrs"].items():
-        ss[f"yours.lr.{name}"] = lr
-    ss["yours_seeded"], ss["yours_warnings"] = True, warnings
+    ss["yours_warnings"] = your_landscape.seed_widgets(st.query_params.to_dict())
+    ss["yours_seeded"] = True
 for warning in ss.get("yours_warnings", []):
     st.warning(warning, icon="⚠️")
 
-
-def use_example():
-    text, bounds = custom.EXAMPLES[ss["yours.example"]]
-    ss["yours.formula"] = text
-    for axis, name in enumerate("xy"):
-        for end, label in enumerate(("min", "max")):
-            ss[f"yours.bounds.{name}{label}"] = float(bounds[axis][end])
-
-
-st.pills("Examples", list(custom.EXAMPLES), key="yours.example", on_change=use_example)
-text, bounds, surface, error = custom.formula_input(st, "yours.formula", "yours.bounds", custom.DEFAULT_FORMULA,
-                                                    custom.DEFAULT_BOUNDS)
-if error is None:
-    ss["yours.last_good"] = (text, bounds)
+presentation = shell.presentation_on()
+if presentation:  # no sidebar on a projector: the demo's controls in a strip beside the map, the rest under it
+    map_area, strip = st.columns([4, 1], gap="medium")
+    chart_slot, details = map_area.container(), map_area.container()
+    with strip:
+        text, bounds, surface = your_landscape.formula_controls(st, details)
+        names, steps, lrs = your_landscape.race_controls(surface, strip=True, steps_place=details)
+    with details:
+        st.latex(surface.formula)
+        st.caption(f"{your_landscape.minima_summary(surface)} Click on the map to start the race there.")
+    surface_area = st.container()
 else:
-    text, bounds = ss.get("yours.last_good", (custom.DEFAULT_FORMULA, custom.DEFAULT_BOUNDS))
-    st.caption(f"Showing the last formula that worked: `{text}`")
-    surface, _ = custom.build(text, bounds)
-
-st.latex(surface.formula)
-st.caption(f"{custom.minima_summary(surface)} Click on the map to start the race there.")
-
-left, right = st.columns([3, 1])
-names = left.multiselect("Optimizers", optimizers.names(), key="yours.runs", max_selections=custom.MAX_PAGE_RUNS,
-                         format_func=lambda n: optimizers.get(n).title) or list(custom.PAGE_RUNS[:1])
-steps = right.slider("Steps", 10, custom.MAX_PAGE_STEPS, key="yours.steps", step=10)
+    text, bounds, surface = your_landscape.formula_controls(st)
+    st.latex(surface.formula)
+    st.caption(f"{your_landscape.minima_summary(surface)} Click on the map to start the race there.")
+    names, steps, lrs = your_landscape.race_controls(surface)
+    chart_slot, surface_area = st.columns(2)
 start = (float(ss.get(f"x0.{surface.name}", surface.start[0])), float(ss.get(f"y0.{surface.name}", surface.start[1])))
-lrs = {}
-for column, name in zip(st.columns(len(names)), names):  # each optimizer's own learning rate, suggested for this surface
-    spec = optimizers.get(name)
-    lrs[name] = number_slider(f"{spec.title.split(' (')[0]}: learning rate", value_grid(spec.hypers[0]),
-                              default_run(surface, name).hyper["lr"], f"yours.lr.{name}", spec.hypers[0].help, column)
-shell.keep_in_link(custom.page_to_query(text, bounds, names, steps, lrs))
+shell.keep_in_link(your_landscape.to_query(text, bounds, names, steps, lrs))
 
 with st.spinner("Compiling the kernels for your formula: a few seconds the first time…"):
-    runs, outcomes = custom.race(text, bounds, start, steps, names, lrs)
+    runs, outcomes = your_landscape.race(text, bounds, start, steps, names, lrs)
 tracks = figures.tracks_from_results([result for result, _ in outcomes], shell.run_labels(runs))
 params_json = compute.cache_key(custom.params(text, bounds))
 
-map_column, surface_column = st.columns(2)
-with map_column:
-    live_chart(figures.trajectory_figure(surface, compute.map_grid(surface.name, params_json), tracks, start,
-                                         height=560, legend_width=430),
-               key="yours_map", height=560, config={"scrollZoom": True},
-               on_click=shell.start_from_click(surface, "yours_map"))
-with surface_column:
-    st.plotly_chart(figures.surface3d_figure(surface, compute.surface_grid(surface.name, params_json, 70), tracks),
-                    key="yours_surface", config={"displaylogo": False})
+height = 780 if presentation else 560
+with chart_slot:
+    # legend_width: about the map's width in pixels (four fifths of a projector's page, or half a page)
+    live_chart(figures.trajectory_figure(surface, compute.map_grid(surface.name, params_json), tracks, start, height=height,
+                                         presentation=presentation, legend_width=1000 if presentation else 430),
+               key="yours_map", height=height, config={"scrollZoom": True},
+               on_click=shell.start_from_click(surface, "yours_map"), fit_screen=presentation)
+with surface_area:
+    charts.plotly_chart(figures.surface3d_figure(surface, compute.surface_grid(surface.name, params_json, 70), tracks,
+                                                 presentation), key="yours_surface", filename="your-landscape-3d")
 
 reference = min((m.value for m in surface.minima), default=None)
-st.plotly_chart(figures.curves_figure(tracks, reference), key="yours_curves", config={"displaylogo": False})
+charts.plotly_chart(figures.curves_figure(tracks, reference, presentation), key="yours_curves", filename="your-landscape-curves")
 shell.summary_table(tracks, surface, [seconds for _, seconds in outcomes])
-st.link_button("Open in Compare: every optimizer and setting", custom.compare_link(text, bounds, names, steps, start, lrs),
-               icon=":material/sports_score:")
+st.link_button("Open in Compare: every optimizer and setting",
+               your_landscape.compare_link(text, bounds, names, steps, start, lrs), icon=":material/sports_score:")

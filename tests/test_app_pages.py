@@ -134,20 +134,6 @@ def test_every_page_keeps_presentation_mode_in_its_link(path):
     assert at.query_params.get("pres") in ("1", ["1"]), dict(at.query_params)
 
 
-def test_a_background_warm_up_runs_once_per_name_and_survives_a_failing_call(monkeypatch):
-    import threading
-
-    from ui import compute
-
-    monkeypatch.delenv("LANDSCAPE_NO_WARMUP", raising=False)
-    calls, done = [], threading.Event()
-    compute.warm_up_in_background("test-probe", lambda: [lambda: calls.append(1), lambda: 1 / 0,
-                                                         lambda: calls.append(2), done.set])
-    compute.warm_up_in_background("test-probe", lambda: [lambda: calls.append(3)])
-    assert done.wait(10)
-    assert calls == [1, 2]
-
-
 def test_the_compare_charts_keep_fixed_margins_so_plotly_draws_each_once():
     # Margins pushed by the legend, slider and tick labels made plotly.js draw every chart twice.
     at = _compare({"land": "himmelblau", "runs": "adam,momentum,sgd,rmsprop,nesterov,adagrad"})
@@ -239,13 +225,33 @@ def test_a_cached_subplot_layout_equals_plotly_s_and_is_a_fresh_copy_each_time()
     assert "type" not in subplot_layout(**options)["xaxis"]  # ...and the next caller gets a clean one
 
 
-def test_the_chart_drawn_before_the_sidebar_matches_the_sidebar_drawn_after_it():
-    # After a completed run the page reads the controls from the session, sends the chart, then
-    # draws the sidebar; every kind of control must read back the same in both passes.
+def _shown_in_the_sidebar(at: AppTest) -> dict:
+    """The settings the sidebar's controls show, as the link names them."""
+    sidebar = at.sidebar
+    land = at.selectbox(key="land").value
+    runs = [at.selectbox(key=f"r{i}.opt").value for i in range(int(at.number_input(key="nruns").value))]
+    lrs = {}
+    for i in range(len(runs)):
+        lrs[f"r{i}.lr"] = next(s.value for s in sidebar.select_slider if s.key.startswith(f"r{i}.") and s.key.endswith(".lr"))
+    start = [n.value for n in sidebar.number_input if n.key.startswith(("x0.", "y0."))]
+    return {"land": land, "steps": at.slider(key="steps").value, "runs": runs, "start": start, **lrs}
+
+
+def _in_the_link(at: AppTest, shown: dict) -> dict:
+    def value(key):
+        found = at.query_params[key]
+        return found[-1] if isinstance(found, list) else found
+
+    return {"land": value("land"), "steps": int(value("steps")), "runs": value("runs").split(","),
+            "start": [float(value("x0")), float(value("y0"))], **{key: float(value(key)) for key in shown if key.endswith(".lr")}}
+
+
+def test_after_every_kind_of_move_the_sidebar_shows_what_the_map_was_drawn_with():
+    # The page reads the controls' values, sends the map, and draws the controls last
+    # (ui/chart_first.py): the sidebar, the link and the map's legend must agree after any move.
     at = _compare({"land": "himmelblau", "runs": "adam,momentum,sgd", "r2.clip": "1", "r1.noise": "0.5",
                    "r0.sched": "step"})
     assert not at.exception
-    assert at.session_state["compare.chart_first"] is False, "a first view draws the sidebar first"
     moves = [
         lambda: next(s for s in at.select_slider if s.label == "learning rate").set_value(0.02),
         lambda: at.slider(key="steps").set_value(150),
@@ -258,16 +264,17 @@ def test_the_chart_drawn_before_the_sidebar_matches_the_sidebar_drawn_after_it()
         lambda: at.selectbox(key="land").set_value("custom"),
         lambda: at.text_input(key="cmp.formula").set_value("x^2 + 3*y^2"),
     ]
-    chart_first = []
     for number, move in enumerate(moves):
         before = _map_spec(at)
         move().run()
         assert not at.exception, at.exception
-        assert "compare.mismatches" not in at.session_state, f"move {number}: the two passes disagreed"
         assert _map_spec(at) != before, f"move {number} did not change the map"
-        chart_first.append(at.session_state["compare.chart_first"])
-    assert chart_first[0] and chart_first[1], "a plain slider move should send the chart before the sidebar"
-    assert sum(chart_first) >= len(moves) // 2, chart_first
+        shown = _shown_in_the_sidebar(at)
+        assert _in_the_link(at, shown) == shown, f"move {number}: the sidebar and the link disagree"
+        legend = [t["name"] for t in _map_spec(at)["data"] if t.get("mode") == "lines" and t.get("name")]
+        assert [name.split(" · lr ")[1].split(" ")[0] for name in legend] == [f"{shown[f'r{i}.lr']:g}" for i in range(len(legend))], \
+            f"move {number}: the map's legend is not what the sidebar shows"
+        assert len(legend) == len(shown["runs"])
     assert at.query_params["land"] in ("custom", ["custom"])
 
 
@@ -361,9 +368,9 @@ def test_the_summary_times_each_run_not_its_kernel_compiling(monkeypatch):
         return replace(result, elapsed=0.25 if len(calls) == 1 else 1e-5 * len(calls))
 
     monkeypatch.setattr(optimizers, "run", first_call_slow)
-    compute.run_cached.clear()
+    compute.exact_run_cached.clear()
     result, seconds = compute.run_cached("booth", "{}", (1.5, -1.5), 37, "adam", compute.cache_key({"lr": 0.02}))
-    compute.run_cached.clear()
+    compute.exact_run_cached.clear()
     assert len(calls) == 1 + 3 and seconds == pytest.approx(2e-5), "not the best of the warm calls"
     assert np.array_equal(result.path, calls[0].path) and len(result.path) == 38
 

@@ -184,6 +184,9 @@ def _start_inputs(page):
 def test_a_click_on_the_map_sets_the_start(server, browser):
     page = _open(browser, f"{server}/Compare?land=himmelblau&x0=1&y0=-1&steps=100&runs=momentum")
     inputs = _start_inputs(page)
+    # The sidebar comes after the map (ui/chart_first.py), and a new number box shows its minimum for a frame.
+    page.wait_for_function("""() => { const i = document.querySelectorAll('[data-testid="stSidebar"] [data-testid="stNumberInput"] input');
+        return i.length >= 2 && i[0].value === '1'; }""", timeout=60_000)
     assert (inputs.nth(0).input_value(), inputs.nth(1).input_value()) == ("1", "-1")
     plot_area = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
     # a quarter in from the left and from the top: on himmelblau's [-5, 5] x [-5, 5] map, about (-2.5, 2.5)

@@ -1,12 +1,10 @@
 """The Compare page's sidebar: every control, initialised from the link, read back as a state."""
 from __future__ import annotations
 
-import contextlib
-
 import landscapes
 import optimizers
 import streamlit as st
-from optimizers._schedules import SCHEDULES
+from optimizers import SCHEDULES
 
 from . import custom, defaults
 from .controls import hyper_widget, number_slider, value_grid
@@ -55,46 +53,6 @@ def seed_widgets(state: CompareState) -> None:
         ss[f"r{i}.seed"] = int(run.seed)
 
 
-class NotDrawnYet(Exception):
-    """A control has no value in the session yet: the sidebar must be drawn before it can be read."""
-
-
-class _Silent:
-    """Stands in for the sidebar when its values are read before it is drawn.
-
-    Every control returns the value its key holds in the session (Streamlit has put a moved
-    control's new value there before the rerun starts), so the page can send the chart first
-    and the sidebar after it: the browser then draws the chart before the ~40 controls. The
-    defaults the real pass would write are written the same way, by the same code.
-    """
-
-    def selectbox(self, *_, key=None, **__):
-        if key is None or key not in st.session_state:
-            raise NotDrawnYet(key)
-        return st.session_state[key]
-
-    select_slider = slider = number_input = checkbox = text_input = selectbox
-
-    def columns(self, spec, **_):
-        return [self] * (spec if isinstance(spec, int) else len(spec))
-
-    def expander(self, *_, **__):
-        return contextlib.nullcontext()
-
-    def warning(self, *_, **__):
-        pass
-
-    caption = error = code = warning
-
-
-def read_sidebar(initial: CompareState) -> CompareState:
-    """The state the sidebar will show, read from the session without drawing it.
-
-    Raises NotDrawnYet when a control has no value yet (the first view of a new run or landscape).
-    """
-    return sidebar(initial, _Silent())
-
-
 _FORMULA_KEY = "cmp.formula"
 _BOUNDS_KEY = "cmp.bounds"
 _LAST_GOOD = "cmp.formula.last_good"
@@ -128,9 +86,11 @@ def _hyper_key(i: int, landscape: str, optimizer: str, name: str) -> str:
 
 
 def sidebar(initial: CompareState, sb=None) -> CompareState:
-    """Draw the controls; return the state they describe."""
+    """Add the controls to ``sb`` (the sidebar, or a ui.chart_first.DrawnLater that draws them after the
+    chart); return the state they describe. Every control's value is in the session before it is added."""
     sb = sb or st.sidebar
     names = landscapes.names() + [custom.CUSTOM]
+    st.session_state.setdefault("land", initial.landscape)
     sb.selectbox("Landscape", names, key="land", format_func=_landscape_label)
     if st.session_state["land"] == custom.CUSTOM:
         surface, landscape_params = _formula_controls(initial, sb)
@@ -163,8 +123,7 @@ def sidebar(initial: CompareState, sb=None) -> CompareState:
     for i in range(count):
         st.session_state.setdefault(f"r{i}.opt", defaults_for[i] if i < len(defaults_for) else "sgd")
         label = optimizers.get(st.session_state[f"r{i}.opt"]).title
-        with sb.expander(f"Run {i + 1}: {label}", expanded=i == 0):
-            runs.append(_run_controls(i, surface, sb if isinstance(sb, _Silent) else st))
+        runs.append(_run_controls(i, surface, sb.expander(f"Run {i + 1}: {label}", expanded=i == 0)))
     landscape = custom.CUSTOM if custom.is_custom(surface.name) else surface.name
     return CompareState(landscape=landscape, landscape_params=landscape_params, start=(float(x0), float(y0)),
                         steps=int(steps), runs=runs, view=st.session_state.get("view", "overlay"),
@@ -186,12 +145,14 @@ def _run_controls(i: int, surface, ui) -> RunSpec:
         ui.warning(f"{error}. Using the defaults for this run.")
         hyper = dict(base.hyper)
 
+    st.session_state.setdefault(f"r{i}.sched", "constant")
     sched_name = ui.selectbox("Learning-rate schedule", list(SCHEDULES), key=f"r{i}.sched",
                               format_func=lambda n: SCHEDULES[n]["title"])
     schedule = {"name": sched_name}
     for h in SCHEDULES[sched_name]["params"]:
         schedule[h.name] = hyper_widget(h, h.default, f"r{i}.sched.{sched_name}.{h.name}", ui)
 
+    st.session_state.setdefault(f"r{i}.clip_on", False)
     clip_on = ui.checkbox("Clip the gradient norm", key=f"r{i}.clip_on",
                           help="torch.nn.utils.clip_grad_norm_: rescale g to this norm when it is longer.")
     clip_norm = number_slider("max norm", _CLIP_GRID, 1.0, f"r{i}.clip", container=ui) if clip_on else None
@@ -240,7 +201,7 @@ def video_export(surface, grid, tracks, state) -> None:
             st.caption("The settings or the runs changed since the last video: make it again.")
 
 
-# ----- presentation mode: the controls a live demo needs, above the map ---------------------------------
+# ----- presentation mode: the controls a live demo needs, beside the map ---------------------------------
 _STRIP = "strip."
 
 

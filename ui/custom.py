@@ -88,7 +88,7 @@ def bounds_from_text(text: str):
             raise ValueError
     except ValueError:
         raise ValueError("bounds must be four numbers x_min,x_max,y_min,y_max") from None
-    return formula._check_bounds(((x0, x1), (y0, y1)))
+    return formula.check_bounds(((x0, x1), (y0, y1)))
 
 
 def from_query(query: dict) -> tuple[str, tuple, list[str]]:
@@ -120,8 +120,10 @@ def caret_line(text: str, error) -> str:
     return f"{shown}\n{' ' * (min(position, len(shown) + 1) - 1)}^"
 
 
-def formula_input(container, key: str, bounds_key: str, default_text: str, default_bounds, show_bounds=True):
-    """A formula box with optional bounds and its error inline; returns (text, bounds, surface, error)."""
+def formula_input(container, key: str, bounds_key: str, default_text: str, default_bounds, bounds_container=None):
+    """A formula box with its bounds and its error inline; returns (text, bounds, surface, error).
+
+    The bounds' boxes go under the formula, or in ``bounds_container`` (a strip too narrow for four boxes)."""
     import streamlit as st
 
     ss = st.session_state
@@ -129,16 +131,14 @@ def formula_input(container, key: str, bounds_key: str, default_text: str, defau
     text = container.text_input("f(x, y) =", key=key, max_chars=MAX_FORMULA_LENGTH,
                                 help="Use x, y, numbers, + - * / ^ ( ), pi, e and sin cos tan exp log sqrt abs tanh "
                                      "sigmoid softplus relu min max (and asin acos atan sinh cosh).")
-    bounds = default_bounds
-    if show_bounds:
-        for axis, name in enumerate("xy"):
-            for end, label in enumerate(("min", "max")):
-                ss.setdefault(f"{bounds_key}.{name}{label}", float(default_bounds[axis][end]))
-        columns = container.columns(4)
-        values = [columns[2 * axis + end].number_input(f"{name} {label}", key=f"{bounds_key}.{name}{label}", format="%.4g",
-                                                       min_value=-formula.MAX_BOUND, max_value=formula.MAX_BOUND)
-                  for axis, name in enumerate("xy") for end, label in enumerate(("min", "max"))]
-        bounds = ((values[0], values[1]), (values[2], values[3]))
+    for axis, name in enumerate("xy"):
+        for end, label in enumerate(("min", "max")):
+            ss.setdefault(f"{bounds_key}.{name}{label}", float(default_bounds[axis][end]))
+    columns = (container if bounds_container is None else bounds_container).columns(4)
+    values = [columns[2 * axis + end].number_input(f"{name} {label}", key=f"{bounds_key}.{name}{label}", format="%.4g",
+                                                   min_value=-formula.MAX_BOUND, max_value=formula.MAX_BOUND)
+              for axis, name in enumerate("xy") for end, label in enumerate(("min", "max"))]
+    bounds = ((values[0], values[1]), (values[2], values[3]))
     surface, error = build(text, bounds)
     if error is not None:
         what = "this formula" if isinstance(error, FormulaError) else "these bounds"
@@ -146,100 +146,3 @@ def formula_input(container, key: str, bounds_key: str, default_text: str, defau
         if isinstance(error, FormulaError):
             container.code(caret_line(text, error), language=None)
     return text, bounds, surface, error
-
-
-# ----- the "Your own landscape" page's state -------------------------------------------------------------
-# L-BFGS is left out of the first view: its kernel takes the longest to compile for a new formula
-# (16-23 s measured on the shared 2-core machine, against 2-7 s for a first-order method).
-PAGE_RUNS = ("sgd", "momentum", "adam")
-PAGE_STEPS = 200
-MAX_PAGE_RUNS = 6
-MAX_PAGE_STEPS = 2000
-
-
-def page_from_query(query: dict) -> tuple[dict, list[str]]:
-    """Formula, bounds, optimizers and steps of the page from its link, with a warning per ignored part."""
-    query = {str(k)[:60]: (v[-1] if isinstance(v, list) else v) for k, v in list(query.items())[:50]}
-    text, bounds, warnings = from_query(query)
-    runs = list(PAGE_RUNS)
-    if "runs" in query:
-        import optimizers
-
-        asked = [name.strip() for name in str(query["runs"])[:200].split(",") if name.strip()]
-        known = [name for name in asked if name in optimizers.names()]
-        if len(known) != len(asked):
-            warnings.append(markdown_safe("Ignored unknown optimizers in the link: "
-                                          + ", ".join(f"'{n[:20]}'" for n in asked if n not in known)[:200] + "."))
-        if len(known) > MAX_PAGE_RUNS:
-            warnings.append(f"The link asks for {len(known)} optimizers; at most {MAX_PAGE_RUNS} race at once.")
-        runs = list(dict.fromkeys(known))[:MAX_PAGE_RUNS] or runs
-    steps = PAGE_STEPS
-    if "steps" in query:
-        try:
-            value = float(str(query["steps"])[:20])
-            if not (value.is_integer() and 10 <= value <= MAX_PAGE_STEPS):
-                raise ValueError
-            steps = int(value)
-        except ValueError:
-            warnings.append(markdown_safe(f"Ignored steps = '{str(query['steps'])[:20]}': expected a whole number from 10 to "
-                                          f"{MAX_PAGE_STEPS}."))
-    lrs = {}
-    for name in runs:
-        if f"lr.{name}" in query:
-            import optimizers
-
-            raw = str(query[f"lr.{name}"])[:30]
-            try:
-                lrs[name] = optimizers.get(name).hypers[0].validate(float(raw))
-            except ValueError:
-                warnings.append(markdown_safe(f"Ignored lr.{name} = '{raw}': expected a learning rate in "
-                                              f"{optimizers.get(name).hypers[0].describe_range()}."))
-    return {"formula": text, "bounds": bounds, "runs": runs, "steps": steps, "lrs": lrs}, warnings
-
-
-def page_to_query(text: str, bounds, runs, steps: int, lrs: dict | None = None) -> dict:
-    query = {"formula": text, "bounds": bounds_to_text(bounds), "runs": ",".join(runs), "steps": str(int(steps))}
-    for name, lr in (lrs or {}).items():
-        query[f"lr.{name}"] = query_text.as_text(float(lr))
-    return query
-
-
-def compare_link(text: str, bounds, runs, steps: int, start, lrs: dict | None = None) -> str:
-    """A link to the Compare page racing these optimizers on this formula (opened as a fresh view)."""
-    from urllib.parse import urlencode
-
-    query = {"land": CUSTOM, "formula": text, "bounds": bounds_to_text(bounds), "x0": query_text.as_text(float(start[0])),
-             "y0": query_text.as_text(float(start[1])), "steps": str(int(steps)), "runs": ",".join(runs[:MAX_PAGE_RUNS])}
-    for i, name in enumerate(runs[:MAX_PAGE_RUNS]):
-        if lrs and name in lrs:
-            query[f"r{i}.lr"] = query_text.as_text(float(lrs[name]))
-    return "Compare?" + urlencode(query)
-
-
-def race(text: str, bounds, start, steps: int, names, lrs: dict | None = None) -> tuple[list, list]:
-    """(runs, [(result, seconds)]) for optimizers on a formula surface: each at its suggested settings,
-    with the learning rate of ``lrs`` where it names one."""
-    from .compute import cache_key, run_cached
-    from .state import default_run
-
-    surface = landscape(CUSTOM, params(text, bounds))
-    runs = [default_run(surface, name) for name in names]
-    for run in runs:
-        if lrs and run.optimizer in lrs:
-            run.hyper["lr"] = float(lrs[run.optimizer])
-    params_json = cache_key(params(text, bounds))
-    outcomes = [run_cached(CUSTOM, params_json, tuple(float(v) for v in start), int(steps), run.optimizer, cache_key(run.run_kwargs()))
-                for run in runs]
-    return runs, outcomes
-
-
-def minima_summary(surface, shown: int = 3) -> str:
-    """One sentence on the minima a formula surface found, the global ones first."""
-    minima = sorted(surface.minima, key=lambda m: (m.kind != "global", m.value))
-    if not minima:
-        return "No minimum inside the bounds: the loss keeps falling towards an edge."
-    listed = ", ".join(f"({m.x:.4g}, {m.y:.4g})" for m in minima[:shown])
-    more = f" and {len(minima) - shown} more" if len(minima) > shown else ""
-    globals_ = sum(m.kind == "global" for m in minima)
-    return (f"{len(minima)} minim{'um' if len(minima) == 1 else 'a'} found by grid search and Newton refinement "
-            f"({globals_} global, lowest f = {minima[0].value:.4g}): {listed}{more}.")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import landscapes
 import optimizers
-from optimizers._schedules import SCHEDULES
+from optimizers import SCHEDULES
 
 from . import custom, defaults
 from . import query as query_text
@@ -150,7 +150,7 @@ def _run_from_query(q: dict, i: int, surface, optimizer: str, warnings: list[str
             try:
                 hyper[h.name] = h.validate(query_text.hyper_value(h, q[key]))
             except ValueError:
-                warnings.append(f"Run {i + 1} ({optimizer}): ignored {h.name} = '{q[key][:40]}'; allowed: {_allowed(h)}.")
+                warnings.append(f"Run {i + 1} ({optimizer}): ignored {h.name} = '{q[key][:40]}'; allowed: {describe_allowed(h)}.")
     try:
         spec.resolve(hyper)  # the cross-parameter checks, e.g. Nesterov needs a momentum
         run.hyper = hyper
@@ -167,7 +167,7 @@ def _run_from_query(q: dict, i: int, surface, optimizer: str, warnings: list[str
                 try:
                     schedule[h.name] = h.validate(query_text.hyper_value(h, q[key]))
                 except ValueError:
-                    warnings.append(f"Run {i + 1}: ignored schedule {h.name} = '{q[key][:40]}'; allowed: {_allowed(h)}.")
+                    warnings.append(f"Run {i + 1}: ignored schedule {h.name} = '{q[key][:40]}'; allowed: {describe_allowed(h)}.")
         run.schedule = schedule
     else:
         warnings.append(f"Run {i + 1}: unknown schedule '{sched_name[:40]}'; using a constant learning rate.")
@@ -193,7 +193,8 @@ def _run_from_query(q: dict, i: int, surface, optimizer: str, warnings: list[str
     return run
 
 
-def _allowed(hyper) -> str:
+def describe_allowed(hyper) -> str:
+    """What a link may give for ``hyper``, in words: '0 or 1', the choices, or the range."""
     if hyper.kind == "bool":
         return "0 or 1"
     if hyper.kind == "choice":

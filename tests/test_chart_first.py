@@ -1,0 +1,118 @@
+"""A chart on screen first (ui/chart_first.py): controls read now and drawn later, the head start, on Compare."""
+import pathlib
+import time
+
+import pytest
+from streamlit.runtime.forward_msg_queue import ForwardMsgQueue
+from streamlit.testing.v1 import AppTest
+
+from ui import chart_first
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TIMEOUT = 300  # a cold Numba compile of a page's kernels takes far longer than AppTest's 3 s
+
+
+def _script_reading_then_drawing():
+    import streamlit as st
+
+    from ui.chart_first import DrawnLater
+
+    ss = st.session_state
+    later = DrawnLater()
+    ss.setdefault("rate", 0.1)
+    ss.setdefault("name", "adam")
+    ss.setdefault("x", 1.5)
+    rate = later.select_slider("rate", options=[0.01, 0.1, 1.0], key="rate")
+    left, right = later.columns(2)
+    x = left.number_input("x", min_value=-5.0, max_value=5.0, key="x")
+    right.caption("beside x")
+    name = later.expander("Run 1", expanded=True).selectbox("optimizer", ["sgd", "adam"], key="name")
+    later.warning("after the expander")
+    st.markdown(f"read {rate} {x} {name}")  # what a page computes from the values, before the controls are drawn
+    later.draw_into(st.sidebar)
+
+
+def test_a_control_answers_with_its_session_value_and_is_drawn_later_showing_it():
+    at = AppTest.from_function(_script_reading_then_drawing).run()
+    assert not at.exception
+    assert at.markdown[0].value == "read 0.1 1.5 adam"
+    assert at.select_slider(key="rate").value == 0.1 and at.number_input(key="x").value == 1.5
+    assert at.selectbox(key="name").value == "adam"
+    assert [c.value for c in at.sidebar.caption] == ["beside x"] and at.sidebar.warning[0].value == "after the expander"
+    assert at.sidebar.expander[0].label == "Run 1" and at.sidebar.expander[0].selectbox[0].key == "name"
+    at.select_slider(key="rate").set_value(1.0).run()  # a moved control: its new value is read before it is drawn
+    at.selectbox(key="name").set_value("sgd").run()
+    assert not at.exception
+    assert at.markdown[0].value == "read 1.0 1.5 sgd" and at.select_slider(key="rate").value == 1.0
+
+
+def _script_with_an_unsettled_control():
+    import streamlit as st
+
+    from ui.chart_first import DrawnLater, NotInSession
+
+    later = DrawnLater()
+    try:
+        later.slider("steps", 10, 100, key="steps")
+    except NotInSession as error:
+        st.text(f"refused: {error}")
+    st.session_state["opt"] = "lbfgs"
+    try:
+        later.selectbox("optimizer", ["sgd", "adam"], key="opt")
+    except NotInSession as error:
+        st.text(f"refused: {error}")
+    later.draw_into(st.sidebar)
+
+
+def test_a_control_whose_key_holds_no_valid_value_is_refused_not_drawn_with_another():
+    at = AppTest.from_function(_script_with_an_unsettled_control).run()
+    assert not at.exception
+    refusals = [t.value for t in at.text]
+    assert len(refusals) == 2 and "'steps'" in refusals[0] and "not one of its options" in refusals[1], refusals
+    assert not at.sidebar.slider and not at.sidebar.selectbox
+
+
+def test_a_control_in_a_with_block_is_refused_because_it_would_be_drawn_at_once():
+    from ui.chart_first import DrawnLater
+
+    with pytest.raises(TypeError):
+        with DrawnLater().expander("Run 1"):
+            pass
+
+
+# ----- Compare: the map reaches the browser before the rest of the page -------------------------------------
+def _sent(monkeypatch) -> list[tuple[str, str, float]]:
+    """(main or sidebar, element type or id, seconds) of every element the runs send, in the order they are sent."""
+    sent = []
+
+    def record(msg):
+        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            kind = element.WhichOneof("type")
+            name = element.bidi_component.id if kind == "bidi_component" else kind
+            sent.append(("sidebar" if msg.metadata.delta_path[0] == 1 else "main", name, time.perf_counter()))
+
+    monkeypatch.setattr(ForwardMsgQueue, "_before_enqueue_msg", staticmethod(record))
+    return sent
+
+
+def _map_before_controls(sent: list[tuple[str, str, float]]) -> None:
+    map_at = next(i for i, (root, name, _) in enumerate(sent) if root == "main" and name.endswith("map_overlay"))
+    controls = [i for i, (root, name, _) in enumerate(sent) if root == "sidebar" and name in ("selectbox", "slider")]
+    assert controls and map_at < min(controls), sent
+    # the head start: nothing follows the map for a moment, so the browser draws it alone
+    assert sent[map_at + 1][2] - sent[map_at][2] >= 0.9 * chart_first.HEAD_START_S, sent[map_at:map_at + 2]
+
+
+def test_compare_sends_its_map_first_and_alone_on_a_first_view_and_after_a_slider_move(monkeypatch):
+    sent = _sent(monkeypatch)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/1_Compare.py")
+    at.query_params.update({"land": "himmelblau", "runs": "adam,sgd"})
+    at.run()
+    assert not at.exception
+    _map_before_controls(sent)
+    sent.clear()
+    next(s for s in at.select_slider if s.label == "learning rate").set_value(0.02).run()
+    assert not at.exception
+    _map_before_controls(sent)

@@ -1,0 +1,111 @@
+"""A page's chart on screen before the rest of the page: the two mechanisms measured on Compare.
+
+The browser handles a rerun's messages in the order they are sent, and what comes right after a
+chart holds its drawing back. Both mechanisms were measured with benchmarks/ab_latency.py (a slider
+press to the repainted map, presses alternating between two checkouts served at once).
+
+``DrawnLater``: controls read now and drawn after the chart. Compare's ~40 sidebar controls, sent
+before its map, held it back after every slider move (two paired runs: 63 and 96 ms of a move's
+~470). The chart needs the controls' values, not the controls: a keyed widget created without a
+value argument shows the value its key holds in ``st.session_state``, and Streamlit puts a moved
+control's new value there before the rerun starts. So a ``DrawnLater`` takes the calls a page makes
+on a container, answers each with its key's session value, and makes the same calls, in order,
+when the page calls ``draw_into(st.sidebar)`` after its chart. One pass: nothing is drawn twice.
+What makes the answer and the drawn control agree: every control has a key whose value is in the
+session before the call (``ui.controls`` puts a default there; other controls use
+``st.session_state.setdefault``), and no value argument. A call that breaks the rule raises
+``NotInSession`` instead of drawing something the chart was not computed from.
+
+``head_start()``: a pause right after the chart, so the browser draws it alone before the ~70
+elements that follow arrive (sent together, they are applied in one pass first: the map's own
+script ran ~100 ms after its message arrived). The rest of the page comes that much later, and a
+press during the pause waits for it to end. Paired, 15 presses each: 0.08 s: 35-44 ms sooner on
+screen, 0.15 s: 65 ms, 0.25 s: 92 ms; with DrawnLater, dropping the 0.15 s pause cost 71, 146 and
+185 ms in three paired runs on the loaded 2-core machine.
+
+Why not ``st.fragment``: it reruns a part of the page when a widget inside that part changes, and
+runs that part's lines in order, so a fragment holding the controls and the chart would still send
+the controls first. Rerunning only a chart fragment from the sidebar's callbacks would leave the
+sidebar unsent, but the map's clicks and the presentation strip write the sidebar's keys, and a
+sidebar control that is not redrawn sends its old value back on the next full rerun.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+import streamlit as st
+
+# A choice widget's session value must be one of its options (its second positional argument or ``options=``).
+_CHOICES = ("selectbox", "select_slider")
+
+
+class NotInSession(LookupError):
+    """A control was added before its key held a valid value in the session."""
+
+
+class DrawnLater:
+    """A container whose controls return their session values now and are drawn by ``draw_into``.
+
+    Widgets: selectbox, select_slider, slider, number_input, checkbox, text_input. Elements (drawn
+    later, returning None): caption, code, error, warning. Layout: ``columns`` returns one
+    ``DrawnLater`` a column, ``expander`` one for its body (use it as an object, not in a ``with``:
+    calls made on ``st`` inside a ``with`` would be drawn at once, before the chart).
+    """
+
+    def __init__(self) -> None:
+        self._calls: list[tuple[str, tuple, dict, list[DrawnLater]]] = []
+
+    def _add_widget(self, name: str, *args, **kwargs):
+        key = kwargs.get("key")
+        if key is None or key not in st.session_state:
+            raise NotInSession(f"{name} {key!r}: put its value in st.session_state before adding it, so the "
+                               "control drawn later shows the value the page reads now")
+        value = st.session_state[key]
+        if name in _CHOICES:
+            options = kwargs["options"] if "options" in kwargs else args[1]
+            if value not in list(options):
+                raise NotInSession(f"{name} {key!r}: the session holds {value!r}, which is not one of its options")
+        self._calls.append((name, args, kwargs, []))
+        return value
+
+    def _add_element(self, name: str, *args, **kwargs) -> None:
+        self._calls.append((name, args, kwargs, []))
+
+    selectbox = functools.partialmethod(_add_widget, "selectbox")
+    select_slider = functools.partialmethod(_add_widget, "select_slider")
+    slider = functools.partialmethod(_add_widget, "slider")
+    number_input = functools.partialmethod(_add_widget, "number_input")
+    checkbox = functools.partialmethod(_add_widget, "checkbox")
+    text_input = functools.partialmethod(_add_widget, "text_input")
+
+    caption = functools.partialmethod(_add_element, "caption")
+    code = functools.partialmethod(_add_element, "code")
+    error = functools.partialmethod(_add_element, "error")
+    warning = functools.partialmethod(_add_element, "warning")
+
+    def columns(self, spec, **kwargs) -> list[DrawnLater]:
+        count = spec if isinstance(spec, int) else len(spec)
+        children = [DrawnLater() for _ in range(count)]
+        self._calls.append(("columns", (spec,), kwargs, children))
+        return children
+
+    def expander(self, label: str, **kwargs) -> DrawnLater:
+        body = DrawnLater()
+        self._calls.append(("expander", (label,), kwargs, [body]))
+        return body
+
+    def draw_into(self, container) -> None:
+        """Make every call, in the order it was added, on ``container`` (e.g. ``st.sidebar``)."""
+        for name, args, kwargs, children in self._calls:
+            made = getattr(container, name)(*args, **kwargs)
+            for child, part in zip(children, made if name == "columns" else [made]):
+                child.draw_into(part)
+
+
+HEAD_START_S = 0.15  # see the module's docstring for the measured values
+
+
+def head_start() -> None:
+    """Hold the rest of the page back for ``HEAD_START_S``: call it right after sending the chart."""
+    time.sleep(HEAD_START_S)
