@@ -3,12 +3,13 @@ import landscapes
 import streamlit as st
 from landscapes import analysis
 
-from ui import gallery, shell
+from ui import charts, gallery, shell
 from ui import state as compare_state
 from viz import gallery as figures
 
 shell.page_header("Landscape gallery", "Every surface of the catalogue: what it looks like, where its minima are, "
                   "and how it curves. Ravines show up as a large condition number, saddles as a negative λ_min.")
+presentation = shell.presentation_on()
 
 if "gallery_seeded" not in st.session_state:
     initial, warnings = gallery.from_query(st.query_params.to_dict())
@@ -19,7 +20,8 @@ if "gallery_seeded" not in st.session_state:
 for warning in st.session_state.get("gallery_warnings", []):
     st.warning(warning, icon="⚠️")
 
-controls = st.columns([3, 2, 1])
+# on a projector the two choices get a row each: side by side their larger buttons ran past the screen's edge
+controls = [*st.columns(1), *st.columns([3, 1])] if presentation else st.columns([3, 2, 1])
 category = controls[0].segmented_control("Category", gallery.categories(), key="gal.cat", format_func=str.capitalize) or "all"
 map_kind = controls[1].segmented_control("Curvature map", list(figures.MAP_KINDS), key="gal.map",
                                          format_func=lambda k: {"condition": "condition number κ", "smallest": "smallest eigenvalue"}[k]) \
@@ -57,16 +59,21 @@ for name in state.names():
             state.points[name] = (float(x), float(y))
             # the maps get the card's full width: two equal-scale panels of a wide surface are narrow
             maps, curvature_table = st.container(), text
-            maps.plotly_chart(figures.map_figure(surface, gallery.contour_grid(name), gallery.curvature_grid(name),
-                                                 (x, y), map_kind), key=f"gal.map.{name}",
-                              config={"displaylogo": False, "displayModeBar": False})
+            with maps:
+                charts.plotly_chart(figures.map_figure(surface, gallery.contour_grid(name), gallery.curvature_grid(name),
+                                                       (x, y), map_kind, height=440 if presentation else 330,
+                                                       presentation=presentation),
+                                    key=f"gal.map.{name}", filename=f"gallery-{name}-{map_kind}")
             point = analysis.curvature_at(surface, x, y)
             if draw_3d:
                 table_column, view_column = st.columns([2, 3])
                 table_column.dataframe(gallery.point_rows(point), hide_index=True, width="stretch")
                 table_column.caption(f"At ({x:.4g}, {y:.4g}): {point.kind}.")
-                view_column.plotly_chart(figures.surface3d_figure(surface, gallery.surface_grid(name), (x, y), height=300),
-                                         key=f"gal.3d.{name}", config={"displaylogo": False, "displayModeBar": False})
+                with view_column:
+                    charts.plotly_chart(figures.surface3d_figure(surface, gallery.surface_grid(name), (x, y),
+                                                                 height=400 if presentation else 300,
+                                                                 presentation=presentation),
+                                        key=f"gal.3d.{name}", filename=f"gallery-{name}-3d")
             else:
                 curvature_table.dataframe(gallery.point_rows(point), hide_index=True, width="stretch")
                 curvature_table.caption(f"At ({x:.4g}, {y:.4g}): {point.kind}.")

@@ -3,14 +3,13 @@ import numpy as np
 import optimizers
 import streamlit as st
 
-from ui import compute, shell, sweep
+from ui import compute, shell, strip, sweep
 from ui.live_chart import live_chart
 from ui import exploration as ex
 from viz import explore, figures
 
 shell.page_header("Hyperparameter sweep", "For which settings does it work? Every cell of the map is one run from the same "
                   "start; hover to read it, click to draw it.")
-sweep.warm_up()
 
 if "sweep_seeded" not in st.session_state:
     initial, warnings = sweep.from_query(st.query_params.to_dict())
@@ -20,7 +19,9 @@ if "sweep_seeded" not in st.session_state:
 for warning in st.session_state.get("sweep_warnings", []):
     st.warning(warning, icon="⚠️")
 
-state, problems = sweep.sidebar()
+presentation = shell.presentation_on()
+controls = strip.sidebar(sweep.MIRRORED, presentation)  # on a projector, the demo's controls come on the page too
+state, problems = sweep.sidebar(controls)
 for problem in problems:
     st.warning(problem, icon="⚠️")
 shell.keep_in_link(sweep.to_query(state))
@@ -50,12 +51,14 @@ shown = selected or best
 st.caption(f"{runs:,} runs of {state.steps} steps: {int((status == 1).sum()):,} diverged, "
            f"{int((outcome.reached_at >= 0).sum()):,} reached loss − f* ≤ {state.tolerance:g}. "
            "The colour scale runs from the best value (yellow) to the worst; red cells diverged.")
+controls.draw()
 left, right = st.columns([1.1, 1])
 with left:
     figure = explore.sweep_heatmap(x_axis, y_axis, values, status, outcome, state.metric, metric_label,
-                                   log_colour=log_colour, best=best, selected=selected)
+                                   log_colour=log_colour, best=best, selected=selected, presentation=presentation)
     live_chart(figure, key="sweep_map", height=560, config={"scrollZoom": True},
-               on_click=sweep.take_click("sweep_map", state))
+               on_click=sweep.take_click("sweep_map", state), fit_screen=presentation,
+               filename=f"sweep-{state.optimizer}-{state.landscape}-{state.metric}")
 with right:
     if shown is None:
         st.info("No run converged or stayed finite here: widen the ranges or add steps.")
@@ -69,8 +72,10 @@ with right:
         st.markdown(f"**{'Selected' if selected else 'Best'} run:** {title}, {label}")
         tracks = figures.tracks_from_results([result], [label])
         grid = compute.map_grid(surface.name, compute.cache_key(state.landscape_params))
-        live_chart(figures.trajectory_figure(surface, grid, tracks, state.start, height=520, legend_width=420),
-                   key="sweep_run", height=520, after_paint=True)
+        live_chart(figures.trajectory_figure(surface, grid, tracks, state.start, height=520, legend_width=420,
+                                             presentation=presentation),
+                   key="sweep_run", height=520, after_paint=True, fit_screen=presentation,
+                   filename=f"sweep-{state.optimizer}-{state.landscape}-run")
         ending = (f"diverged at step {result.diverged_at}" if result.diverged_at is not None
                   else f"ends at ({result.final[0]:.4g}, {result.final[1]:.4g}) with loss {result.loss[-1]:.4g}")
         st.caption(f"This run {ending}. The cell says final loss {outcome.final_loss[j, i]:.4g}: the same run.")
@@ -104,8 +109,8 @@ with st.spinner("Sweeping the learning rate of each optimizer…"), compute.one_
                           metric_label: float(curve_values[index]) if index is not None else None,
                           "reaches the tolerance for lr": works, "width of that range (decades)": decades})
 if curves:
-    live_chart(explore.lr_curves_figure(curves, metric_label, log_colour), key="lr_curves", height=480,
-               after_paint=True)
+    live_chart(explore.lr_curves_figure(curves, metric_label, log_colour, presentation=presentation), key="lr_curves",
+               height=480, after_paint=True, filename=f"learning-rate-ranges-{state.landscape}")
     st.dataframe(best_rows, hide_index=True, width="stretch")
 
 st.subheader("Best settings found on this landscape")
@@ -141,9 +146,10 @@ st.caption("Both strategies try the same number of runs over the ranges of the m
            "runs, so its best never gets worse. Blank map cells diverged.")
 with st.spinner("Running both searches…"), compute.one_core():
     race = sweep.search(state.landscape, compute.cache_key(state.landscape_params), state.optimizer, tuple(state.start),
-                        state.steps, sweep._fixed_json(state.fixed), sweep.astuple(x_axis), sweep.astuple(y_axis),
+                        state.steps, sweep.fixed_json(state.fixed), sweep.astuple(x_axis), sweep.astuple(y_axis),
                         state.metric, target, state.search_side)
 background = np.where(status == ex.FINE, values if state.metric != "diverged" else 0.0, np.nan)
 search_label = metric_label if state.metric != "diverged" else ex.METRICS["loss"]
-live_chart(explore.search_figure(race, x_axis, y_axis, background, search_label, log_colour or state.metric == "diverged"),
-           key="search", height=470, after_paint=True)
+live_chart(explore.search_figure(race, x_axis, y_axis, background, search_label, log_colour or state.metric == "diverged",
+                                 presentation=presentation),
+           key="search", height=470, after_paint=True, filename=f"grid-or-random-search-{state.optimizer}-{state.landscape}")

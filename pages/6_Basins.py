@@ -2,7 +2,7 @@
 import optimizers
 import streamlit as st
 
-from ui import basins, compute, shell
+from ui import basins, charts, compute, shell, strip
 from ui import exploration as ex
 from ui import state as compare_state
 from ui.sweep import compare_link
@@ -10,7 +10,6 @@ from viz import explore, figures
 
 shell.page_header("Basins of attraction", "From where does it work? Each start point is coloured by the minimum its run "
                   "ends in; hover to see where, click to draw the run.")
-basins.warm_up()
 
 if "basins_seeded" not in st.session_state:
     initial, warnings = basins.from_query(st.query_params.to_dict())
@@ -20,7 +19,9 @@ if "basins_seeded" not in st.session_state:
 for warning in st.session_state.get("basins_warnings", []):
     st.warning(warning, icon="⚠️")
 
-state = basins.sidebar()
+presentation = shell.presentation_on()
+controls = strip.sidebar(basins.MIRRORED, presentation)  # on a projector, the demo's controls come on the page too
+state = basins.sidebar(controls)
 shell.keep_in_link(basins.to_query(state))
 state, cut_note = basins.capped(state)
 if cut_note:
@@ -47,9 +48,11 @@ if selected and selected.get("panel", 0) >= len(panels):
     selected = None
 st.caption(f"{state.resolution}×{state.resolution} start points, {state.steps} steps each. A run counts as ending in a "
            f"minimum when it stops within {radius:.3g} of it; the shares below count start points.")
-figure = explore.basin_figure(surface, xs, ys, panels, selected=selected, height=460 if len(panels) > 2 else 560)
-st.plotly_chart(figure, key="basin_map", on_select=basins.take_click("basin_map", surface), selection_mode="points",
-                config={"displaylogo": False, "scrollZoom": True})
+controls.draw()
+figure = explore.basin_figure(surface, xs, ys, panels, selected=selected, height=460 if len(panels) > 2 else 560,
+                              presentation=presentation)
+charts.plotly_chart(figure, key="basin_map", on_select=basins.take_click("basin_map", surface), selection_mode="points",
+                    config={"scrollZoom": True}, filename=f"basins-{state.landscape}-{'-'.join(state.optimizers)}")
 
 rows = []
 for panel in panels:
@@ -76,8 +79,8 @@ if selected:
     st.markdown(f"**Selected run:** {label}: {where}.")
     tracks = figures.tracks_from_results([result], [label])
     grid = compute.map_grid(surface.name, params_json)
-    st.plotly_chart(figures.trajectory_figure(surface, grid, tracks, start, height=560), key="basin_run",
-                    config={"displaylogo": False})
+    charts.plotly_chart(figures.trajectory_figure(surface, grid, tracks, start, height=560, presentation=presentation),
+                        key="basin_run", filename=f"basins-{state.landscape}-{name}-run")
     st.link_button("Open this run in Compare", compare_link(state.landscape, state.landscape_params, start, state.steps,
                                                             [run]))
 else:

@@ -1,7 +1,7 @@
 """Minibatch SGD on data: where the noise of SGD comes from, on a loss of two parameters drawn exactly."""
 import streamlit as st
 
-from ui import data_page, shell
+from ui import charts, data_page, shell, strip
 from viz import data as data_viz
 from viz import figures
 from viz.surface_image import evaluate
@@ -17,7 +17,9 @@ if "data_seeded" not in st.session_state:
 for warning in st.session_state.get("data_warnings", []):
     st.warning(warning, icon="⚠️")
 
-state = data_page.sidebar()
+presentation = shell.presentation_on()
+controls = strip.sidebar(data_page.MIRRORED, presentation)  # on a projector, the demo's controls come on the page too
+state = data_page.sidebar(controls)
 data = state.data()
 with st.spinner("Compiling the minibatch kernel for this optimizer: the first time takes a few seconds…"):
     results = data_page.runs(state)
@@ -36,10 +38,13 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("The full-batch loss, with both runs")
     tracks = data_viz.tracks(gd, sgd, gd_label, sgd_label)
-    st.plotly_chart(figures.trajectory_figure(data, full_batch_grid(state.problem, state.n, state.seed), tracks,
-                                              data.start, height=600, legend_width=520),
-                    key="data_map", config={"displaylogo": False, "scrollZoom": True})
+    charts.plotly_chart(figures.trajectory_figure(data, full_batch_grid(state.problem, state.n, state.seed), tracks,
+                                                  data.start, height=820 if presentation else 600, legend_width=520,
+                                                  presentation=presentation),
+                        key="data_map", config={"scrollZoom": True}, fit_screen=presentation,
+                        filename=f"minibatch-{state.problem}-{state.optimizer}-batch-{state.batch}")
 with right:
+    controls.draw(columns=2)  # presentation mode: beside the map, which then keeps the screen's height
     st.subheader("What one iteration costs")
     per_epoch = -(-data.n // state.batch)
     st.markdown(
@@ -57,8 +62,8 @@ with right:
                "SGD path wander.")
 
 st.subheader("GD against SGD, by iteration and by epoch")
-st.plotly_chart(data_viz.curves_figure(gd, sgd, gd_label, sgd_label, data.min_loss), key="data_curves",
-                config={"displaylogo": False})
+charts.plotly_chart(data_viz.curves_figure(gd, sgd, gd_label, sgd_label, data.min_loss, presentation), key="data_curves",
+                    filename=f"minibatch-{state.problem}-gd-against-sgd")
 st.caption("Left: per iteration GD wins, each of its steps uses every example. Right: per epoch, that is per "
            "example processed, SGD gets further for the same work (CSCI 8980: one epoch of SGD costs about one "
            "iteration of GD).")
@@ -76,11 +81,11 @@ if sgd.steps >= 1:
     colour = data_viz.run_colours(state.optimizer)[1][0]
     surface_col, data_col = st.columns(2)
     with surface_col:
-        st.plotly_chart(data_viz.minibatch_figure(data, batch, sgd, iteration), key="data_batch",
-                        config={"displaylogo": False})
+        charts.plotly_chart(data_viz.minibatch_figure(data, batch, sgd, iteration, presentation), key="data_batch",
+                            filename=f"minibatch-{state.problem}-iteration-{iteration}")
     with data_col:
-        st.plotly_chart(data_viz.data_figure(data, sgd.path[iteration], batch, colour), key="data_scatter",
-                        config={"displaylogo": False})
+        charts.plotly_chart(data_viz.data_figure(data, sgd.path[iteration], batch, colour, presentation),
+                            key="data_scatter", filename=f"minibatch-{state.problem}-data-iteration-{iteration}")
     batch_minimum = data.batch_minimizer(batch)
     (x0, x1), (y0, y1) = data.bounds
     if batch_minimum is None:
@@ -101,8 +106,8 @@ st.subheader("The noise ball: a constant learning rate never settles")
 tail = min(200, max(10, state.steps // 3))
 constant, decayed = results["constant"], results["decayed"]
 decay_title = data_page.decay_title(state)
-st.plotly_chart(data_viz.noise_ball_figure(data, [("constant lr", constant), (f"{decay_title} decay", decayed)], tail),
-                key="data_ball", config={"displaylogo": False})
+charts.plotly_chart(data_viz.noise_ball_figure(data, [("constant lr", constant), (f"{decay_title} decay", decayed)], tail,
+                                               presentation), key="data_ball", filename=f"minibatch-{state.problem}-noise-ball")
 st.caption(f"The last {tail} SGD iterates around the full-batch minimum (star), same batches. With a constant rate "
            "SGD keeps bouncing in a ball whose size grows with the rate and the gradient noise; decaying the rate "
            "shrinks it (Goodfellow 8.3.1: SGD needs a decreasing rate to converge).")

@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 
 import landscapes
 import optimizers
+import pandas as pd
 import streamlit as st
 from optimizers import anatomy
 
 from viz.anatomy import FRAMINGS
+from viz.numbers import readable
 
 from . import defaults
 from . import query as query_text
 from .controls import hyper_widget, number_slider
-from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH, _allowed
+from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH, describe_allowed
 
 MAX_STEPS = 500
 DEFAULT_STEPS = 60
@@ -74,7 +76,7 @@ def from_query(query: dict) -> tuple[AnatomyState, list[str]]:
             try:
                 hyper[h.name] = h.validate(query_text.hyper_value(h, q[key]))
             except ValueError:
-                warnings.append(f"Ignored {h.name} = '{q[key][:40]}'; allowed: {_allowed(h)}.")
+                warnings.append(f"Ignored {h.name} = '{q[key][:40]}'; allowed: {describe_allowed(h)}.")
     try:
         spec.resolve(hyper)
         state.hyper = hyper
@@ -173,9 +175,17 @@ def seed_widgets(state: AnatomyState) -> None:
     ss["an.noise"], ss["an.seed"], ss["an.frame"] = float(state.noise), state.seed, state.framing
 
 
-def sidebar() -> AnatomyState:
-    """Draw the run's controls in the sidebar; return the state they describe (t is set by the page)."""
-    sb = st.sidebar
+# The controls a live demo needs, mirrored on the page in presentation mode (ui/strip.py), with the
+# strip's labels: which surface, which rule, its step size and momentum, and the two switches that
+# change a step's anatomy the most.
+MIRRORED = {"an.land": "Landscape", "an.opt": "Optimizer", "an.*.*.lr": None, "an.*.*.momentum": None,
+            "an.clip_on": None, "an.clip": None, "an.noise": None}
+
+
+def sidebar(sb=None) -> AnatomyState:
+    """Draw the run's controls in the sidebar (or ``sb``: a ``ui.strip.MirroredSidebar``); return the
+    state they describe (t is set by the page)."""
+    sb = sb or st.sidebar
     name = sb.selectbox("Landscape", landscapes.names(), key="an.land",
                         format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}")
     optimizer = sb.selectbox("Optimizer", optimizers.names(), key="an.opt", format_func=lambda n: optimizers.get(n).title)
@@ -224,6 +234,14 @@ def replay(state: AnatomyState):
     """The replayed run (cached: stepping through it costs no computation)."""
     return _replay_cached(state.landscape, state.optimizer, tuple(state.start), state.steps,
                           json.dumps(state.run_kwargs(), sort_keys=True, default=str))
+
+
+def number_table(rows: list[dict], columns: tuple[str, ...]):
+    """``rows`` as a table for ``st.dataframe`` whose ``columns`` read as ``viz.numbers.readable`` shows them
+    (significant digits, powers of ten for the tiny and the huge); each cell still holds the kernel's
+    exact float, which a copied cell or a test reads."""
+    frame = pd.DataFrame(rows)
+    return frame.style.format(readable, subset=list(columns)) if len(frame) else frame
 
 
 def move_step(delta: int, last: int) -> None:

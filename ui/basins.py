@@ -16,7 +16,7 @@ import optimizers
 import streamlit as st
 
 from . import defaults
-from .compute import warm_up_in_background
+from .compute import first_view_patience
 from . import exploration as ex
 from . import query as query_text
 from .controls import number_slider, value_grid
@@ -124,8 +124,19 @@ def seed_widgets(state: BasinState) -> None:
     ss["bs.res"], ss["bs.steps"] = state.resolution, state.steps
 
 
-def sidebar() -> BasinState:
-    sb = st.sidebar
+def _short_lr_label(label: str) -> str:
+    """'learning rate · SGD with momentum (heavy ball)' -> 'lr · SGD with momentum': a strip's column is narrow."""
+    return "lr · " + label.split(" · ", 1)[-1].split(" (")[0]
+
+
+# The controls a live demo needs, mirrored on the page in presentation mode (ui/strip.py): the surface,
+# the optimizers side by side, and each one's learning rate.
+MIRRORED = {"bs.land": "Landscape", "bs.opts": "Optimizers", "bs.lr.*": _short_lr_label}
+
+
+def sidebar(sb=None) -> BasinState:
+    """Draw the controls (in the sidebar, or ``sb``: a ``ui.strip.MirroredSidebar``); return the state."""
+    sb = sb or st.sidebar
     choices = several_minima()
     st.session_state.setdefault("bs.land", DEFAULT_LANDSCAPE)
     sb.selectbox("Landscape", choices, key="bs.land",
@@ -170,7 +181,8 @@ def capped(state: BasinState) -> tuple[BasinState, str | None]:
 def basin_outcome(landscape: str, params_json: str, optimizer: str, lr: float, resolution: int, steps: int) -> ex.Outcome:
     surface = landscapes.get(landscape, **json.loads(params_json))
     _, _, starts = ex.start_grid(surface, resolution)
-    return ex.run_settings(optimizer, surface, starts, steps, {"lr": lr}, {}, ex.target_loss_for(surface, 1e-6))
+    return ex.run_settings(optimizer, surface, starts, steps, {"lr": lr}, {}, ex.target_loss_for(surface, 1e-6),
+                           patience=first_view_patience())
 
 
 def take_click(chart_key: str, surface):
@@ -193,8 +205,7 @@ def take_click(chart_key: str, surface):
     return callback
 
 
-def warm_up() -> None:
-    """Compile the Basins page's default batch kernels in the background, once per server."""
-    warm_up_in_background("basins", lambda: (
-        functools.partial(optimizers.run_many, name, DEFAULT_LANDSCAPE, np.zeros((2, 2)), steps=2, lr=1e-4)
-        for name in DEFAULT_OPTIMIZERS))
+def warm_up_calls():
+    """The page's default batch kernels, as calls for ``ui.warm_up``."""
+    return (functools.partial(optimizers.run_many, name, DEFAULT_LANDSCAPE, np.zeros((2, 2)), steps=2, lr=1e-4)
+            for name in DEFAULT_OPTIMIZERS)

@@ -15,9 +15,10 @@ import optimizers
 import streamlit as st
 from landscapes import data as datasets
 from optimizers import minibatch
-from optimizers._schedules import SCHEDULES
+from optimizers import SCHEDULES
 
 from . import defaults
+from .compute import cache_key
 from . import query as query_text
 from .controls import hyper_widget
 
@@ -207,9 +208,16 @@ def _hyper_key(problem: str, optimizer: str, name: str) -> str:
     return f"data.{problem}.{optimizer}.{name}"
 
 
-def sidebar() -> DataState:
-    """Draw the controls; return the state they describe."""
-    sb = st.sidebar
+# The controls a live demo needs, mirrored on the page in presentation mode (ui/strip.py): the data, the
+# batch size and how batches are drawn, the optimizer and its learning rate.
+MIRRORED = {"data.problem": "Data set", "data.batch": "Batch size B",
+            "data.sampling": {"horizontal": True, "format_func": str},  # the choice's name: its meaning is in the help
+            "data.opt": "Optimizer", "data.*.*.lr": None}
+
+
+def sidebar(sb=None) -> DataState:
+    """Draw the controls (in the sidebar, or ``sb``: a ``ui.strip.MirroredSidebar``); return the state they describe."""
+    sb = sb or st.sidebar
     ss = st.session_state
     sb.subheader("Data")
     problem = sb.selectbox("Data set", datasets.names(), key="data.problem",
@@ -266,10 +274,6 @@ def sidebar() -> DataState:
 
 
 # ----- cached runs ---------------------------------------------------------------------------------
-def _key(value) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
 # Each result holds its batch indices (up to 2000 x 300 int64, about 5 MB): a bounded cache.
 @st.cache_resource(max_entries=48, show_spinner=False)
 def _run(problem: str, n: int, seed: int, optimizer: str, batch: int, sampling: str, steps: int, hyper_json: str,
@@ -296,11 +300,11 @@ def decay_title(state: DataState) -> str:
 def runs(state: DataState) -> dict:
     """Full-batch GD, SGD as set, and SGD with constant and with decayed lr (for the noise ball)."""
     common = (state.problem, state.n, state.seed, state.optimizer)
-    hyper = _key(state.hyper)
+    hyper = cache_key(state.hyper)
     constant = {"name": "constant"}
     return {
-        "gd": _run(*common, state.n, "full", state.steps, hyper, _key(state.schedule)),
-        "sgd": _run(*common, state.batch, state.sampling, state.steps, hyper, _key(state.schedule)),
-        "constant": _run(*common, state.batch, state.sampling, state.steps, hyper, _key(constant)),
-        "decayed": _run(*common, state.batch, state.sampling, state.steps, hyper, _key(decayed_schedule(state))),
+        "gd": _run(*common, state.n, "full", state.steps, hyper, cache_key(state.schedule)),
+        "sgd": _run(*common, state.batch, state.sampling, state.steps, hyper, cache_key(state.schedule)),
+        "constant": _run(*common, state.batch, state.sampling, state.steps, hyper, cache_key(constant)),
+        "decayed": _run(*common, state.batch, state.sampling, state.steps, hyper, cache_key(decayed_schedule(state))),
     }

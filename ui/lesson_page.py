@@ -15,7 +15,7 @@ from viz import figures
 from viz import lessons as lesson_figures
 from viz.surface_image import evaluate
 
-from . import compute, lessons, live_chart, shell
+from . import charts, compute, lessons, live_chart, shell
 from . import data_page as data_page_state
 from . import state as page_state
 from .lessons import extras
@@ -127,11 +127,16 @@ def show(lesson, presentation: bool) -> None:
     keep_in_link(lesson)
 
     st.header(numbered_title(lesson.slug))
-    st.markdown("**After this lesson you can** " + " ".join(f"{objective}" for objective in lesson.objectives))
+    if not presentation:  # on a projector it heads the column beside the map, which then starts higher
+        _objectives(lesson)
     if is_revealed(lesson):
         _reveal_view(lesson, scene, surface, results, grid, presentation)
     else:
         _predict_view(lesson, scene, surface, grid, presentation)
+
+
+def _objectives(lesson) -> None:
+    st.markdown("**After this lesson you can** " + " ".join(f"{objective}" for objective in lesson.objectives))
 
 
 def _map_height(presentation: bool) -> int:
@@ -184,6 +189,8 @@ def _predict_view(lesson, scene, surface, grid, presentation: bool) -> None:
     prediction = lesson.prediction
     map_column, ask_column = st.columns([3, 2], gap="large")
     with ask_column:
+        if presentation:
+            _objectives(lesson)
         st.info(f"**Predict first.** {prediction.prompt}", icon=":material/help:")
         what = "the minibatch runs" if lesson.on_data else "the race"
         st.markdown(f"On *{surface.title}*, {what} about to start:\n\n" + "\n".join(f"- {line}" for line in _run_lines(lesson, scene)))
@@ -205,7 +212,8 @@ def _predict_view(lesson, scene, surface, grid, presentation: bool) -> None:
                                                presentation=presentation, legend_width=520)
         on_click = _take_guess(lesson, surface) if isinstance(prediction, lessons.EndPoint) else None
         live_chart.live_chart(figure, key="lesson_race", height=_map_height(presentation),
-                              config={"displaylogo": False, "scrollZoom": False}, on_click=on_click, fit_screen=presentation)
+                              config={"scrollZoom": False}, on_click=on_click, fit_screen=presentation,
+                              filename=f"lesson-{lesson.slug}-question")
 
 
 def _take_guess(lesson, surface):
@@ -248,9 +256,10 @@ def _compare_link(lesson, scene) -> tuple[str, str]:
 
 
 def _reveal_view(lesson, scene, surface, results, grid, presentation: bool) -> None:
-    _verdict(lesson, results, surface)
     tracks = figures.tracks_from_results(results, _labels(lesson, scene))
     view = extras.View(lesson, scene, surface, results, tracks, grid, presentation)
+    if not presentation:
+        _verdict(lesson, results, surface)
     race_column, text_column = st.columns([3, 2], gap="large")
     with race_column:
         race = figures.trajectory_figure(surface, grid, tracks, scene.start, presentation=presentation,
@@ -261,8 +270,12 @@ def _reveal_view(lesson, scene, surface, results, grid, presentation: bool) -> N
             lesson_figures.add_traces(race, [lesson_figures.guess_trace(guess, presentation)])
         token = f"{lesson.slug}-{st.session_state.get(_REVEALS.format(lesson.slug), 0)}"
         live_chart.live_chart(race, key="lesson_race", height=_map_height(presentation),
-                              config={"displaylogo": False, "scrollZoom": True}, autoplay=token, fit_screen=presentation)
+                              config={"scrollZoom": True}, autoplay=token, fit_screen=presentation,
+                              filename=f"lesson-{lesson.slug}-race")
     with text_column:
+        if presentation:  # beside the race, which then starts higher on the screen
+            _verdict(lesson, results, surface)
+            _objectives(lesson)
         st.markdown(lesson.text)
         st.markdown("**What this scene shows** (checked on the runs above)")
         for claim, holds in lessons.check_claims(lesson, results, surface):
@@ -281,10 +294,10 @@ def _reveal_view(lesson, scene, surface, results, grid, presentation: bool) -> N
     st.subheader("The formulas")
     for formula in lesson.formulas:
         st.latex(formula)
-    st.plotly_chart(figures.curves_figure(tracks, view.reference_loss, presentation), key="lesson_curves",
-                    config={"displaylogo": False})
+    charts.plotly_chart(figures.curves_figure(tracks, view.reference_loss, presentation), key="lesson_curves",
+                        filename=f"lesson-{lesson.slug}-curves")
     for i, figure in enumerate(lesson_extra_figures(lesson.slug, presentation)):
-        st.plotly_chart(figure, key=f"lesson_extra_{i}", config={"displaylogo": False})
+        charts.plotly_chart(figure, key=f"lesson_extra_{i}", filename=f"lesson-{lesson.slug}-figure-{i + 1}")
     _recap(lesson)
 
 

@@ -29,7 +29,8 @@ function loadPlotly(src) {
       document.head.appendChild(script);
     });
   }
-  return window[PLOTLY_PROMISE];
+  // the page may have started loading it (live_chart.preload_plotly) before any chart was mounted
+  return window[PLOTLY_PROMISE].then((Plotly) => { rememberArrayAttributes(Plotly); return Plotly; });
 }
 
 // plotly.js recomputes, for every trace on every redraw and every animation frame, which of its
@@ -278,7 +279,9 @@ export default function (component) {
   let height = data.height;
   if (data.fit_screen) {
     const top = graph.getBoundingClientRect().top;
-    height = Math.round(Math.max(MIN_FIT_HEIGHT, Math.min(data.height, window.innerHeight - Math.max(top, 0) - FIT_FOOT)));
+    // (a chart asked to be shorter than MIN_FIT_HEIGHT keeps its own height)
+    height = Math.round(Math.max(Math.min(MIN_FIT_HEIGHT, data.height),
+                                 Math.min(data.height, window.innerHeight - Math.max(top, 0) - FIT_FOOT)));
     data.figure.layout = { ...data.figure.layout, height };
   }
   graph.style.height = `${height}px`;

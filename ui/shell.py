@@ -1,14 +1,13 @@
 """What every page shares: header, run labels, the formula panel, the click-to-start hook."""
 from __future__ import annotations
 
-import functools
 import pathlib
 
 import optimizers
 import streamlit as st
-from optimizers._schedules import SCHEDULES
+from optimizers import SCHEDULES
 
-from ui import live_chart
+from ui import live_chart, warm_up
 from viz import tables
 from viz.anatomy import formula_lines
 
@@ -43,7 +42,9 @@ def navigation() -> None:
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
     st.sidebar.divider()
+    live_chart.preload_plotly()
     _presentation_assets(presentation_on())
+    warm_up.start()  # on every page, not only the landing page: a shared link opens a page directly
 
 
 def page_header(title: str, subtitle: str) -> None:
@@ -115,6 +116,19 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [da
 .stApp [data-testid="stWidgetLabel"] p, .stApp button p, .stApp a p { font-size: 1.2rem !important; }
 .stApp [data-baseweb="select"] div, .stApp [data-testid="stSelectbox"] input { font-size: 1.25rem !important; }
 .stApp .katex-display .katex { font-size: 1.5em !important; }
+.stApp [data-testid="stSliderThumbValue"], .stApp [data-testid="stSliderTickBarMin"],
+.stApp [data-testid="stSliderTickBarMax"] { font-size: 1.15rem !important; }
+.stApp [data-testid="stMain"] input { font-size: 1.2rem !important; }
+.stApp [data-testid="stMultiSelectTagsContainer"] [data-tag] span, .stApp [data-testid="stMultiSelect"] input { font-size: 1.1rem !important; }
+.stApp [data-testid="stMain"] [data-testid="stSelectbox"] input { font-size: 1.4rem !important; }
+.stApp [data-testid="stExpander"] summary p { font-size: 1.3rem !important; }
+/* a table's cells are drawn on a canvas that no font size reaches: the table is enlarged whole, and made
+   narrower by as much, so that it still fits its column (zoom on the table itself overflowed it) */
+.stApp [data-testid="stElementContainer"]:has([data-testid="stDataFrame"]) { zoom: 1.3; width: calc(100% / 1.3) !important; }
+/* a live chart's player (ui/live_chart.js sets the figure's size inline): projector size on every chart */
+.stApp .live-player { font-size: 1.3rem !important; }
+.stApp .live-player-step { min-width: 0 !important; }
+.stApp .live-player-range { min-width: 3em !important; }
 </style>"""
 
 # Drives the first animated Plotly chart on the page by pressing its own controls: the play /
@@ -237,28 +251,6 @@ def _presentation_assets(presentation: bool) -> None:
     if presentation:
         st.html(_PRESENTATION_CSS)
     st.html(_KEYBOARD_JS.replace("__PRESENTATION__", "true" if presentation else "false"), unsafe_allow_javascript=True)
-
-
-def _warm_up_order():
-    """(landscape, optimizer) pairs, most likely first: the landing view, then every
-    landscape's default runs, then everything else."""
-    import landscapes
-
-    from ui import defaults
-
-    first = defaults.default_runs("rosenbrock")
-    pairs = [("rosenbrock", name) for name in first]
-    pairs += [(land, name) for land in landscapes.names() for name in defaults.default_runs(land)]
-    pairs += [(land, name) for land in landscapes.names() for name in optimizers.names()]
-    return list(dict.fromkeys(pairs))
-
-
-def warm_up_kernels() -> None:
-    """Start compiling every trajectory kernel in the background, once per server process."""
-    from ui import compute
-
-    compute.warm_up_in_background("trajectories", lambda: (
-        functools.partial(optimizers.run, optimizer, landscape, steps=1) for landscape, optimizer in _warm_up_order()))
 
 
 def run_labels(runs) -> list[str]:

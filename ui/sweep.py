@@ -18,7 +18,7 @@ import optimizers
 import streamlit as st
 
 from . import defaults
-from .compute import warm_up_in_background
+from .compute import cache_key, first_view_patience
 from . import query as query_text
 from . import exploration as ex
 from . import live_chart
@@ -78,7 +78,7 @@ def usable_low(optimizer: str, key: str, low: float, high: float) -> float:
     spec = optimizers.get(optimizer)
     for _ in range(4):
         try:
-            ex._kwargs(optimizer, {}, {})  # the defaults themselves are valid
+            ex.run_kwargs(optimizer, {}, {})  # the defaults themselves are valid
             values = dict(spec.defaults)
             if key.endswith("]"):
                 pair = list(values[key[:-3]])
@@ -198,7 +198,7 @@ def from_query(query: dict) -> tuple[SweepState, list[str]]:
             try:
                 fixed[hyper.name] = hyper.validate(query_text.hyper_value(hyper, q[key]))
             except ValueError:
-                warnings.append(f"Ignored {hyper.name} = '{q[key][:40]}'; allowed: {compare_state._allowed(hyper)}.")
+                warnings.append(f"Ignored {hyper.name} = '{q[key][:40]}'; allowed: {compare_state.describe_allowed(hyper)}.")
     if "h.clip_norm" in q:
         try:
             clip = query_text.number(q["h.clip_norm"])
@@ -276,7 +276,8 @@ def seed_widgets(state: SweepState) -> None:
     ss["sw.budget"] = state.search_side
 
 
-def _axis_controls(name: str, optimizer: str, surface, other: str | None):
+def _axis_controls(name: str, optimizer: str, surface, other: str | None, sb=None):
+    sb = sb or st.sidebar
     specs = ex.axis_specs(optimizer)
     keys = [k for k in specs if k != other]
     picked_key = f"sw.{name}.{optimizer}"
@@ -284,7 +285,7 @@ def _axis_controls(name: str, optimizer: str, surface, other: str | None):
         st.session_state[picked_key] = ex.default_axes(optimizer)[0 if name == "x" else 1]
         if st.session_state[picked_key] not in keys:
             st.session_state[picked_key] = keys[0]
-    key = st.sidebar.selectbox(f"{name} axis", keys, key=picked_key, format_func=lambda k: specs[k].label)
+    key = sb.selectbox(f"{name} axis", keys, key=picked_key, format_func=lambda k: specs[k].label)
     spec = specs[key]
     low, high = spec.default_low, spec.default_high
     if key == "lr":
@@ -294,17 +295,24 @@ def _axis_controls(name: str, optimizer: str, surface, other: str | None):
     st.session_state.setdefault(lo_key, float(low))
     st.session_state.setdefault(hi_key, float(high))
     st.session_state.setdefault(log_key, bool(spec.log))
-    c1, c2 = st.sidebar.columns(2)
+    c1, c2 = sb.columns(2)
     bounds = dict(min_value=float(spec.valid_low), max_value=float(min(spec.valid_high, 1e6)), format="%.4g")
     low = c1.number_input("from", key=lo_key, **bounds)
     high = c2.number_input("to", key=hi_key, **bounds)
-    log = st.sidebar.checkbox(f"log scale for {spec.label}", key=log_key, help="Space the values evenly on a log scale.")
+    log = sb.checkbox(f"log scale for {spec.label}", key=log_key, help="Space the values evenly on a log scale.")
     return AxisChoice(key, float(low), float(high), bool(log)), spec
 
 
-def sidebar() -> tuple[SweepState, list[str]]:
-    """Draw the controls; return the state they describe and the problems found in it."""
-    sb = st.sidebar
+# The controls a live demo needs, mirrored on the page in presentation mode (ui/strip.py): which surface
+# and optimizer, which two settings span the map, what colours it, and how long each run is.
+MIRRORED = {"sw.land": "Landscape", "sw.opt": "Optimizer", "sw.x.*": "x axis", "sw.y.*": "y axis",
+            "sw.metric": "Colour by", "sw.steps": "Steps per run"}
+
+
+def sidebar(sb=None) -> tuple[SweepState, list[str]]:
+    """Draw the controls (in the sidebar, or ``sb``: a ``ui.strip.MirroredSidebar``); return the state
+    they describe and the problems found in it."""
+    sb = sb or st.sidebar
     problems: list[str] = []
     sb.selectbox("Landscape", landscapes.names(), key="sw.land",
                  format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}")
@@ -312,8 +320,8 @@ def sidebar() -> tuple[SweepState, list[str]]:
     surface = surface.with_params(**{p.name: st.session_state.get(f"sw.lp.{surface.name}.{p.name}", p.default)
                                      for p in surface.params})
     optimizer = sb.selectbox("Optimizer", optimizers.names(), key="sw.opt", format_func=lambda n: optimizers.get(n).title)
-    x, x_spec = _axis_controls("x", optimizer, surface, None)
-    y, y_spec = _axis_controls("y", optimizer, surface, x.key)
+    x, x_spec = _axis_controls("x", optimizer, surface, None, sb)
+    y, y_spec = _axis_controls("y", optimizer, surface, x.key, sb)
     for choice, spec in ((x, x_spec), (y, y_spec)):
         if not (spec.allows(choice.low) and spec.allows(choice.high)) or choice.low >= choice.high:
             problems.append(f"The range of {spec.label} must be low < high within {spec.describe()}; using its default range.")
@@ -388,12 +396,9 @@ def capped(state: SweepState) -> tuple[SweepState, str | None]:
 
 
 # ----- cached batches -----------------------------------------------------------------------------
-def _key(value) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-def _fixed_json(fixed: dict) -> str:
-    return _key({k: list(v) if isinstance(v, tuple) else v for k, v in fixed.items()})
+def fixed_json(fixed: dict) -> str:
+    """The fixed hyperparameters as the text the cached batches key on (tuples as lists)."""
+    return cache_key({k: list(v) if isinstance(v, tuple) else v for k, v in fixed.items()})
 
 
 def _fixed_from_json(text: str) -> dict:
@@ -406,7 +411,8 @@ def sweep_outcome(landscape: str, params_json: str, optimizer: str, start: tuple
     x_axis, y_axis = ex.Axis(*x_axis), ex.Axis(*y_axis)
     surface = landscapes.get(landscape, **json.loads(params_json))
     varying = {x_axis.key: x_axis.values()[None, :], y_axis.key: y_axis.values()[:, None]}
-    return ex.run_settings(optimizer, surface, start, steps, _fixed_from_json(fixed_json), varying, target_loss)
+    return ex.run_settings(optimizer, surface, start, steps, _fixed_from_json(fixed_json), varying, target_loss,
+                           patience=first_view_patience())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -414,7 +420,8 @@ def lr_curve(landscape: str, params_json: str, optimizer: str, start: tuple, ste
              target_loss: float, clip_norm: float | None) -> ex.Outcome:
     surface = landscapes.get(landscape, **json.loads(params_json))
     fixed = {"lr": lrs[0]} if clip_norm is None else {"lr": lrs[0], ex.CLIP: clip_norm}
-    return ex.run_settings(optimizer, surface, start, steps, fixed, {"lr": np.array(lrs)}, target_loss)
+    return ex.run_settings(optimizer, surface, start, steps, fixed, {"lr": np.array(lrs)}, target_loss,
+                           patience=first_view_patience())
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -427,8 +434,8 @@ def search(landscape: str, params_json: str, optimizer: str, start: tuple, steps
 
 
 def compute(state: SweepState) -> ex.Outcome:
-    return sweep_outcome(state.landscape, _key(state.landscape_params), state.optimizer, tuple(state.start), state.steps,
-                         _fixed_json(state.fixed), astuple(state.axis(state.x)), astuple(state.axis(state.y)),
+    return sweep_outcome(state.landscape, cache_key(state.landscape_params), state.optimizer, tuple(state.start), state.steps,
+                         fixed_json(state.fixed), astuple(state.axis(state.x)), astuple(state.axis(state.y)),
                          ex.target_loss_for(state.surface(), state.tolerance))
 
 
@@ -484,16 +491,12 @@ def take_click(chart_key: str, state: SweepState):
 
 
 # ----- warm-up ----------------------------------------------------------------------------------
-def _warm_up_calls():
+def warm_up_calls():
+    """The page's default batch kernels (5-12 s each to compile on a new machine), as calls for ``ui.warm_up``."""
     state = default_state()  # the page's defaults first
     pairs = [(state.landscape, state.optimizer)] + [(state.landscape, name) for name in DEFAULT_COMPARED]
     return (functools.partial(optimizers.run_many, optimizer, landscape, steps=2, lr=np.array([1e-4, 2e-4]))
             for landscape, optimizer in dict.fromkeys(pairs))
-
-
-def warm_up() -> None:
-    """Compile the Sweep page's default batch kernels (5-12 s each on a new machine) in the background."""
-    warm_up_in_background("sweep", _warm_up_calls)
 
 
 def working_range(lrs, reached) -> tuple[str, str]:

@@ -73,8 +73,9 @@ def frame_for(anatomy_step, landscape, framing: str):
 _PICTURE_RESOLUTION = 320
 
 
-def anatomy_figure(anatomy, t: int, framing: str = "step", height: int = 560) -> go.Figure:
-    """Step ``t`` of a replayed run (``optimizers.anatomy``) as arrows over the local contour."""
+def anatomy_figure(anatomy, t: int, framing: str = "step", height: int = 560, presentation: bool = False) -> go.Figure:
+    """Step ``t`` of a replayed run (``optimizers.anatomy``) as arrows over the local contour; larger text,
+    lines and markers for a projector with ``presentation``."""
     if framing not in FRAMINGS:
         raise ValueError(f"Invalid framing {framing!r}; expected one of {list(FRAMINGS)}")
     landscape = anatomy.landscape
@@ -99,9 +100,9 @@ def anatomy_figure(anatomy, t: int, framing: str = "step", height: int = 560) ->
             continue
         is_step = arrow.name == _STEP_NAME
         if is_step:
-            arrow_colour, width = colour(anatomy.optimizer), 5
+            arrow_colour, width = colour(anatomy.optimizer), 7 if presentation else 5
         else:
-            arrow_colour, width = palette[ingredient % len(palette)], 2.5
+            arrow_colour, width = palette[ingredient % len(palette)], 3.5 if presentation else 2.5
             ingredient += 1
         origin, vector = arrow.origin, arrow.vector
         if framing == "directions":
@@ -124,21 +125,24 @@ def anatomy_figure(anatomy, t: int, framing: str = "step", height: int = 560) ->
             annotations.append(dict(x=end[0], y=end[1], ax=start[0], ay=start[1], xref="x", yref="y", axref="x", ayref="y",
                                     text="", showarrow=True, arrowhead=2, arrowsize=1.2 if is_step else 1.0,
                                     arrowwidth=width, arrowcolor=arrow_colour, standoff=0))
+    marker_size = 16 if presentation else 12
     data.append(dict(type="scatter", x=[step.point[0]], y=[step.point[1]], mode="markers", name=f"θ before step {t}",
-                     marker=dict(size=12, color="white", line=dict(color="black", width=2)),
+                     marker=dict(size=marker_size, color="white", line=dict(color="black", width=2)),
                      hovertemplate="θ = (%{x:.10g}, %{y:.10g})<extra></extra>"))
     data.append(dict(type="scatter", x=[step.new_point[0]], y=[step.new_point[1]], mode="markers", name=f"θ after step {t}",
-                     marker=dict(size=12, color=colour(anatomy.optimizer), line=dict(color="white", width=2)),
+                     marker=dict(size=marker_size, color=colour(anatomy.optimizer), line=dict(color="white", width=2)),
                      hovertemplate="θ = (%{x:.10g}, %{y:.10g})<extra></extra>"))
     layout = dict(
-        height=height, font=dict(FONT, size=13), margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="#f4f4f4",
+        height=height, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=10, r=10, t=10, b=10),
+        plot_bgcolor="#f4f4f4",
         # a square frame, both axes shrinking their domain to it: the image fills the axes exactly
         xaxis=dict(range=[x0, x1], showgrid=False, zeroline=False, exponentformat="e", constrain="domain"),
         yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, exponentformat="e", scaleanchor="x", scaleratio=1,
                    constrain="domain"),
         images=[dict(source=png_data_uri(grid), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
                      sizing="stretch", layer="below")],
-        annotations=annotations, legend=dict(orientation="h", x=0, y=-0.06, yanchor="top", font=dict(size=12)),
+        annotations=annotations,
+        legend=dict(orientation="h", x=0, y=-0.06, yanchor="top", font=dict(size=15 if presentation else 12)),
         dragmode="pan", uirevision=f"{anatomy.optimizer}-{t}-{framing}",
     )
     return PrebuiltFigure({"data": data, "layout": layout})

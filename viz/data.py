@@ -170,6 +170,8 @@ def curves_figure(gd, sgd, gd_label: str, sgd_label: str, min_loss: float, prese
     fig.update_yaxes(type="log", exponentformat="power", title_text="full-batch loss − minimum")
     fig.update_layout(height=380, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=10, r=10, t=40, b=10),
                       plot_bgcolor="#fafafa", legend=dict(orientation="h", y=-0.22))
+    if presentation:  # the panel titles have a size of their own (16)
+        fig.update_annotations(font_size=22)
     return fig
 
 
@@ -223,4 +225,6 @@ def noise_ball_figure(data, runs, last: int, presentation: bool = False) -> go.F
         fig.update_xaxes(matches=None if panel == 1 else "x", row=1, col=panel)
     fig.update_layout(height=460, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=10, r=10, t=50, b=10),
                       plot_bgcolor="white", legend=dict(orientation="h", y=-0.15))
+    if presentation:  # the panel titles have a size of their own (16)
+        fig.update_annotations(font_size=22)
     return fig

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go  # noqa: F401  (the type these builders return)
 
-from .figures import CLICK_MARKER_PX, FONT, PrebuiltFigure, subplot_layout, typed_array
+from .figures import CLICK_MARKER_PX, FONT, PROJECTOR_TEXT, PrebuiltFigure, enlarge_text, subplot_layout, typed_array
 from .palette import colour
 
 DIVERGED_COLOUR = "#C0392B"  # red: outside Viridis, and read as "danger" on a projector
@@ -54,8 +54,9 @@ def _swatch(name: str, fill: str, xref: str = "x", yref: str = "y") -> dict:
 
 # ----- sweep heatmap ---------------------------------------------------------------------------------
 def sweep_heatmap(x_axis, y_axis, values: np.ndarray, status: np.ndarray, outcome, metric: str, metric_label: str,
-                  *, log_colour: bool, best=None, selected=None, height: int = 560) -> go.Figure:
-    """The metric over the grid of two settings; diverged and never-converged cells in their own colours.
+                  *, log_colour: bool, best=None, selected=None, height: int = 560, presentation: bool = False) -> go.Figure:
+    """The metric over the grid of two settings; diverged and never-converged cells in their own colours
+    (text at projector size with ``presentation``).
 
     ``values``/``status`` come from ``ui.exploration.metric_values`` (rows follow ``y_axis``).
     Brighter is better: the colour scale runs from the best value (yellow) to the worst.
@@ -108,9 +109,11 @@ def sweep_heatmap(x_axis, y_axis, values: np.ndarray, status: np.ndarray, outcom
                    range=_range(xs, x_axis.log), tickformat=".2~g" if x_axis.log else "", dtick=1 if x_axis.log else None),
         yaxis=dict(title=dict(text=y_axis.label), type="log" if y_axis.log else "linear", showgrid=False,
                    range=_range(ys, y_axis.log), tickformat=".2~g" if y_axis.log else "", dtick=1 if y_axis.log else None),
-        legend=dict(orientation="h", yanchor="top", y=-0.17, x=0), dragmode="pan",
+        # the legend above the map: below it, a map fitted to a short screen ran it into the x axis's title
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0), dragmode="pan",
     )
-    return PrebuiltFigure({"data": data, "layout": layout})
+    figure = {"data": data, "layout": layout}
+    return PrebuiltFigure(enlarge_text(figure) if presentation else figure)
 
 
 def _range(values: np.ndarray, log: bool) -> list[float]:
@@ -151,8 +154,9 @@ def basin_colours(count: int) -> list[str]:
 
 
 def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *, selected=None,
-                 height: int = 560) -> go.Figure:
-    """One basin map per optimizer, side by side, minima marked and numbered.
+                 height: int = 560, presentation: bool = False) -> go.Figure:
+    """One basin map per optimizer, side by side, minima marked and numbered (text at projector size
+    with ``presentation``).
 
     ``panels``: dicts with ``title``, ``labels`` (rows follow ``ys``; minimum index, -1
     diverged, -2 not converged), ``outcome`` (final points and steps) and ``optimizer``.
@@ -196,16 +200,20 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
         # both axes give way to the aspect lock by shrinking their domain: with only x doing so plotly.js
         # widened y's range instead (-6..6 around a -5..5 map)
         layout.setdefault(f"yaxis{suffix}", {}).update(range=[y0, y1], showgrid=False, zeroline=False, constrain="domain")
-        if p > 0:
-            layout[f"yaxis{suffix}"]["scaleanchor"] = f"x{suffix}"
-    layout["yaxis"]["scaleanchor"] = "x"
+        # every x to the one y all panels share: a y axis that both matches the first and anchors its own x
+        # lost its aspect lock in plotly.js (the second and third maps were drawn wide at 1920 px)
+        layout[f"xaxis{suffix}"]["scaleanchor"] = "y"
     # fixed margins: pushed ones made plotly.js draw the three maps twice (444 against 636 ms)
     legend_rows = sum(1 for trace in data if trace.get("showlegend", True))  # the legend stacks its entries
-    height += 19 * legend_rows
-    layout.update(height=height, font=FONT, margin=dict(l=45, r=10, t=60, b=50 + 19 * legend_rows, autoexpand=False),
+    scale = PROJECTOR_TEXT if presentation else 1.0
+    row = round(19 * scale)
+    height += row * legend_rows
+    layout.update(height=height, font=FONT, margin=dict(l=round(45 * scale), r=10, t=round(60 * scale),
+                                                       b=round(50 * scale) + row * legend_rows, autoexpand=False),
                   plot_bgcolor="white",
                   hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.12, x=0), dragmode="pan")
-    return PrebuiltFigure({"data": data, "layout": layout})
+    figure = {"data": data, "layout": layout}
+    return PrebuiltFigure(enlarge_text(figure, scale) if presentation else figure)
 
 
 def _basin_click_layer(surface, xs, ys, panel: dict, xref: str, yref: str, group: str) -> dict:
@@ -236,7 +244,7 @@ def _basin_click_layer(surface, xs, ys, panel: dict, xref: str, yref: str, group
 
 # ----- grid versus random search --------------------------------------------------------------------
 def search_figure(race, x_axis, y_axis, background: np.ndarray, metric_label: str, log_colour: bool,
-                  height: int = 470) -> go.Figure:
+                  height: int = 470, presentation: bool = False) -> go.Figure:
     """Where grid and random search looked (over the sweep's map), and the best each found as the budget grows."""
     layout = subplot_layout(rows=1, cols=3, horizontal_spacing=0.07, column_widths=(0.32, 0.32, 0.36),
                             subplot_titles=(f"grid search: {len(race.grid_x)} runs",
@@ -280,11 +288,13 @@ def search_figure(race, x_axis, y_axis, background: np.ndarray, metric_label: st
     layout["yaxis3"].update(title=dict(text=metric_label), type="log" if log_colour else "linear")
     layout.update(height=height, font=FONT, margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white",
                   legend=dict(orientation="h", yanchor="bottom", y=1.08, x=0.66), hovermode="closest")
-    return PrebuiltFigure({"data": data, "layout": layout})
+    figure = {"data": data, "layout": layout}
+    return PrebuiltFigure(enlarge_text(figure) if presentation else figure)
 
 
 # ----- learning-rate curves ------------------------------------------------------------------------
-def lr_curves_figure(curves: list[dict], metric_label: str, log_y: bool, height: int = 480) -> go.Figure:
+def lr_curves_figure(curves: list[dict], metric_label: str, log_y: bool, height: int = 480,
+                     presentation: bool = False) -> go.Figure:
     """The metric against the learning rate, one line per optimizer; below, where each diverged.
 
     ``curves``: dicts with ``optimizer``, ``title``, ``lrs``, ``values`` (NaN where the run
@@ -314,4 +324,5 @@ def lr_curves_figure(curves: list[dict], metric_label: str, log_y: bool, height:
                             showgrid=False)
     layout.update(height=height, font=FONT, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="#fafafa",
                   legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="closest")
-    return PrebuiltFigure({"data": data, "layout": layout})
+    figure = {"data": data, "layout": layout}
+    return PrebuiltFigure(enlarge_text(figure) if presentation else figure)

@@ -49,6 +49,51 @@ LIVE_TEMPLATE = {"layout": {
 }}
 
 
+# Text on a projector: 13 px becomes 18 px, the size the maps' own presentation layouts use.
+PROJECTOR_TEXT = 1.35
+_DEFAULT_FONT_PX = 12  # plotly.js's size for text whose figure sets none
+
+
+def enlarge_text(figure: dict, scale: float = PROJECTOR_TEXT) -> dict:
+    """``figure`` (a dict) with every text size of its layout and traces times ``scale`` (frames carry
+    none): subplot titles, tick labels, legends, colour bars, buttons. For figures that have no
+    presentation sizes of their own. Nothing the figure shares is changed (builders share ``FONT``):
+    every dict on the way to a font is copied."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            changed = {}
+            for key, value in node.items():
+                if key.endswith("font") and isinstance(value, dict) and isinstance(value.get("size"), (int, float)):
+                    value = dict(value, size=round(value["size"] * scale))
+                grown = walk(value)
+                if grown is not node[key]:
+                    changed[key] = grown
+            return {**node, **changed} if changed else node
+        if isinstance(node, list) and node and isinstance(node[0], dict):
+            grown = [walk(item) for item in node]
+            return grown if any(a is not b for a, b in zip(grown, node)) else node
+        return node
+
+    layout = dict(figure.get("layout", {}))
+    font = layout.get("font") or {}
+    if not isinstance(font.get("size"), (int, float)):
+        layout["font"] = dict(font, size=_DEFAULT_FONT_PX)  # scaled with the rest
+    base = layout["font"]["size"]
+    # Streamlit's chart theme gives tick labels, axis titles and legends sizes of its own (12-14 px) where a
+    # figure sets none, so those are set here at the figure's size, as plotly.js would draw them, and scaled
+    for key in [key for key in layout if key.startswith(("xaxis", "yaxis"))]:
+        axis = dict(layout[key])
+        axis["tickfont"] = dict(axis.get("tickfont") or {}, size=(axis.get("tickfont") or {}).get("size", base))
+        title = axis.get("title")
+        if isinstance(title, dict) and title.get("text"):
+            axis["title"] = dict(title, font=dict(title.get("font") or {}, size=(title.get("font") or {}).get("size", base)))
+        layout[key] = axis
+    legend = dict(layout.get("legend") or {})
+    layout["legend"] = dict(legend, font=dict(legend.get("font") or {}, size=(legend.get("font") or {}).get("size", base)))
+    return {**figure, "layout": walk(layout), "data": walk(list(figure.get("data", [])))}
+
+
 @dataclass(frozen=True)
 class Track:
     """What a figure needs of one run."""
@@ -189,6 +234,28 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
         base = len(shown) - 3
         animated.extend([base, base + 1, base + 2])
 
+    def coordinates(track: Track, first: int, last: int, trail: bool) -> dict:
+        if not trail:  # a head: one point, as plain numbers
+            return {"type": "scatter", "x": [float(track.path[last, 0])], "y": [float(track.path[last, 1])]}
+        return {"type": "scatter", "x": typed_array(track.path[first:last + 1, 0]),
+                "y": typed_array(track.path[first:last + 1, 1])}
+
+    frames, slider_steps = _race_frames(tracks, frame_steps, animated, coordinates, segment, standalone, presentation)
+    figure = {"data": shown, "layout": layout}
+    figure["layout"].update(_player(frame_steps, slider_steps, presentation))
+    figure["frames"] = frames
+    return PrebuiltFigure(figure)
+
+
+def _race_frames(tracks: list[Track], frame_steps, animated: list[int], coordinates, segment: int, standalone: bool,
+                 presentation: bool, redraw: bool = False) -> tuple[list[dict], list[dict]]:
+    """The frames of a race and the frame slider's steps (see ``trajectory_figure``).
+
+    ``animated``: the (done, growing, head) trace indices of each track; ``coordinates(track, first,
+    last, trail)``: the trace dict of its path from step ``first`` to ``last`` (x and y on a map; and z, in
+    3-D), or of its head at step ``last`` when ``trail`` is false.
+    ``redraw``: plotly.js redraws the whole plot every frame (3-D scenes need it).
+    """
     frames, slider_steps = [], []
     key_of = 0
     for j, step in enumerate(frame_steps):
@@ -200,40 +267,40 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
         for i, track in enumerate(tracks):
             k = min(int(step), track.steps)
             if is_key or standalone:
-                done = min(key_step, track.steps)
-                data.append({"type": "scatter", "x": typed_array(track.path[:done + 1, 0]),
-                             "y": typed_array(track.path[:done + 1, 1])})
+                data.append(coordinates(track, 0, min(key_step, track.steps), trail=True))
                 traces.append(animated[3 * i])
-            grow = track.path[min(key_step, track.steps):k + 1]
-            data.append({"type": "scatter", "x": typed_array(grow[:, 0]), "y": typed_array(grow[:, 1])})
-            head = {"type": "scatter", "x": [float(track.path[k, 0])], "y": [float(track.path[k, 1])]}
+            data.append(coordinates(track, min(key_step, track.steps), k, trail=True))
+            head = coordinates(track, k, k, trail=False)
             if track.diverged_at is not None and int(step) >= track.steps:
-                head["marker"] = _head_marker(track, int(step), presentation)
-            data.extend([head])
+                head["marker"] = _head_marker(track, int(step), presentation, three_d=head["type"] == "scatter3d")
+            data.append(head)
             traces.extend([animated[3 * i + 1], animated[3 * i + 2]])
         frames.append({"name": f"f{j}", "data": data, "traces": traces})
         names = [f"f{j}"] if is_key or standalone else [f"f{key_of}", f"f{j}"]
         slider_steps.append(dict(method="animate", label=str(int(step)),
-                                 args=[names, dict(mode="immediate", frame=dict(duration=0, redraw=False),
+                                 args=[names, dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                                                    transition=dict(duration=0))]))
+    return frames, slider_steps
 
+
+def _player(frame_steps, slider_steps: list[dict], presentation: bool, redraw: bool = False, below: float = 0.06) -> dict:
+    """Play and pause buttons and the frame slider, ``below`` (a share of the plot's height) under the plot:
+    the layout's ``updatemenus`` and ``sliders`` (ui/live_chart.py draws them as HTML)."""
     play = dict(label="▶ play", method="animate",
-                args=[None, dict(frame=dict(duration=FRAME_MS, redraw=False), fromcurrent=True,
+                args=[None, dict(frame=dict(duration=FRAME_MS, redraw=redraw), fromcurrent=True,
                                  transition=dict(duration=0), mode="immediate")])
     pause = dict(label="❚❚ pause", method="animate",
-                 args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")])
-    figure = {"data": shown, "layout": layout}
-    figure["layout"]["updatemenus"] = [dict(
-        type="buttons", direction="left", showactive=False, x=0, y=-0.06, xanchor="left", yanchor="top",
-        pad=dict(t=8, r=8), buttons=[play, pause], font=dict(size=16 if presentation else 13))]
-    figure["layout"]["sliders"] = [dict(
-        active=len(frame_steps) - 1, steps=slider_steps, x=0.22, len=0.78, y=-0.06, yanchor="top",
-        currentvalue=dict(prefix="step ", visible=True, xanchor="right",
-                          font=dict(size=16 if presentation else 13, color="#333")),
-        pad=dict(t=30), transition=dict(duration=0), ticklen=0, tickcolor="rgba(0,0,0,0)",
-        font=dict(color="rgba(0,0,0,0)"))]  # one tick label per frame would be an unreadable smear
-    figure["frames"] = frames
-    return PrebuiltFigure(figure)
+                 args=[[None], dict(frame=dict(duration=0, redraw=redraw), transition=dict(duration=0), mode="immediate")])
+    return {
+        "updatemenus": [dict(type="buttons", direction="left", showactive=False, x=0, y=-below, xanchor="left",
+                             yanchor="top", pad=dict(t=8, r=8), buttons=[play, pause],
+                             font=dict(size=20 if presentation else 13))],
+        "sliders": [dict(active=len(frame_steps) - 1, steps=slider_steps, x=0.22, len=0.78, y=-below, yanchor="top",
+                         currentvalue=dict(prefix="step ", visible=True, xanchor="right",
+                                           font=dict(size=20 if presentation else 13, color="#333")),
+                         pad=dict(t=30), transition=dict(duration=0), ticklen=0, tickcolor="rgba(0,0,0,0)",
+                         font=dict(color="rgba(0,0,0,0)"))],  # one tick label per frame would be an unreadable smear
+    }
 
 
 @functools.lru_cache(maxsize=64)
@@ -310,8 +377,11 @@ def legend_rows(names: list[str], font_size: int, width: int) -> int:
     return rows
 
 
-def _head_marker(track: Track, step: int, presentation: bool) -> dict:
+def _head_marker(track: Track, step: int, presentation: bool, three_d: bool = False) -> dict:
     stopped = track.diverged_at is not None and step >= track.steps
+    if three_d:  # a 3-D marker's size is about half a 2-D one's for the same look
+        return dict(symbol="x" if stopped else "circle", size=(10 if presentation else 8) if stopped else (8 if presentation else 6),
+                    color=track.colour, line=dict(color="white", width=1))
     return dict(symbol="x" if stopped else "circle", size=(18 if presentation else 13) if stopped else (14 if presentation else 11),
                 color=track.colour, line=dict(color="white", width=2))
 
@@ -336,6 +406,8 @@ def _curves_layout(log_loss: bool, presentation: bool) -> str:
                                   font=dict(size=18 if presentation else 13)), plot_bgcolor="#fafafa")
     fig.update_xaxes(tickfont=dict(size=16 if presentation else 12))
     fig.update_yaxes(tickfont=dict(size=16 if presentation else 12))
+    # the panel titles are annotations with a size of their own (16): on a projector they stayed small
+    fig.update_annotations(font_size=22 if presentation else 16)
     return json.dumps(fig.to_dict()["layout"])
 
 
@@ -368,26 +440,131 @@ def curves_figure(tracks: list[Track], reference_loss: float | None, presentatio
     return PrebuiltFigure({"data": data, "layout": json.loads(_curves_layout(reference_loss is not None, presentation))})
 
 
-def surface3d_figure(landscape, grid: SurfaceGrid, tracks: list[Track], presentation: bool = False) -> go.Figure:
-    """The surface in 3-D, with each trajectory lying on it (z lifted a hair to stay visible)."""
-    lift = 0.01 * (grid.z_high - grid.z_low)
-    show_log = grid.log_scale
-    # one floor under the grid and every run, so log10 never sees a value at or below zero
-    floor = min([grid.z_low] + [float(t.loss.min()) for t in tracks if len(t.loss)])
-    offset = 1e-6 * max(grid.z_high - floor, 1e-12)
+# A log-height surface is drawn on a mesh twice as fine as the grid it is given, each vertex at the lowest
+# loss within one mesh step of it (5 x 5 samples). On a log height a narrow valley's floor lies between the
+# mesh points of most cells, so a 70 x 70 mesh dipped only where a point happened to fall near it: saw-teeth
+# along Rosenbrock's floor. Taking the lowest value around each vertex draws the floor as a groove wherever
+# it runs; the finer mesh makes the groove's edges steps of half the size.
+_REFINE = 2
+_FLOOR_SAMPLES = 5
+# The log height's floor, as a share of the surface's span: at 1e-6 the last decades under the valley's
+# floor (a few points near the minimum) made spikes four decades deep; at 1e-4 the floor is still drawn
+# three to four decades below the rim.
+_LOG_FLOOR = 1e-4
+
+
+def lowest_around(landscape, xs: np.ndarray, ys: np.ndarray, samples: int = _FLOOR_SAMPLES) -> np.ndarray:
+    """The lowest finite loss within one mesh step of each point of the mesh ``xs`` × ``ys`` (rows follow
+    ``ys``; inf where none is finite)."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    step_x = (xs[-1] - xs[0]) / max(len(xs) - 1, 1)
+    step_y = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
+    X, Y = np.meshgrid(xs, ys)
+    lowest = np.full(X.shape, np.inf)
+    for a in np.linspace(-1.0, 1.0, samples):
+        for b in np.linspace(-1.0, 1.0, samples):
+            with np.errstate(all="ignore"):
+                z = np.asarray(landscape.f(np.clip(X + a * step_x, xs[0], xs[-1]), np.clip(Y + b * step_y, ys[0], ys[-1])),
+                               dtype=float)
+            lowest = np.where(np.isfinite(z) & (z < lowest), z, lowest)
+    return lowest
+
+
+def surface_heights(landscape, grid: SurfaceGrid, tracks=()):
+    """The 3-D view's mesh and heights, and the function that lifts any loss to the same scale:
+    ``(xs, ys, heights, height_of)``.
+
+    Where the grid is coloured on a log scale (``grid.log_scale``: the surface spans decades), the mesh is
+    ``_REFINE`` times finer and its heights are log10 of the loss above one floor under the mesh and every
+    run, each vertex at the lowest loss around it (``lowest_around``); otherwise the grid's own losses.
+    """
+    if not grid.log_scale:
+        return grid.xs, grid.ys, np.asarray(grid.z, dtype=float), lambda values: np.asarray(values, dtype=float)
+    xs = np.linspace(grid.xs[0], grid.xs[-1], _REFINE * (len(grid.xs) - 1) + 1)
+    ys = np.linspace(grid.ys[0], grid.ys[-1], _REFINE * (len(grid.ys) - 1) + 1)
+    lowest = lowest_around(landscape, xs, ys)
+    lowest = np.where(np.isfinite(lowest), lowest, grid.z_high)  # nowhere finite around: the grid's top
+    # one floor under the mesh and every run, so log10 never sees a value at or below zero
+    floor = min([float(lowest.min())] + [float(t.loss.min()) for t in tracks if len(t.loss)])
+    offset = _LOG_FLOOR * max(grid.z_high - floor, 1e-12)
 
     def height_of(values):
-        return np.log10(values - floor + offset) if show_log else values
+        return np.log10(np.asarray(values, dtype=float) - floor + offset)
 
-    fig = go.Figure(go.Surface(x=grid.xs, y=grid.ys, z=_compact(height_of(grid.z)), colorscale="Viridis", showscale=False,
-                               opacity=0.92, contours=dict(z=dict(show=True, usecolormap=True, project_z=True)),
-                               hovertemplate="(%{x:.3g}, %{y:.3g})<extra></extra>"))
+    return xs, ys, height_of(lowest), height_of
+
+
+def scene_layout(landscape, height_title: str, presentation: bool) -> dict:
+    """A 3-D scene whose labels stay clear of each other and of the figure's edges."""
+    (x0, x1), (y0, y1) = landscape.bounds
+    ticks = dict(size=14 if presentation else 11)
+    # five ticks a side: with plotly's default count the x and y labels ran into each other at the near corner
+    axis = dict(nticks=5, tickfont=ticks, title=dict(font=dict(size=18 if presentation else 13)))
+    across = float(min(max((y1 - y0) / (x1 - x0) if x1 > x0 else 1.0, 0.4), 2.5))
+    # and fewer on the shorter side, drawn shorter by the aspect ratio: five crowded a 20 x 8 map's y axis
+    short = dict(nticks=max(3, round(5 * min(across, 1 / across))))
+    return dict(
+        xaxis=dict(axis, title=dict(axis["title"], text="x"), **(short if across > 1 else {})),
+        yaxis=dict(axis, title=dict(axis["title"], text="y"), **(short if across < 1 else {})),
+        zaxis=dict(axis, nticks=6, exponentformat="power", title=dict(axis["title"], text=height_title)),
+        aspectmode="manual", aspectratio=dict(x=1.0, y=across, z=0.7),
+        camera=dict(eye=dict(x=1.15, y=-1.15, z=0.8)),
+        # the scene inset from the figure's sides and foot: plotly clips what a 3-D label draws past them (the
+        # height's "100" read ".00" at the left edge, the near corner's ticks were cut at the foot)
+        domain=dict(x=[0.04, 0.96], y=[0.12, 1.0]))
+
+
+def surface3d_figure(landscape, grid: SurfaceGrid, tracks: list[Track], presentation: bool = False, *,
+                     max_frames: int = 60, segment: int = 10, height: int | None = None) -> go.Figure:
+    """The surface in 3-D with each run lying on it, animated like the map: play, pause and a frame slider
+    (``trajectory_figure``'s frames, with z; plotly.js redraws a 3-D scene every frame, hence fewer frames).
+    ``height``: 600 px, or 780 with ``presentation`` (the map's, for a chart fitted to the screen)."""
+    height = height or (780 if presentation else 600)
+    xs, ys, heights, height_of = surface_heights(landscape, grid, tracks)
+    lift = 0.0 if grid.log_scale else 0.01 * (grid.z_high - grid.z_low)  # a hair above the surface, to stay visible
+    shown = [dict(type="surface", x=typed_array(xs), y=typed_array(ys), z=_typed_grid(heights),
+                  colorscale="Viridis", showscale=False, opacity=0.92, name="surface",
+                  contours=dict(z=dict(show=True, usecolormap=True, project_z=True)),
+                  hovertemplate="(%{x:.3g}, %{y:.3g})<extra></extra>")]
+    line_width = 7 if presentation else 5
+    animated = []
     for track in tracks:
-        tz = height_of(track.loss) + (0.0 if show_log else lift)
-        fig.add_trace(go.Scatter3d(x=_compact(track.path[:, 0]), y=_compact(track.path[:, 1]), z=_compact(tz), mode="lines",
-                                   line=dict(color=track.colour, width=7 if presentation else 5), name=track.label))
-    fig.update_layout(height=600, font=dict(FONT, size=18 if presentation else 13), margin=dict(l=0, r=0, t=10, b=0),
-                      scene=dict(xaxis_title="x", yaxis_title="y", zaxis_title="log₁₀(f − f_min)" if show_log else "f",
-                                 camera=dict(eye=dict(x=1.5, y=-1.5, z=1.1))),
-                      legend=dict(orientation="h"))
-    return fig
+        line = dict(color=track.colour, width=line_width)
+        common = dict(type="scatter3d", legendgroup=track.label,
+                      hovertemplate=f"{track.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
+        z = height_of(track.loss) + lift
+        shown.append(dict(common, x=typed_array(track.path[:, 0]), y=typed_array(track.path[:, 1]), z=typed_array(z),
+                          mode="lines", line=line, name=track.label, showlegend=True))
+        shown.append(dict(common, x=[], y=[], z=[], mode="lines", line=line, showlegend=False))
+        end = track.path[-1]
+        shown.append(dict(common, x=[float(end[0])], y=[float(end[1])], z=[float(z[-1])], mode="markers", showlegend=False,
+                          marker=_head_marker(track, track.steps, presentation, three_d=True)))
+        animated.extend(range(len(shown) - 3, len(shown)))
+
+    def coordinates(track: Track, first: int, last: int, trail: bool) -> dict:
+        z = height_of(track.loss[first:last + 1]) + lift
+        if not trail:
+            return {"type": "scatter3d", "x": [float(track.path[last, 0])], "y": [float(track.path[last, 1])],
+                    "z": [float(z[-1])]}
+        return {"type": "scatter3d", "x": typed_array(track.path[first:last + 1, 0]),
+                "y": typed_array(track.path[first:last + 1, 1]), "z": typed_array(z)}
+
+    frame_steps = _frame_steps(max((t.steps for t in tracks), default=0), max_frames)
+    frames, slider_steps = _race_frames(tracks, frame_steps, animated, coordinates, segment, False, presentation, redraw=True)
+    font_size = 18 if presentation else 13
+    legend_height = legend_rows([t.label for t in tracks], font_size, 1000) * round(1.9 * font_size) if tracks else 0
+    layout = dict(
+        height=height, font=dict(FONT, size=font_size), uirevision=f"{landscape.name}-3d",
+        # room above for the legend, below for the player (ui/live_chart.js draws it 2 % of the height under the scene)
+        margin=dict(l=0, r=0, t=legend_height + 10, b=90 if presentation else 70),
+        scene=scene_layout(landscape, "log₁₀(f − f_min)" if grid.log_scale else "f", presentation),
+        legend=dict(orientation="h", yref="container", y=1, yanchor="top", x=0, font=dict(size=font_size)),
+        **_player(frame_steps, slider_steps, presentation, redraw=True, below=0.02))
+    return PrebuiltFigure({"data": shown, "layout": layout, "frames": frames})
+
+
+def _typed_grid(values) -> dict:
+    """A 2-D float32 array in plotly.js's typed form (a surface's z)."""
+    array = np.ascontiguousarray(values, dtype=np.float32)
+    return {"dtype": "f4", "bdata": base64.b64encode(array.tobytes()).decode("ascii"),
+            "shape": ",".join(str(n) for n in array.shape)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import FONT, PrebuiltFigure, typed_array
+from .figures import FONT, PROJECTOR_TEXT, PrebuiltFigure, enlarge_text, scene_layout, surface_heights, typed_array
 from .surface_image import SurfaceGrid, png_data_uri
 
 MAP_KINDS = {
@@ -68,8 +68,10 @@ def _markers(landscape, point, xaxis: str, yaxis: str, legend: bool) -> list[dic
     ]
 
 
-def map_figure(landscape, grid: SurfaceGrid, curvature, point, kind: str = "condition", height: int = 330) -> go.Figure:
-    """Two panels: the contour (banded image) with the minima, and the curvature map; the chosen point on both."""
+def map_figure(landscape, grid: SurfaceGrid, curvature, point, kind: str = "condition", height: int = 330,
+               presentation: bool = False) -> go.Figure:
+    """Two panels: the contour (banded image) with the minima, and the curvature map; the chosen point on both
+    (text at projector size with ``presentation``)."""
     if kind not in MAP_KINDS:
         raise ValueError(f"Invalid map kind {kind!r}; expected one of {list(MAP_KINDS)}")
     (x0, x1), (y0, y1) = landscape.bounds
@@ -85,7 +87,9 @@ def map_figure(landscape, grid: SurfaceGrid, curvature, point, kind: str = "cond
     axis = dict(showgrid=False, zeroline=False)
     layout = dict(
         # the legend in a bottom margin of its own: laid over the plot's foot it hid the x tick labels
-        height=height, font=dict(FONT, size=12), margin=dict(l=10, r=10, t=30, b=48), plot_bgcolor="white",
+        height=height, font=dict(FONT, size=12),
+        margin=dict(l=10, r=10, t=round(30 * PROJECTOR_TEXT) if presentation else 30,
+                    b=round(48 * PROJECTOR_TEXT) if presentation else 48), plot_bgcolor="white",
         showlegend=True, legend=dict(orientation="h", x=0, y=0, yref="container", yanchor="bottom", font=dict(size=11)),
         xaxis=dict(axis, domain=[0.0, 0.45], range=[x0, x1]), yaxis=dict(axis, range=[y0, y1]),
         xaxis2=dict(axis, domain=[0.53, 0.93], range=[x0, x1]), yaxis2=dict(axis, range=[y0, y1], anchor="x2"),
@@ -97,19 +101,16 @@ def map_figure(landscape, grid: SurfaceGrid, curvature, point, kind: str = "cond
                           xanchor="left", yanchor="bottom", font=dict(size=12))],
         dragmode=False,
     )
-    return PrebuiltFigure({"data": data, "layout": layout})
+    figure = {"data": data, "layout": layout}
+    return PrebuiltFigure(enlarge_text(figure) if presentation else figure)
 
 
-def surface3d_figure(landscape, grid: SurfaceGrid, point=None, height: int = 330) -> go.Figure:
-    """A small 3-D view (log height where the surface spans decades, as on the Compare page)."""
-    floor = grid.z_low
-    offset = 1e-6 * max(grid.z_high - floor, 1e-12)
-
-    def height_of(values):
-        return np.log10(np.asarray(values) - floor + offset) if grid.log_scale else np.asarray(values)
-
-    data = [dict(type="surface", x=typed_array(grid.xs), y=typed_array(grid.ys),
-                 z=grid_array(height_of(grid.z)), colorscale="Viridis",
+def surface3d_figure(landscape, grid: SurfaceGrid, point=None, height: int = 330, presentation: bool = False) -> go.Figure:
+    """A small 3-D view, its heights and scene as on the Compare page (log height where the surface spans
+    decades, a valley's floor drawn in every cell it crosses)."""
+    xs, ys, heights, height_of = surface_heights(landscape, grid)
+    data = [dict(type="surface", x=typed_array(xs), y=typed_array(ys),
+                 z=grid_array(heights), colorscale="Viridis",
                  showscale=False, hovertemplate="(%{x:.3g}, %{y:.3g})<extra></extra>",
                  contours=dict(z=dict(show=True, usecolormap=True, project_z=True)))]
     if point is not None:
@@ -117,10 +118,9 @@ def surface3d_figure(landscape, grid: SurfaceGrid, point=None, height: int = 330
         if np.isfinite(value):
             data.append(dict(type="scatter3d", x=[float(point[0])], y=[float(point[1])], z=[float(height_of(value))],
                              mode="markers", marker=dict(size=5, color="#00E5FF"), name="chosen point", showlegend=False))
-    layout = dict(height=height, font=dict(FONT, size=11), margin=dict(l=0, r=0, t=0, b=0), showlegend=False,
-                  scene=dict(xaxis=dict(title=dict(text="x")), yaxis=dict(title=dict(text="y")),
-                             zaxis=dict(title=dict(text="log₁₀(f − f_min)" if grid.log_scale else "f")),
-                             camera=dict(eye=dict(x=1.5, y=-1.5, z=1.0)), aspectmode="cube"))
+    layout = dict(height=height, font=dict(FONT, size=14 if presentation else 11), margin=dict(l=0, r=0, t=0, b=0),
+                  showlegend=False,
+                  scene=scene_layout(landscape, "log₁₀(f − f_min)" if grid.log_scale else "f", presentation))
     return PrebuiltFigure({"data": data, "layout": layout})
 
 
