@@ -79,6 +79,7 @@ vector_table.dataframe(anatomy.number_table(vectors, ("x", "y")), hide_index=Tru
                                                         "y": number})
 scalar_table.dataframe(anatomy.number_table(scalars, ("value",)), hide_index=True, width="stretch", key="anatomy_scalars",
                        height="content", column_config={"quantity": st.column_config.TextColumn("number"), "value": number})
+torch_call = spec.torch_call(spec.resolve(state.hyper))  # this run's own arguments, for a student to copy
 st.caption(f"These numbers are the kernel's own: the page replays `optimizers.run` with every intermediate recorded, "
-           f"and its path equals the kernel's to the last bit. Same numbers as `{spec.torch}`."
+           f"and its path equals the kernel's to the last bit. Same numbers as `{torch_call}`."
            if spec.torch.startswith("torch") else spec.torch)

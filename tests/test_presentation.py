@@ -324,3 +324,15 @@ def test_every_chart_saves_a_png_at_twice_its_size_named_after_what_it_shows(pag
         assert config.get("displayModeBar", True) is not False  # the camera is in the modebar
         names.append(options["filename"])
     assert len(set(names)) == len(names), names
+
+
+def test_anatomy_names_the_torch_call_with_the_run_s_own_learning_rate():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(pathlib.Path(__file__).resolve().parent.parent / "app.py"), default_timeout=300)
+    at.switch_page("pages/4_Anatomy.py")
+    at.query_params.update({"land": "rosenbrock", "opt": "adam", "h.lr": "0.03"})
+    at.run()
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "torch.optim.Adam(params, lr=0.03" in captions, captions[-400:]
