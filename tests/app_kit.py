@@ -28,3 +28,16 @@ def chart_spec(at, key_end: str) -> dict:
         if spec is not None and node.proto.id.endswith(key_end):
             return spec
     raise AssertionError(f"no chart {key_end}")
+
+
+def run_page(path: str, query: dict | None = None, timeout: float = 300):
+    """Run a page as the server does (app.py the entry point, the page switched to), with a link's query."""
+    import pathlib
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(pathlib.Path(__file__).resolve().parent.parent / "app.py"), default_timeout=timeout)
+    at.switch_page(path)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from app_kit import chart_specs
+from app_kit import run_page, chart_specs
 from streamlit.testing.v1 import AppTest
 from ui import shell
 
@@ -14,11 +14,7 @@ TIMEOUT = 300  # a cold Numba compile of a page's kernels takes far longer than 
 
 def _page(path: str, query: dict | None = None) -> AppTest:
     """Run a page as the server does: app.py is the entry point, the page is switched to."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(path)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return run_page(path, query, TIMEOUT)
 
 
 def _compare(query: dict | None = None) -> AppTest:

@@ -11,6 +11,8 @@ import optimizers.anatomy
 import pytest
 from streamlit.testing.v1 import AppTest
 from ui import live_chart, strip
+
+from app_kit import run_page
 from viz import figures
 from viz.numbers import readable
 from viz.surface_image import evaluate
@@ -21,11 +23,7 @@ WIDGET_KINDS = ("selectbox", "select_slider", "slider", "number_input", "checkbo
 
 
 def _page(path: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page(path)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return run_page(path, query, TIMEOUT)
 
 
 def _widget(at: AppTest, key: str):
