@@ -1,15 +1,23 @@
-"""Fresh server, empty kernel cache -> first chart of each page; then the same on a warm server.
+"""Fresh server, empty kernel cache -> first chart of each page; then restarted, then warm; beside the floor.
 
     python benchmarks/bench_first_view.py [--rounds 1]
 
 What a teacher meets before class. A server is started the way the README starts it (warm-up on)
-with an empty Numba cache; Compare is opened at once by a shared link, and the clock runs from
-the server's start to Compare's first chart. Then each other page is opened in turn, timed from
-its link to its first chart. The server is stopped, a new one started on the now full disk
-cache (a restarted server), and every page timed again; then each page is opened once more on
-that running server (a warm server).
+with an empty Numba cache; Compare is opened at once by a shared link in a browser that has never
+seen the app, and the clock runs from the server's start to Compare's first chart. Then the
+teacher goes through the other pages by the sidebar's links, each timed from the click to the
+page's first chart. The server is stopped and a new one started on the now full disk cache (a
+restarted server): Compare by its link in a new tab, timed from the server's start, then every page
+by its link. Once the warm-up has finished (the server and its compile worker idle), every page
+is timed twice more by its link (a warm server; the better figure) and once opened by its URL in
+a new tab (a shared link: the browser starts a new page process and loads Streamlit again).
 
-A page's first chart: a Plotly chart on the page whose traces are drawn (a trail, a contour or a
+The floor beside them: a Streamlit page with one Plotly chart (a contour and a line, nothing of
+this app), timed the same ways. Headless Chromium without a GPU on a 2-core machine needs about
+3 s for it in a new tab and about half a second by a link, so a figure near the floor is
+Streamlit's and the browser's, not this app's.
+
+A page's first chart: a Plotly chart of the page whose traces are drawn (a trail, a contour or a
 heatmap). Needs Debian's Chromium (/usr/bin/chromium) and playwright. Prints numbers and the
 goals beside them; judges nothing.
 """
@@ -44,11 +52,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(cache_base: str, port: int) -> tuple[subprocess.Popen, float]:
+def start_server(cache_base: str, port: int, script: str = "app.py") -> tuple[subprocess.Popen, float]:
     env = {k: v for k, v in os.environ.items() if k != "LANDSCAPE_NO_WARMUP"}
     env["LANDSCAPE_NUMBA_CACHE_BASE"] = cache_base
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
                                "--server.port", str(port), "--server.address", "127.0.0.1"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
@@ -72,44 +80,170 @@ def stop_server(server: subprocess.Popen) -> float:
     return time.perf_counter() - stopping
 
 
-def first_chart(browser, url: str, since: float | None = None, timeout_s: float = 120) -> float:
-    """Seconds from ``since`` (default: now) until ``url`` shows a drawn chart (inf if none within the timeout).
+FLOOR_APP = """
+import streamlit as st
 
-    A page that shows no chart in time leaves a screenshot beside the benchmark's output."""
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
+st.title("The floor")
+st.write("A Streamlit page without a chart; the chart is on the next page.")
+"""
+FLOOR_CHART_PAGE = """
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+x = np.linspace(-2, 2, 80)
+st.title("A one-chart page")
+st.plotly_chart(go.Figure([go.Contour(x=x, y=x, z=np.add.outer(10 * x ** 2, x ** 2)), go.Scatter(x=[-1.5, 0], y=[1.5, 0])]))
+"""
+# A chart drawn after the click: the previous page's charts are marked first.
+MARK_OLD_CHARTS = "document.querySelectorAll('.js-plotly-plot').forEach(e => e.setAttribute('data-bench-old', '1'))"
+NEW_CHART_DRAWN = ", ".join(f".js-plotly-plot:not([data-bench-old]) {layer}" for layer in (
+    ".scatterlayer .trace", ".heatmaplayer .hm", ".imagelayer image", ".contourlayer .contour"))
+
+
+def _failed(page, what: str, timeout_s: float, error: Exception) -> float:
+    name = what.strip("/").split("?")[0] or "home"
+    shot = pathlib.Path(tempfile.gettempdir()) / f"first-view-{name}.png"
+    page.screenshot(path=str(shot))
+    print(f"{what}: no chart within {timeout_s:.0f} s ({str(error).splitlines()[0]}); screenshot {shot}", flush=True)
+    return math.inf
+
+
+def new_tab(browser_or_context, url: str, since: float | None = None, timeout_s: float = 120):
+    """(seconds from ``since``, default now, until ``url`` shows a drawn chart in a new tab; the tab).
+
+    A browser gives the tab a context of its own (nothing cached); a context shares its cache."""
+    if hasattr(browser_or_context, "contexts"):
+        page = browser_or_context.new_page(viewport={"width": 1366, "height": 768})
+    else:
+        page = browser_or_context.new_page()
     began = time.perf_counter() if since is None else since
     try:
         page.goto(url)
         page.wait_for_selector(CHART_DRAWN, timeout=timeout_s * 1000, state="attached")
-        seconds = time.perf_counter() - began
+        return time.perf_counter() - began, page
     except PlaywrightError as error:
-        seconds = math.inf
-        name = url.split("/")[-1].split("?")[0] or "home"
-        shot = pathlib.Path(tempfile.gettempdir()) / f"first-view-{name}.png"
-        page.screenshot(path=str(shot))
-        print(f"{url}: no chart within {timeout_s:.0f} s ({str(error).splitlines()[0]}); screenshot {shot}", flush=True)
-    page.close()
+        return _failed(page, url, timeout_s, error), page
+
+
+def by_link(page, link, timeout_s: float = 120) -> float:
+    """Seconds from clicking ``link`` (a locator in the page) until a new chart is drawn."""
+    page.evaluate(MARK_OLD_CHARTS)
+    began = time.perf_counter()
+    try:
+        link.click()
+        page.wait_for_selector(NEW_CHART_DRAWN, timeout=timeout_s * 1000, state="attached")
+        return time.perf_counter() - began
+    except PlaywrightError as error:
+        return _failed(page, page.url, timeout_s, error)
+
+
+def sidebar_link(page, path: str):
+    return page.locator(f'[data-testid="stSidebar"] a[href="{path.strip("/")}"]')
+
+
+def every_page_by_link(page) -> dict[str, float]:
+    """Each page after Compare by the sidebar's link, then Compare again by its link."""
+    seconds = {}
+    for path in (*OTHER_PAGES, "/Compare"):
+        seconds[path.strip("/")] = by_link(page, sidebar_link(page, path))
+        time.sleep(0.5)  # a teacher does not click before the page is there
     return seconds
 
 
-def one_round(browser, cache_base: str) -> dict[str, list[float]]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by ``pid`` and every process below it (the compile worker), from /proc."""
+    parents, ticks = {}, {}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        child = int(stat.parent.name)
+        parents[child], ticks[child] = int(fields[1]), int(fields[11]) + int(fields[12])
+    family, grew = {pid}, True
+    while grew:
+        below = {child for child, parent in parents.items() if parent in family} - family
+        family |= below
+        grew = bool(below)
+    return sum(ticks.get(member, 0) for member in family) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(server: subprocess.Popen, quiet_s: float = 3.0, limit_s: float = 600.0) -> float:
+    """Wait until the server and its children use under 5% of a core for ``quiet_s``; the seconds waited."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < limit_s:
+        before = cpu_seconds(server.pid)
+        time.sleep(quiet_s)
+        if cpu_seconds(server.pid) - before < 0.05 * quiet_s:
+            break
+    return time.perf_counter() - began
+
+
+def floor(browser) -> dict[str, list[float]]:
+    """The one-chart page: a new tab of a new browser, a new tab of a browser that has seen it, by a link."""
+    with tempfile.TemporaryDirectory(prefix="first-view-floor-") as folder:
+        script = pathlib.Path(folder) / "floor.py"
+        script.write_text(FLOOR_APP)
+        (pathlib.Path(folder) / "pages").mkdir()
+        (pathlib.Path(folder) / "pages" / "chart.py").write_text(FLOOR_CHART_PAGE)
+        port = free_port()
+        server, _ = start_server(folder, port, script=str(script))
+        url = f"http://127.0.0.1:{port}/chart"
+        figures = {"fresh": [], "new tab": [], "link": []}
+        try:
+            for _ in range(3):
+                seconds, tab = new_tab(browser, url)
+                figures["fresh"].append(seconds)
+                tab.close()
+            context = browser.new_context(viewport={"width": 1366, "height": 768})
+            for _ in range(4):
+                seconds, tab = new_tab(context, url)
+                figures["new tab"].append(seconds)
+                tab.close()
+            figures["new tab"] = figures["new tab"][1:]  # the first filled the cache
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("h1")
+            for _ in range(3):
+                figures["link"].append(by_link(page, page.locator('[data-testid="stSidebarNav"] a[href$="chart"]')))
+                page.locator('[data-testid="stSidebarNav"] a').first.click()
+                page.wait_for_selector("text=A Streamlit page without a chart")
+            context.close()
+        finally:
+            stop_server(server)
+    return figures
+
+
+def one_round(browser, cache_base: str) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server, started = start_server(cache_base, port)
-    cold = {"Compare": first_chart(browser, base + COMPARE, since=started)}
-    for path in OTHER_PAGES:
-        cold[path.strip("/")] = first_chart(browser, base + path)
+    first, tab = new_tab(browser, base + COMPARE, since=started)  # a browser that never saw the app
+    cold = {"Compare": first, **{k: v for k, v in every_page_by_link(tab).items() if k != "Compare"}}
+    tab.close()
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    tab = context.new_page()  # a browser whose cache holds Streamlit's scripts, as the teacher's now does
+    tab.goto(base + "/")
+    tab.wait_for_selector("h1", timeout=120_000)
+    tab.close()
     cold_stop = stop_server(server)
 
     server, started = start_server(cache_base, port)
-    restarted = {"Compare": first_chart(browser, base + COMPARE, since=started)}
-    for path in OTHER_PAGES:
-        restarted[path.strip("/")] = first_chart(browser, base + path)
-    warm = {"Compare": first_chart(browser, base + COMPARE)}
-    for path in OTHER_PAGES:
-        warm[path.strip("/")] = first_chart(browser, base + path)
+    first, tab = new_tab(context, base + COMPARE, since=started)
+    restarted = {"Compare": first, **{k: v for k, v in every_page_by_link(tab).items() if k != "Compare"}}
+    waited = wait_until_idle(server)
+    runs = [every_page_by_link(tab) for _ in range(2)]
+    tab.close()
+    warm = {page: min(run[page] for run in runs) for page in runs[0]}
+    shared = {}
+    for path in ("/Compare", *OTHER_PAGES):
+        shared[path.strip("/")], tab = new_tab(context, base + path)
+        tab.close()
     warm_stop = stop_server(server)
-    return {"cold": cold, "restarted": restarted, "warm": warm, "stop": {"cold": cold_stop, "warm": warm_stop}}
+    context.close()
+    return {"cold": cold, "restarted": restarted, "warm": warm, "new tab": shared, "waited": waited,
+            "stop": {"cold": cold_stop, "warm": warm_stop}}
 
 
 def main() -> None:
@@ -119,6 +253,7 @@ def main() -> None:
     rounds = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        bare = floor(browser)
         for _ in range(args.rounds):
             with tempfile.TemporaryDirectory(prefix="first-view-cache-") as cache_base:
                 rounds.append(one_round(browser, cache_base))
@@ -128,10 +263,15 @@ def main() -> None:
         return ", ".join(f"{r[kind][page]:.1f}" for r in rounds)
 
     print(f"first chart of each page, in seconds ({args.rounds} round(s), one figure per round)")
-    print(f"{'page':<16}{'fresh server, empty cache':>28}{'restarted, disk cache':>24}{'warm server':>14}")
+    print(f"{'page':<16}{'fresh server, empty cache':>27}{'restarted':>11}{'warm, by link':>15}{'warm, new tab':>15}")
     for page in rounds[0]["cold"]:
-        print(f"{page:<16}{figures('cold', page):>28}{figures('restarted', page):>24}{figures('warm', page):>14}")
-    print("Compare's figures run from the server's start (a shared link opened at once); every other page's from its link.")
+        print(f"{page:<16}{figures('cold', page):>27}{figures('restarted', page):>11}{figures('warm', page):>15}"
+              f"{figures('new tab', page):>15}")
+    print("Compare: from the server's start, by a shared link (fresh server: in a browser that never saw the app). Every")
+    print("other page: from the click on its sidebar link. Warm: the better of two visits, once the warm-up had finished ("
+          + ", ".join(f"{r['waited']:.0f} s" for r in rounds) + "); new tab: the page's link opened in a new tab.")
+    print(f"the floor, one Plotly chart on a Streamlit page: new browser {', '.join(f'{s:.1f}' for s in bare['fresh'])} s; "
+          f"new tab {', '.join(f'{s:.1f}' for s in bare['new tab'])} s; by a link {', '.join(f'{s:.2f}' for s in bare['link'])} s")
     print("goals: Compare < 5 s from a fresh server's start, every other page < 5 s after that, every page < 1 s warm")
     print("server stop after SIGTERM: " + ", ".join(f"{r['stop']['cold']:.1f} s while warming, {r['stop']['warm']:.1f} s idle"
                                                    for r in rounds))

@@ -34,7 +34,7 @@ tracks = figures.tracks_from_results(results, labels)
 grid = compute.map_grid(surface.name, compute.cache_key(state.landscape_params))
 
 view = st.segmented_control("View", list(page_state.VIEWS), key="view", format_func=shell.VIEW_TITLES.get,
-                            selection_mode="single") or "overlay"
+                            selection_mode="single", persist_state="session") or "overlay"
 presentation = state.presentation
 chart_area = st.container()
 if presentation:  # the sidebar is hidden: the demo's controls go in a column beside the map, which keeps the height

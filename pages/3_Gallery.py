@@ -3,7 +3,7 @@ import landscapes
 import streamlit as st
 from landscapes import analysis
 
-from ui import charts, gallery, shell
+from ui import chart_first, charts, gallery, shell
 from ui import state as compare_state
 from viz import gallery as figures
 
@@ -22,11 +22,13 @@ for warning in st.session_state.get("gallery_warnings", []):
 
 # on a projector the two choices get a row each: side by side their larger buttons ran past the screen's edge
 controls = [*st.columns(1), *st.columns([3, 1])] if presentation else st.columns([3, 2, 1])
-category = controls[0].segmented_control("Category", gallery.categories(), key="gal.cat", format_func=str.capitalize) or "all"
+category = controls[0].segmented_control("Category", gallery.categories(), key="gal.cat", format_func=str.capitalize,
+                                         persist_state="session") or "all"
 map_kind = controls[1].segmented_control("Curvature map", list(figures.MAP_KINDS), key="gal.map",
-                                         format_func=lambda k: {"condition": "condition number κ", "smallest": "smallest eigenvalue"}[k]) \
+                                         format_func=lambda k: {"condition": "condition number κ", "smallest": "smallest eigenvalue"}[k],
+                                         persist_state="session") \
     or "condition"
-show_3d = controls[2].toggle("3-D views", key="gal.3d")
+show_3d = controls[2].toggle("3-D views", key="gal.3d", persist_state="session")
 state = gallery.GalleryState(category=category, map_kind=map_kind, show_3d=show_3d)
 draw_3d = show_3d and len(state.names()) <= gallery.MAX_3D_VIEWS
 if show_3d and not draw_3d:
@@ -53,9 +55,9 @@ for name in state.names():
             st.session_state.setdefault(f"gal.y.{name}", start[1])
             x_in, y_in = st.columns(2)
             x = x_in.number_input("chosen point x", min_value=float(xa), max_value=float(xb), key=f"gal.x.{name}",
-                                  format="%.4g", step=(xb - xa) / 100)
+                                  format="%.4g", step=(xb - xa) / 100, persist_state="session")
             y = y_in.number_input("chosen point y", min_value=float(ya), max_value=float(yb), key=f"gal.y.{name}",
-                                  format="%.4g", step=(yb - ya) / 100)
+                                  format="%.4g", step=(yb - ya) / 100, persist_state="session")
             state.points[name] = (float(x), float(y))
             # the maps get the card's full width: two equal-scale panels of a wide surface are narrow
             maps, curvature_table = st.container(), text
@@ -64,6 +66,8 @@ for name in state.names():
                                                        (x, y), map_kind, height=440 if presentation else 330,
                                                        presentation=presentation),
                                     key=f"gal.map.{name}", filename=f"gallery-{name}-{map_kind}")
+            if name == state.names()[0]:
+                chart_first.head_start()  # the first card's map on screen before the other cards arrive
             point = analysis.curvature_at(surface, x, y)
             if draw_3d:
                 table_column, view_column = st.columns([2, 3])

@@ -2,7 +2,7 @@
 import optimizers
 import streamlit as st
 
-from ui import anatomy, charts, shell, strip
+from ui import anatomy, chart_first, charts, shell, strip
 from viz import anatomy as figures
 
 shell.page_header("Anatomy of a step", "Step through one optimizer's run one iteration at a time: the raw and the "
@@ -43,13 +43,14 @@ back.button("◀ step", key="an.back", on_click=anatomy.move_step, args=(-1, las
 forward.button("step ▶", key="an.forward", on_click=anatomy.move_step, args=(1, last),
                disabled=st.session_state["an.t"] >= last, width="stretch")
 if last > 1:
-    t = slider.slider("step", min_value=1, max_value=last, key="an.t")
+    t = slider.slider("step", min_value=1, max_value=last, key="an.t", persist_state="session")
 else:
     t = 1
     slider.caption("step 1 of 1")
 state.t = int(t)
 st.session_state.setdefault("an.frame", "step")
-framing = stepper.segmented_control("Framing", list(figures.FRAMINGS), key="an.frame", format_func=figures.FRAMINGS.get) \
+framing = stepper.segmented_control("Framing", list(figures.FRAMINGS), key="an.frame", format_func=figures.FRAMINGS.get,
+                                    persist_state="session") \
     or "step"
 state.framing = framing
 shell.keep_in_link(anatomy.to_query(state))
@@ -61,6 +62,7 @@ with picture:
                                                presentation=presentation),
                         key="anatomy_map", config={"scrollZoom": True}, fit_screen=presentation,
                         filename=f"anatomy-{state.optimizer}-{state.landscape}-step-{state.t}")
+    chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
     st.caption("Gradients are drawn as −η g: the step plain gradient descent would take with this learning rate, "
                "so every arrow compares with the step taken. x and y share one scale.")
 with numbers:

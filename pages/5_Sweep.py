@@ -3,7 +3,7 @@ import numpy as np
 import optimizers
 import streamlit as st
 
-from ui import compute, shell, strip, sweep
+from ui import chart_first, compute, shell, strip, sweep
 from ui.live_chart import live_chart
 from ui import exploration as ex
 from viz import explore, figures
@@ -59,6 +59,7 @@ with left:
     live_chart(figure, key="sweep_map", height=560, config={"scrollZoom": True},
                on_click=sweep.take_click("sweep_map", state), fit_screen=presentation,
                filename=f"sweep-{state.optimizer}-{state.landscape}-{state.metric}")
+    chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
 with right:
     if shown is None:
         st.info("No run converged or stayed finite here: widen the ranges or add steps.")

@@ -2,7 +2,7 @@
 import optimizers
 import streamlit as st
 
-from ui import basins, charts, compute, shell, strip
+from ui import basins, chart_first, charts, compute, shell, strip
 from ui import exploration as ex
 from ui import state as compare_state
 from ui.sweep import compare_link
@@ -53,6 +53,7 @@ figure = explore.basin_figure(surface, xs, ys, panels, selected=selected, height
                               presentation=presentation)
 charts.plotly_chart(figure, key="basin_map", on_select=basins.take_click("basin_map", surface), selection_mode="points",
                     config={"scrollZoom": True}, filename=f"basins-{state.landscape}-{'-'.join(state.optimizers)}")
+chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
 
 rows = []
 for panel in panels:

@@ -1,7 +1,7 @@
 """Your own landscape: type a loss in x and y, see it, and race optimizers on it."""
 import streamlit as st
 
-from ui import charts, compute, custom, shell, your_landscape
+from ui import chart_first, charts, compute, custom, shell, your_landscape
 from ui.live_chart import live_chart
 from viz import figures
 
@@ -47,6 +47,7 @@ with chart_slot:
                                          presentation=presentation, legend_width=1000 if presentation else 430),
                key="yours_map", height=height, config={"scrollZoom": True},
                on_click=shell.start_from_click(surface, "yours_map"), fit_screen=presentation)
+    chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
 with surface_area:
     charts.plotly_chart(figures.surface3d_figure(surface, compute.surface_grid(surface.name, params_json, 70), tracks,
                                                  presentation), key="yours_surface", filename="your-landscape-3d")

@@ -1,7 +1,7 @@
 """Minibatch SGD on data: where the noise of SGD comes from, on a loss of two parameters drawn exactly."""
 import streamlit as st
 
-from ui import charts, data_page, shell, strip
+from ui import chart_first, charts, data_page, shell, strip
 from viz import data as data_viz
 from viz import figures
 from viz.surface_image import evaluate
@@ -43,6 +43,7 @@ with left:
                                                   presentation=presentation),
                         key="data_map", config={"scrollZoom": True}, fit_screen=presentation,
                         filename=f"minibatch-{state.problem}-{state.optimizer}-batch-{state.batch}")
+    chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
 with right:
     controls.draw(columns=2)  # presentation mode: beside the map, which then keeps the screen's height
     st.subheader("What one iteration costs")
@@ -73,7 +74,8 @@ last = max(sgd.steps - 1, 0)
 if st.session_state.get("data.it", 0) > last:
     st.session_state["data.it"] = last
 iteration = st.slider("Iteration t", 0, max(last, 1), key="data.it", disabled=sgd.steps < 2,
-                      help="Step through SGD: each iteration sees a different minibatch, so a different surface.")
+                      help="Step through SGD: each iteration sees a different minibatch, so a different surface.",
+                      persist_state="session")
 iteration = min(int(iteration), last)
 state.iteration = iteration
 if sgd.steps >= 1:

@@ -204,6 +204,9 @@ def test_a_click_on_the_map_sets_the_start(server, browser):
 def test_a_shared_link_reproduces_the_view(server, browser):
     page = _open(browser, f"{server}/Compare?land=himmelblau&x0=1&y0=-1&steps=150&runs=momentum&r0.lr=0.002&r0.momentum=0.95")
     sidebar = page.locator('[data-testid="stSidebar"]')
+    # the sidebar comes after the map, and a new number box shows its minimum for a frame
+    page.wait_for_function("""() => { const i = document.querySelectorAll('[data-testid="stSidebar"] [data-testid="stNumberInput"] input');
+        return i.length >= 2 && i[0].value === '1'; }""", timeout=60_000)
     assert sidebar.locator('[data-testid="stNumberInput"] input').first.input_value() == "1"
     assert _lr_slider(page).get_attribute("aria-valuetext") == "0.002"
     # the app rewrites the link from its own state: an unreproduced setting would vanish from it

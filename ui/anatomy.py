@@ -187,8 +187,10 @@ def sidebar(sb=None) -> AnatomyState:
     state they describe (t is set by the page)."""
     sb = sb or st.sidebar
     name = sb.selectbox("Landscape", landscapes.names(), key="an.land",
-                        format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}")
-    optimizer = sb.selectbox("Optimizer", optimizers.names(), key="an.opt", format_func=lambda n: optimizers.get(n).title)
+                        format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}",
+                        persist_state="session")
+    optimizer = sb.selectbox("Optimizer", optimizers.names(), key="an.opt", format_func=lambda n: optimizers.get(n).title,
+                             persist_state="session")
     surface, spec = landscapes.get(name), optimizers.get(optimizer)
     base = default_state(name, optimizer)
     hyper = {}
@@ -205,19 +207,23 @@ def sidebar(sb=None) -> AnatomyState:
     st.session_state.setdefault(x_key, float(base.start[0]))
     st.session_state.setdefault(y_key, float(base.start[1]))
     left, right = sb.columns(2)
-    x0 = left.number_input("start x", min_value=float(xa), max_value=float(xb), key=x_key, format="%.4g")
-    y0 = right.number_input("start y", min_value=float(ya), max_value=float(yb), key=y_key, format="%.4g")
+    x0 = left.number_input("start x", min_value=float(xa), max_value=float(xb), key=x_key, format="%.4g", persist_state="session")
+    y0 = right.number_input("start y", min_value=float(ya), max_value=float(yb), key=y_key, format="%.4g",
+                            persist_state="session")
     st.session_state.setdefault("an.steps", DEFAULT_STEPS)
-    steps = int(sb.number_input("steps replayed", min_value=1, max_value=MAX_STEPS, step=1, key="an.steps"))
+    steps = int(sb.number_input("steps replayed", min_value=1, max_value=MAX_STEPS, step=1, key="an.steps",
+                                persist_state="session"))
     st.session_state.setdefault("an.clip_on", False)
     clip_on = sb.checkbox("clip the gradient norm", key="an.clip_on",
-                          help="torch.nn.utils.clip_grad_norm_: rescale g to this norm when it is longer.")
+                          help="torch.nn.utils.clip_grad_norm_: rescale g to this norm when it is longer.",
+                          persist_state="session")
     clip_norm = number_slider("max gradient norm", CLIP_GRID, st.session_state.get("an.clip", 1.0), "an.clip", container=sb) \
         if clip_on else None
     noise = number_slider("gradient noise σ", NOISE_GRID, st.session_state.get("an.noise", 0.0), "an.noise",
                           "Gaussian noise added to each gradient coordinate (a minibatch stand-in).", sb)
     st.session_state.setdefault("an.seed", 0)
-    seed = int(sb.number_input("noise seed", min_value=0, max_value=2**31 - 1, step=1, key="an.seed")) if noise else 0
+    seed = int(sb.number_input("noise seed", min_value=0, max_value=2**31 - 1, step=1, key="an.seed",
+                               persist_state="session")) if noise else 0
     return AnatomyState(landscape=name, optimizer=optimizer, hyper=hyper, start=(float(x0), float(y0)), steps=steps,
                         clip_norm=clip_norm, noise=float(noise), seed=seed)
 

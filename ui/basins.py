@@ -140,7 +140,8 @@ def sidebar(sb=None) -> BasinState:
     choices = several_minima()
     st.session_state.setdefault("bs.land", DEFAULT_LANDSCAPE)
     sb.selectbox("Landscape", choices, key="bs.land",
-                 format_func=lambda n: f"{landscapes.get(n).title}  ·  {len(landscapes.get(n).minima)} minima")
+                 format_func=lambda n: f"{landscapes.get(n).title}  ·  {len(landscapes.get(n).minima)} minima",
+                 persist_state="session")
     surface = landscapes.get(st.session_state["bs.land"])
     params = {}
     for p in surface.params:
@@ -150,7 +151,7 @@ def sidebar(sb=None) -> BasinState:
     surface = surface.with_params(**params)
     st.session_state.setdefault("bs.opts", list(DEFAULT_OPTIMIZERS))
     names = sb.multiselect("Optimizers, side by side", optimizers.names(), key="bs.opts", max_selections=MAX_PANELS,
-                           format_func=lambda n: optimizers.get(n).title) or ["sgd"]
+                           format_func=lambda n: optimizers.get(n).title, persist_state="session") or ["sgd"]
     lrs = {}
     lr_hyper = optimizers.get("sgd").hyper("lr")
     for name in names:
@@ -158,10 +159,10 @@ def sidebar(sb=None) -> BasinState:
                                   defaults.suggested_lr(surface, name), f"bs.lr.{surface.name}.{name}", container=sb)
     st.session_state.setdefault("bs.res", DEFAULT_RESOLUTION)
     resolution = sb.slider("Start points per axis", 16, ex.MAX_BASIN_RESOLUTION, key="bs.res",
-                           step=16 if st.session_state["bs.res"] % 16 == 0 else 1)
+                           step=16 if st.session_state["bs.res"] % 16 == 0 else 1, persist_state="session")
     st.session_state.setdefault("bs.steps", DEFAULT_STEPS)
     steps = sb.slider("Steps per run", 10, ex.MAX_STEPS, key="bs.steps",
-                      step=10 if st.session_state["bs.steps"] % 10 == 0 else 1)
+                      step=10 if st.session_state["bs.steps"] % 10 == 0 else 1, persist_state="session")
     return BasinState(landscape=surface.name, landscape_params=dict(surface.param_values), optimizers=list(names),
                       lrs=lrs, resolution=int(resolution), steps=int(steps))
 

@@ -91,7 +91,7 @@ def sidebar(initial: CompareState, sb=None) -> CompareState:
     sb = sb or st.sidebar
     names = landscapes.names() + [custom.CUSTOM]
     st.session_state.setdefault("land", initial.landscape)
-    sb.selectbox("Landscape", names, key="land", format_func=_landscape_label)
+    sb.selectbox("Landscape", names, key="land", format_func=_landscape_label, persist_state="session")
     if st.session_state["land"] == custom.CUSTOM:
         surface, landscape_params = _formula_controls(initial, sb)
     else:
@@ -111,13 +111,14 @@ def sidebar(initial: CompareState, sb=None) -> CompareState:
     st.session_state.setdefault(sy, start_y)
     c1, c2 = sb.columns(2)
     x0 = c1.number_input("start x", min_value=float(xa), max_value=float(xb), key=sx, format="%.4g",
-                         help="Or click on the map to start there.")
-    y0 = c2.number_input("start y", min_value=float(ya), max_value=float(yb), key=sy, format="%.4g")
+                         help="Or click on the map to start there.", persist_state="session")
+    y0 = c2.number_input("start y", min_value=float(ya), max_value=float(yb), key=sy, format="%.4g", persist_state="session")
     st.session_state.setdefault("steps", initial.steps)
-    steps = sb.slider("Steps", 10, MAX_STEPS, key="steps", step=10)
+    steps = sb.slider("Steps", 10, MAX_STEPS, key="steps", step=10, persist_state="session")
 
     st.session_state.setdefault("nruns", len(initial.runs))
-    count = int(sb.number_input("Number of runs", 1, MAX_RUNS, key="nruns", help=f"Up to {MAX_RUNS} optimizers race at once."))
+    count = int(sb.number_input("Number of runs", 1, MAX_RUNS, key="nruns", help=f"Up to {MAX_RUNS} optimizers race at once.",
+                                persist_state="session"))
     defaults_for = list(defaults.default_runs(surface.name)) + list(optimizers.names())
     runs = []
     for i in range(count):
@@ -131,7 +132,8 @@ def sidebar(initial: CompareState, sb=None) -> CompareState:
 
 
 def _run_controls(i: int, surface, ui) -> RunSpec:
-    optimizer = ui.selectbox("Optimizer", optimizers.names(), key=f"r{i}.opt", format_func=lambda n: optimizers.get(n).title)
+    optimizer = ui.selectbox("Optimizer", optimizers.names(), key=f"r{i}.opt", format_func=lambda n: optimizers.get(n).title,
+                             persist_state="session")
     spec = optimizers.get(optimizer)
     base = default_run(surface, optimizer)
     defaults_values = spec.resolve(base.hyper)
@@ -147,21 +149,22 @@ def _run_controls(i: int, surface, ui) -> RunSpec:
 
     st.session_state.setdefault(f"r{i}.sched", "constant")
     sched_name = ui.selectbox("Learning-rate schedule", list(SCHEDULES), key=f"r{i}.sched",
-                              format_func=lambda n: SCHEDULES[n]["title"])
+                              format_func=lambda n: SCHEDULES[n]["title"], persist_state="session")
     schedule = {"name": sched_name}
     for h in SCHEDULES[sched_name]["params"]:
         schedule[h.name] = hyper_widget(h, h.default, f"r{i}.sched.{sched_name}.{h.name}", ui)
 
     st.session_state.setdefault(f"r{i}.clip_on", False)
     clip_on = ui.checkbox("Clip the gradient norm", key=f"r{i}.clip_on",
-                          help="torch.nn.utils.clip_grad_norm_: rescale g to this norm when it is longer.")
+                          help="torch.nn.utils.clip_grad_norm_: rescale g to this norm when it is longer.",
+                          persist_state="session")
     clip_norm = number_slider("max norm", _CLIP_GRID, 1.0, f"r{i}.clip", container=ui) if clip_on else None
     noise = number_slider("gradient noise σ", _NOISE_GRID, 0.0, f"r{i}.noise",
                           "Gaussian noise added to each gradient coordinate: simulated minibatch noise.", ui)
     seed = 0
     if noise > 0:
         st.session_state.setdefault(f"r{i}.seed", 0)
-        seed = int(ui.number_input("noise seed", 0, 2**31 - 1, key=f"r{i}.seed"))
+        seed = int(ui.number_input("noise seed", 0, 2**31 - 1, key=f"r{i}.seed", persist_state="session"))
     return RunSpec(optimizer, {k: v for k, v in hyper.items()}, schedule, clip_norm, None, float(noise), seed)
 
 
@@ -175,10 +178,11 @@ def video_export(surface, grid, tracks, state) -> None:
 
     with st.expander("Export the race for slides: animated GIF or MP4"):
         kind_column, width_column, length_column, rate_column = st.columns(4)
-        kind = kind_column.radio("Format", ("gif", "mp4"), format_func=str.upper, horizontal=True, key="video.kind")
-        width = width_column.selectbox("Width (px)", animation.WIDTHS, index=1, key="video.width")
-        seconds = length_column.slider("Length (s)", 2, 15, 6, key="video.seconds")
-        fps = rate_column.selectbox("Frames per second", (10, 15, 20, 30), index=2, key="video.fps")
+        kind = kind_column.radio("Format", ("gif", "mp4"), format_func=str.upper, horizontal=True, key="video.kind",
+                                 persist_state="session")
+        width = width_column.selectbox("Width (px)", animation.WIDTHS, index=1, key="video.width", persist_state="session")
+        seconds = length_column.slider("Length (s)", 2, 15, 6, key="video.seconds", persist_state="session")
+        fps = rate_column.selectbox("Frames per second", (10, 15, 20, 30), index=2, key="video.fps", persist_state="session")
         frames = min(animation.MAX_FRAMES, fps * seconds)
         st.caption(f"{frames} frames of the map with its trails, legend and step counter; at most "
                    f"{animation.MAX_FRAMES} frames. GIF plays anywhere and loops; MP4 (H.264) is smaller.")

@@ -49,7 +49,7 @@ def number_slider(label: str, grid: list[float], value: float, key: str, help: s
     options = _with_value(grid, value)
     if key not in st.session_state or st.session_state[key] not in options:
         st.session_state[key] = float(value)
-    return container.select_slider(label, options=options, key=key, format_func=_fmt, help=help or None)
+    return container.select_slider(label, options=options, key=key, format_func=_fmt, help=help or None, persist_state="session")
 
 
 def hyper_widget(hyper, value, key: str, container=st):
@@ -58,12 +58,12 @@ def hyper_widget(hyper, value, key: str, container=st):
     if hyper.kind == "bool":
         if key not in st.session_state:
             st.session_state[key] = bool(value)
-        return container.checkbox(label, key=key, help=hyper.help or None)
+        return container.checkbox(label, key=key, help=hyper.help or None, persist_state="session")
     if hyper.kind == "int":
         if key not in st.session_state:
             st.session_state[key] = int(value)
         return int(container.number_input(label, min_value=int(hyper.low), max_value=int(min(hyper.high, 100_000)),
-                                          step=1, key=key, help=hyper.help or None))
+                                          step=1, key=key, help=hyper.help or None, persist_state="session"))
     if hyper.kind == "pair":
         names = ("β₁", "β₂") if hyper.name == "betas" else ("first", "second")
         return tuple(number_slider(f"{names[i]}", value_grid(hyper), value[i], f"{key}[{i}]", hyper.help, container)

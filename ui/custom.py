@@ -130,13 +130,14 @@ def formula_input(container, key: str, bounds_key: str, default_text: str, defau
     ss.setdefault(key, default_text)
     text = container.text_input("f(x, y) =", key=key, max_chars=MAX_FORMULA_LENGTH,
                                 help="Use x, y, numbers, + - * / ^ ( ), pi, e and sin cos tan exp log sqrt abs tanh "
-                                     "sigmoid softplus relu min max (and asin acos atan sinh cosh).")
+                                     "sigmoid softplus relu min max (and asin acos atan sinh cosh).", persist_state="session")
     for axis, name in enumerate("xy"):
         for end, label in enumerate(("min", "max")):
             ss.setdefault(f"{bounds_key}.{name}{label}", float(default_bounds[axis][end]))
     columns = (container if bounds_container is None else bounds_container).columns(4)
     values = [columns[2 * axis + end].number_input(f"{name} {label}", key=f"{bounds_key}.{name}{label}", format="%.4g",
-                                                   min_value=-formula.MAX_BOUND, max_value=formula.MAX_BOUND)
+                                                   min_value=-formula.MAX_BOUND, max_value=formula.MAX_BOUND,
+                                                   persist_state="session")
               for axis, name in enumerate("xy") for end, label in enumerate(("min", "max"))]
     bounds = ((values[0], values[1]), (values[2], values[3]))
     surface, error = build(text, bounds)

@@ -221,14 +221,14 @@ def sidebar(sb=None) -> DataState:
     ss = st.session_state
     sb.subheader("Data")
     problem = sb.selectbox("Data set", datasets.names(), key="data.problem",
-                           format_func=lambda name: datasets.PROBLEMS[name].title)
+                           format_func=lambda name: datasets.PROBLEMS[name].title, persist_state="session")
     n, seed = 100, 0
     if datasets.PROBLEMS[problem].seeded:
         ss.setdefault("data.n", 100)
-        n = int(sb.slider("Examples N", datasets.MIN_EXAMPLES, datasets.MAX_EXAMPLES, key="data.n"))
+        n = int(sb.slider("Examples N", datasets.MIN_EXAMPLES, datasets.MAX_EXAMPLES, key="data.n", persist_state="session"))
         ss.setdefault("data.seed", 0)
         seed = int(sb.number_input("Data seed", 0, datasets.MAX_SEED, key="data.seed",
-                                   help="Draws the examples, and the minibatches."))
+                                   help="Draws the examples, and the minibatches.", persist_state="session"))
     data = data_set(problem, n, seed)
 
     sb.subheader("Minibatches")
@@ -236,17 +236,20 @@ def sidebar(sb=None) -> DataState:
     if ss["data.batch"] > data.n:  # fewer examples than the batch asked for: the whole set
         ss["data.batch"] = data.n
     batch = int(sb.slider("Batch size B", 1, data.n, key="data.batch",
-                          help=f"1 is classic SGD; {data.n} (= N) makes every iteration a full-batch step."))
+                          help=f"1 is classic SGD; {data.n} (= N) makes every iteration a full-batch step.",
+                          persist_state="session"))
     ss.setdefault("data.sampling", "practical")
     sampling = sb.radio("Sampling", SAMPLING_CHOICES, key="data.sampling", format_func=SAMPLING_TITLES.get,
                         help="CSCI 8980: canonical SGD draws a random batch every iteration (with replacement); "
-                             "practical SGD shuffles the data each epoch and walks through it in batches.")
+                             "practical SGD shuffles the data each epoch and walks through it in batches.",
+                             persist_state="session")
 
     sb.subheader("Optimizer")
     ss.setdefault("data.opt", "sgd")
     optimizer = sb.selectbox("Optimizer", minibatch.first_order_names(), key="data.opt",
                              format_func=lambda name: optimizers.get(name).title,
-                             help="First-order optimizers only: Newton and L-BFGS need the surface itself.")
+                             help="First-order optimizers only: Newton and L-BFGS need the surface itself.",
+                             persist_state="session")
     spec = optimizers.get(optimizer)
     suggested = suggested_lr(data, optimizer)
     defaults_values = spec.resolve({"lr": suggested})
@@ -263,12 +266,12 @@ def sidebar(sb=None) -> DataState:
 
     ss.setdefault("data.sched", "constant")
     sched_name = sb.selectbox("Learning-rate schedule", list(SCHEDULES), key="data.sched",
-                              format_func=lambda name: SCHEDULES[name]["title"])
+                              format_func=lambda name: SCHEDULES[name]["title"], persist_state="session")
     schedule = {"name": sched_name}
     for h in SCHEDULES[sched_name]["params"]:
         schedule[h.name] = hyper_widget(h, h.default, f"data.sched.{sched_name}.{h.name}", sb)
     ss.setdefault("data.steps", 300)
-    steps = int(sb.slider("Iterations", MIN_STEPS, MAX_STEPS, key="data.steps", step=10))
+    steps = int(sb.slider("Iterations", MIN_STEPS, MAX_STEPS, key="data.steps", step=10, persist_state="session"))
     return DataState(problem=problem, n=data.n, seed=data.seed, batch=batch, sampling=sampling, optimizer=optimizer,
                      hyper=hyper, schedule=schedule, steps=steps, iteration=int(ss.get("data.it", 0)))
 

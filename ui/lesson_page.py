@@ -15,7 +15,7 @@ from viz import figures
 from viz import lessons as lesson_figures
 from viz.surface_image import evaluate
 
-from . import charts, compute, lessons, live_chart, shell
+from . import chart_first, charts, compute, lessons, live_chart, shell
 from . import data_page as data_page_state
 from . import state as page_state
 from .lessons import extras
@@ -72,7 +72,7 @@ def choose_lesson():
     back, picker, forward = st.columns([1, 6, 1], vertical_alignment="bottom")
     back.button("← Previous", on_click=move, args=(-1,), width="stretch", disabled=ss["lesson"] == slugs[0])
     picker.selectbox("Lesson", slugs, key="lesson", format_func=numbered_title, label_visibility="collapsed",
-                     on_change=_forget_warnings)
+                     on_change=_forget_warnings, persist_state="session")
     forward.button("Next →", on_click=move, args=(1,), width="stretch", disabled=ss["lesson"] == slugs[-1])
     return lessons.get(ss["lesson"])
 
@@ -196,7 +196,7 @@ def _predict_view(lesson, scene, surface, grid, presentation: bool) -> None:
         st.markdown(f"On *{surface.title}*, {what} about to start:\n\n" + "\n".join(f"- {line}" for line in _run_lines(lesson, scene)))
         if isinstance(prediction, lessons.Choice):
             st.radio("Your prediction", range(len(prediction.options)), format_func=lambda i: prediction.options[i],
-                     key=_CHOICE.format(lesson.slug), index=None)
+                     key=_CHOICE.format(lesson.slug), index=None, persist_state="session")
         else:
             guess = guess_of(lesson)
             st.markdown(f"Click on the map where run {prediction.run + 1} will end."
@@ -214,6 +214,7 @@ def _predict_view(lesson, scene, surface, grid, presentation: bool) -> None:
         live_chart.live_chart(figure, key="lesson_race", height=_map_height(presentation),
                               config={"scrollZoom": False}, on_click=on_click, fit_screen=presentation,
                               filename=f"lesson-{lesson.slug}-question")
+        chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
 
 
 def _take_guess(lesson, surface):
@@ -272,6 +273,7 @@ def _reveal_view(lesson, scene, surface, results, grid, presentation: bool) -> N
         live_chart.live_chart(race, key="lesson_race", height=_map_height(presentation),
                               config={"scrollZoom": True}, autoplay=token, fit_screen=presentation,
                               filename=f"lesson-{lesson.slug}-race")
+        chart_first.head_start()
     with text_column:
         if presentation:  # beside the race, which then starts higher on the screen
             _verdict(lesson, results, surface)

@@ -62,7 +62,8 @@ def page_header(title: str, subtitle: str) -> None:
                        "presenter's clicker sends, go to the next / previous lesson. In every mode the keyboard drives "
                        "the animation (space: play / pause, ← →: one frame, Home / End: first / last frame, + / −: playback "
                        "speed; on a lesson "
-                       "before its reveal, ← → pick an answer and space reveals). Kept in the link as pres=1.")
+                       "before its reveal, ← → pick an answer and space reveals). Kept in the link as pres=1.",
+                       persist_state="session")
     st.caption(subtitle)
     if presentation:
         st.query_params["pres"] = "1"

@@ -285,7 +285,7 @@ def _axis_controls(name: str, optimizer: str, surface, other: str | None, sb=Non
         st.session_state[picked_key] = ex.default_axes(optimizer)[0 if name == "x" else 1]
         if st.session_state[picked_key] not in keys:
             st.session_state[picked_key] = keys[0]
-    key = sb.selectbox(f"{name} axis", keys, key=picked_key, format_func=lambda k: specs[k].label)
+    key = sb.selectbox(f"{name} axis", keys, key=picked_key, format_func=lambda k: specs[k].label, persist_state="session")
     spec = specs[key]
     low, high = spec.default_low, spec.default_high
     if key == "lr":
@@ -297,9 +297,10 @@ def _axis_controls(name: str, optimizer: str, surface, other: str | None, sb=Non
     st.session_state.setdefault(log_key, bool(spec.log))
     c1, c2 = sb.columns(2)
     bounds = dict(min_value=float(spec.valid_low), max_value=float(min(spec.valid_high, 1e6)), format="%.4g")
-    low = c1.number_input("from", key=lo_key, **bounds)
-    high = c2.number_input("to", key=hi_key, **bounds)
-    log = sb.checkbox(f"log scale for {spec.label}", key=log_key, help="Space the values evenly on a log scale.")
+    low = c1.number_input("from", key=lo_key, **bounds, persist_state="session")
+    high = c2.number_input("to", key=hi_key, **bounds, persist_state="session")
+    log = sb.checkbox(f"log scale for {spec.label}", key=log_key, help="Space the values evenly on a log scale.",
+                      persist_state="session")
     return AxisChoice(key, float(low), float(high), bool(log)), spec
 
 
@@ -315,11 +316,12 @@ def sidebar(sb=None) -> tuple[SweepState, list[str]]:
     sb = sb or st.sidebar
     problems: list[str] = []
     sb.selectbox("Landscape", landscapes.names(), key="sw.land",
-                 format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}")
+                 format_func=lambda n: f"{landscapes.get(n).title}  ·  {landscapes.get(n).category}", persist_state="session")
     surface = landscapes.get(st.session_state["sw.land"])
     surface = surface.with_params(**{p.name: st.session_state.get(f"sw.lp.{surface.name}.{p.name}", p.default)
                                      for p in surface.params})
-    optimizer = sb.selectbox("Optimizer", optimizers.names(), key="sw.opt", format_func=lambda n: optimizers.get(n).title)
+    optimizer = sb.selectbox("Optimizer", optimizers.names(), key="sw.opt", format_func=lambda n: optimizers.get(n).title,
+                             persist_state="session")
     x, x_spec = _axis_controls("x", optimizer, surface, None, sb)
     y, y_spec = _axis_controls("y", optimizer, surface, x.key, sb)
     for choice, spec in ((x, x_spec), (y, y_spec)):
@@ -332,16 +334,17 @@ def sidebar(sb=None) -> tuple[SweepState, list[str]]:
 
     st.session_state.setdefault("sw.res", DEFAULT_RESOLUTION)
     resolution = sb.slider("Resolution (cells per axis)", 8, ex.MAX_SWEEP_RESOLUTION, key="sw.res", step=8
-                           if st.session_state["sw.res"] % 8 == 0 else 1)
+                           if st.session_state["sw.res"] % 8 == 0 else 1, persist_state="session")
     st.session_state.setdefault("sw.steps", DEFAULT_STEPS)
-    steps = sb.slider("Steps per run", 10, ex.MAX_STEPS, key="sw.steps", step=10 if st.session_state["sw.steps"] % 10 == 0 else 1)
+    steps = sb.slider("Steps per run", 10, ex.MAX_STEPS, key="sw.steps", step=10 if st.session_state["sw.steps"] % 10 == 0 else 1,
+                      persist_state="session")
     st.session_state.setdefault("sw.metric", "loss")
-    metric = sb.selectbox("Colour by", list(ex.METRICS), key="sw.metric", format_func=ex.METRICS.get)
+    metric = sb.selectbox("Colour by", list(ex.METRICS), key="sw.metric", format_func=ex.METRICS.get, persist_state="session")
     st.session_state.setdefault("sw.tol", DEFAULT_TOLERANCE)
     if st.session_state["sw.tol"] not in TOLERANCES:
         st.session_state["sw.tol"] = DEFAULT_TOLERANCE
     tolerance = sb.select_slider("Tolerance: converged once loss − f* ≤", TOLERANCES, key="sw.tol",
-                                 format_func=lambda v: f"{v:g}")
+                                 format_func=lambda v: f"{v:g}", persist_state="session")
 
     (xa, xb), (ya, yb) = surface.bounds
     sx, sy = f"sw.x0.{surface.name}", f"sw.y0.{surface.name}"
@@ -349,8 +352,8 @@ def sidebar(sb=None) -> tuple[SweepState, list[str]]:
     st.session_state.setdefault(sx, start_x)
     st.session_state.setdefault(sy, start_y)
     c1, c2 = sb.columns(2)
-    x0 = c1.number_input("start x", min_value=float(xa), max_value=float(xb), key=sx, format="%.4g")
-    y0 = c2.number_input("start y", min_value=float(ya), max_value=float(yb), key=sy, format="%.4g")
+    x0 = c1.number_input("start x", min_value=float(xa), max_value=float(xb), key=sx, format="%.4g", persist_state="session")
+    y0 = c2.number_input("start y", min_value=float(ya), max_value=float(yb), key=sy, format="%.4g", persist_state="session")
 
     spec = optimizers.get(optimizer)
     fixed = {}
@@ -365,9 +368,10 @@ def sidebar(sb=None) -> tuple[SweepState, list[str]]:
             fixed[hyper.name] = hyper_widget(hyper, value, key)
         if x.key != ex.CLIP and y.key != ex.CLIP:
             st.session_state.setdefault("sw.clip_on", False)
-            if st.checkbox("Clip the gradient norm", key="sw.clip_on"):
+            if st.checkbox("Clip the gradient norm", key="sw.clip_on", persist_state="session"):
                 st.session_state.setdefault("sw.clip", 1.0)
-                fixed[ex.CLIP] = float(st.number_input("max norm", 1e-6, 1e6, key="sw.clip", format="%.4g"))
+                fixed[ex.CLIP] = float(st.number_input("max norm", 1e-6, 1e6, key="sw.clip", format="%.4g",
+                                                       persist_state="session"))
     try:
         spec.resolve({k: v for k, v in fixed.items() if k != ex.CLIP})
     except ValueError as error:
@@ -376,9 +380,10 @@ def sidebar(sb=None) -> tuple[SweepState, list[str]]:
 
     st.session_state.setdefault("sw.cmp", list(DEFAULT_COMPARED))
     compared = sb.multiselect("Compare learning-rate ranges of", optimizers.names(), key="sw.cmp",
-                              max_selections=MAX_COMPARED, format_func=lambda n: optimizers.get(n).title)
+                              max_selections=MAX_COMPARED, format_func=lambda n: optimizers.get(n).title, persist_state="session")
     st.session_state.setdefault("sw.budget", 8)
-    side = sb.select_slider("Search budget (runs)", SEARCH_SIDES, key="sw.budget", format_func=lambda k: f"{k * k}")
+    side = sb.select_slider("Search budget (runs)", SEARCH_SIDES, key="sw.budget", format_func=lambda k: f"{k * k}",
+                            persist_state="session")
     state = SweepState(landscape=surface.name, landscape_params=dict(surface.param_values), optimizer=optimizer, x=x, y=y,
                        resolution=int(resolution), steps=int(steps), start=(float(x0), float(y0)), metric=metric,
                        tolerance=float(tolerance), fixed=fixed, compared=list(compared), search_side=int(side))

@@ -147,7 +147,7 @@ def formula_controls(container, details=None):
     formula is explained inline and the last good one kept. Returns (text, bounds, surface)."""
     ss = st.session_state
     (container if details is None else details).pills("Examples", list(custom.EXAMPLES), key=_EXAMPLE_KEY,
-                                                      on_change=_use_example)
+                                                      on_change=_use_example, persist_state="session")
     text, bounds, surface, error = custom.formula_input(container, FORMULA_KEY, BOUNDS_KEY, custom.DEFAULT_FORMULA,
                                                         custom.DEFAULT_BOUNDS, bounds_container=details)
     if error is None:
@@ -166,8 +166,8 @@ def race_controls(surface, container=None, strip: bool = False, steps_place=None
     container = container or st
     left, right = (container, steps_place or container) if strip else container.columns([3, 1])
     names = left.multiselect("Optimizers", optimizers.names(), key=_RUNS_KEY, max_selections=MAX_RUNS,
-                             format_func=lambda n: optimizers.get(n).title) or list(DEFAULT_RUNS[:1])
-    steps = right.slider("Steps", 10, MAX_STEPS, key=_STEPS_KEY, step=10)
+                             format_func=lambda n: optimizers.get(n).title, persist_state="session") or list(DEFAULT_RUNS[:1])
+    steps = right.slider("Steps", 10, MAX_STEPS, key=_STEPS_KEY, step=10, persist_state="session")
     if strip:  # one heading for the rates: "Gradient descent: learning rate" took two lines a rate here
         container.caption("Learning rate")
     places = [container] * len(names) if strip else container.columns(len(names))
