@@ -28,8 +28,8 @@ MAX_STEPS = 1_000_000
 MAX_BATCH_WORK = 2**31  # runs x steps in one run_many call
 MAX_SEED = 2**63 - 1
 
-_BY_NAME = {spec.name: i for i, spec in enumerate(OPTIMIZERS)}
-assert len(_BY_NAME) == len(OPTIMIZERS), "two optimizers share a name"
+INDEX_OF = {spec.name: i for i, spec in enumerate(OPTIMIZERS)}  # an optimizer's number in the kernels' dispatch
+assert len(INDEX_OF) == len(OPTIMIZERS), "two optimizers share a name"
 
 
 def names() -> list[str]:
@@ -39,9 +39,9 @@ def names() -> list[str]:
 
 def get(name: str) -> OptimizerSpec:
     """The declaration of optimizer ``name``: hyperparameters, formula, torch equivalent."""
-    if name not in _BY_NAME:
+    if name not in INDEX_OF:
         raise ValueError(f"Unknown optimizer {name!r}; valid names: {', '.join(names())}")
-    return OPTIMIZERS[_BY_NAME[name]]
+    return OPTIMIZERS[INDEX_OF[name]]
 
 
 @dataclass
@@ -87,7 +87,8 @@ class ManyResult:
 
 
 # ----- validation -------------------------------------------------------------------------
-def _check_steps(steps) -> int:
+def checked_steps(steps) -> int:
+    """``steps`` as an int, or ValueError saying what is allowed (shared by the anatomy and minibatch runs)."""
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not (0 <= steps <= MAX_STEPS):
         raise ValueError(f"Invalid steps: {steps!r}; expected a whole number in [0, {MAX_STEPS}]")
     return int(steps)
@@ -114,11 +115,13 @@ def _check_seed(seed) -> int:
     return int(seed)
 
 
-def _landscape(landscape) -> Landscape:
+def landscape_of(landscape) -> Landscape:
+    """A Landscape given itself or its registry name."""
     return landscape if isinstance(landscape, Landscape) else landscapes.get(landscape)
 
 
-def _check_start(surface: Landscape, start) -> tuple[float, float]:
+def checked_start(surface: Landscape, start) -> tuple[float, float]:
+    """``start`` (None: the surface's own) as two floats, or ValueError when it is outside the plot or not finite."""
     if start is None:
         return surface.start
     try:
@@ -139,7 +142,8 @@ def _check_start(surface: Landscape, start) -> tuple[float, float]:
     return x, y
 
 
-def _oracle(noise, seed, clip_value, clip_norm) -> tuple:
+def oracle_settings(noise, seed, clip_value, clip_norm) -> tuple:
+    """The gradient oracle's arguments checked, in the kernels' order (a clip of None becomes inf: off)."""
     return (_check_noise(noise), _check_seed(seed), _check_optional_positive("clip_value", clip_value),
             _check_optional_positive("clip_norm", clip_norm))
 
@@ -159,19 +163,19 @@ def run(optimizer: str, landscape, start=None, steps: int = 500, *, schedule=Non
     source (``Result.interpreted``), in milliseconds for a page's few hundred steps.
     """
     spec = get(optimizer)
-    surface = _landscape(landscape)
-    steps = _check_steps(steps)
-    x, y = _check_start(surface, start)
+    surface = landscape_of(landscape)
+    steps = checked_steps(steps)
+    x, y = checked_start(surface, start)
     values = spec.resolve(hyperparams)
     schedule = resolve_schedule(schedule)
     factors = lr_factors(schedule, steps)
-    oracle = _oracle(noise, seed, clip_value, clip_norm)
+    oracle = oracle_settings(noise, seed, clip_value, clip_norm)
 
     path = np.empty((steps + 1, 2))
     loss = np.empty(steps + 1)
     grad_norm = np.empty(steps + 1)
     lr_used = np.empty(steps)
-    inputs = (surface.index, _BY_NAME[optimizer], surface.param_tuple, spec.pack(values), x, y, float(values["lr"]), factors,
+    inputs = (surface.index, INDEX_OF[optimizer], surface.param_tuple, spec.pack(values), x, y, float(values["lr"]), factors,
               oracle, surface.escape_box)
     no_steps_call = inputs[:7] + (factors[:0],) + inputs[8:] + _trace_outputs(0)
     interpreted = patience is not None and not _compiled_within(trace, 2, no_steps_call, patience)
@@ -208,7 +212,7 @@ def _compiled_within(kernel, literal_count: int, no_steps_call: tuple, patience:
 
 def kernel_ready(optimizer: str, landscape) -> bool:
     """Whether ``run(optimizer, landscape)`` would run compiled code now (no compile, no interpreter)."""
-    return is_compiled(trace, (_landscape(landscape).index, _BY_NAME[get(optimizer).name]))
+    return is_compiled(trace, (landscape_of(landscape).index, INDEX_OF[get(optimizer).name]))
 
 
 # ----- batches --------------------------------------------------------------------------------
@@ -240,8 +244,8 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     kernel (about a second to compile), with the same results.
     """
     spec = get(optimizer)
-    surface = _landscape(landscape)
-    steps = _check_steps(steps)
+    surface = landscape_of(landscape)
+    steps = checked_steps(steps)
     starts = np.asarray(surface.start if starts is None else starts, dtype=float)
     if starts.ndim == 0 or starts.shape[-1] != 2:
         raise ValueError(f"Invalid starts: expected an array of shape (..., 2), got shape {starts.shape}")
@@ -275,7 +279,7 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     values = spec.resolve(probe)
     schedule = resolve_schedule(schedule)
     factors = lr_factors(schedule, steps)
-    oracle = _oracle(noise, 0, clip_value, clip_norm)
+    oracle = oracle_settings(noise, 0, clip_value, clip_norm)
     seeds = np.asarray(seed)
     if seeds.dtype.kind == "O" or seeds.dtype.kind not in "iu" or (seeds < 0).any() or (seeds > MAX_SEED).any():
         raise ValueError("Invalid seed: expected whole numbers in [0, 2**63 - 1]")
@@ -312,7 +316,7 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     diverged_at = np.empty(n, dtype=np.int64)
     reached_at = np.empty(n, dtype=np.int64)
     outputs = (final_point, final_loss, final_grad_norm, diverged_at, reached_at)
-    ids = (surface.index, _BY_NAME[optimizer], len(columns))
+    ids = (surface.index, INDEX_OF[optimizer], len(columns))
     inputs = (surface.param_tuple, hp_table, flat_starts, lrs, flat_seeds, factors, oracle, surface.escape_box, target_loss)
     if spec.needs_oracle:  # array state: one trajectory per run
         kernel, literals = trace_many_serial, ids

@@ -25,7 +25,7 @@ BATCH_CHUNK = 128
 
 
 @njit(inline="always", **JIT_OPTIONS)
-def _healthy(x, y, f, gx, gy, escape):
+def healthy(x, y, f, gx, gy, escape):
     """False once the run must stop: anything non-finite, or the point far outside the plot."""
     finite = math.isfinite(f) and math.isfinite(gx) and math.isfinite(gy)
     return finite and escape[0] <= x <= escape[1] and escape[2] <= y <= escape[3]
@@ -45,7 +45,7 @@ def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad
     for t in range(steps + 1):
         f = surface_value(lid, x, y, p)
         gx, gy = surface_grad(lid, x, y, p)
-        if not _healthy(x, y, f, gx, gy, escape):
+        if not healthy(x, y, f, gx, gy, escape):
             return t
         path[t, 0] = x
         path[t, 1] = y
@@ -125,7 +125,7 @@ def trace_many(lid, oid, hp_len, noisy, clipped, p, hp_table, starts, lrs, seeds
                 gx, gy = surface_grad(lid, x, y, p)
                 stop = work[_STOP, i]
                 running = stop < 0.0
-                ok = running & _healthy(x, y, f, gx, gy, escape)
+                ok = running & healthy(x, y, f, gx, gy, escape)
                 work[_STOP, i] = now if (running & (not ok)) else stop
                 reach = work[_REACH, i]
                 work[_REACH, i] = now if (ok & (reach < 0.0) & (f <= target_loss)) else reach

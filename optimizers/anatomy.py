@@ -25,10 +25,10 @@ import numpy as np
 from landscapes._base import JIT_OPTIONS
 from numba import literally, njit
 
-from . import _BY_NAME, _check_start, _check_steps, _landscape, _oracle, get
+from . import INDEX_OF, checked_start, checked_steps, landscape_of, oracle_settings, get
 from ._base import flush
 from ._dispatch import rule_init, rule_step
-from ._kernels import _healthy, call_specialized
+from ._kernels import healthy, call_specialized
 from ._oracle import add_noise, perturb
 from ._schedules import lr_factors
 from ._schedules import resolve as resolve_schedule
@@ -59,7 +59,7 @@ def _replay(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, ex
     for t in range(steps + 1):
         f = surface_value(lid, x, y, p)
         gx, gy = surface_grad(lid, x, y, p)
-        if not _healthy(x, y, f, gx, gy, escape):
+        if not healthy(x, y, f, gx, gy, escape):
             return t
         path[t, 0] = x
         path[t, 1] = y
@@ -206,15 +206,15 @@ def replay(optimizer: str, landscape, start=None, steps: int = 100, *, schedule=
     Validation is ``run``'s, and the path equals ``run(...).path`` exactly.
     """
     spec = get(optimizer)
-    surface = _landscape(landscape)
-    steps = _check_steps(steps)
+    surface = landscape_of(landscape)
+    steps = checked_steps(steps)
     if steps > MAX_REPLAY_STEPS:
         raise ValueError(f"Invalid steps: {steps}; the anatomy replays at most {MAX_REPLAY_STEPS} steps")
-    x, y = _check_start(surface, start)
+    x, y = checked_start(surface, start)
     values = spec.resolve(hyperparams)
     schedule = resolve_schedule(schedule)
     factors = lr_factors(schedule, steps)
-    oracle = _oracle(noise, seed, clip_value, clip_norm)
+    oracle = oracle_settings(noise, seed, clip_value, clip_norm)
     packed = spec.pack(values)
     width = min(len(spec.init(packed)), MAX_STATE_SLOTS)  # a rule's init is a plain jitted function: callable here
 
@@ -225,7 +225,7 @@ def replay(optimizer: str, landscape, start=None, steps: int = 100, *, schedule=
     seen = np.empty((steps, 2))
     lr_used = np.empty(steps)
     states = np.empty((steps + 1, width))
-    stop = call_specialized(_replay, 2, surface.index, _BY_NAME[optimizer], surface.param_tuple, packed, x, y,
+    stop = call_specialized(_replay, 2, surface.index, INDEX_OF[optimizer], surface.param_tuple, packed, x, y,
                             float(values["lr"]), factors, oracle, surface.escape_box, path, loss, exact, noisy, seen,
                             lr_used, states)
     end = steps + 1 if stop < 0 else stop

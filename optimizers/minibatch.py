@@ -35,7 +35,7 @@ from landscapes._base import JIT_OPTIONS
 from landscapes.data import DataSet, example_terms
 from numba import literally, njit
 
-from . import _BY_NAME, get, names
+from . import INDEX_OF, get, names
 from ._base import flush
 from ._dispatch import rule_init, rule_step
 from ._kernels import call_specialized
@@ -219,7 +219,7 @@ def run(optimizer: str, data: DataSet, batch_size: int | None = None, steps: int
     batch_loss = np.empty(steps)
     lr_used = np.empty(steps)
     began = time.perf_counter()
-    stop = call_specialized(minibatch_trace, 2, _BY_NAME[optimizer], _ANY_SURFACE, data.kind, data.features,
+    stop = call_specialized(minibatch_trace, 2, INDEX_OF[optimizer], _ANY_SURFACE, data.kind, data.features,
                             np.ascontiguousarray(data.targets, dtype=float), indices, offsets, spec.pack(values), x, y,
                             float(values["lr"]), factors, data.escape_box, path, loss, grad_norm, batch_loss, lr_used)
     elapsed = time.perf_counter() - began

@@ -112,7 +112,7 @@ def test_compare_sends_its_map_first_and_alone_on_a_first_view_and_after_a_slide
     at.query_params.update({"land": "himmelblau", "runs": "adam,sgd"})
     at.run()
     assert not at.exception
-    _map_before_controls(sent, chart_first.FIRST_VIEW_HEAD_START_S)  # the session's first chart: a longer pause
+    _map_before_controls(sent, chart_first.ENTRY_HEAD_START_S)  # the page's entry: a longer pause
     sent.clear()
     next(s for s in at.select_slider if s.label == "learning rate").set_value(0.02).run()
     assert not at.exception

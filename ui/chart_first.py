@@ -105,26 +105,35 @@ class DrawnLater:
 
 
 HEAD_START_S = 0.15  # see the module's docstring for the measured values
-# A session's first chart waits for its component's script and plotly.js to start, then is drawn
-# from nothing: about 0.5 s after its message in Chromium with a cached page (1.1 s on a fresh
-# one). Compare's map on a warm server, cached page, 4 loads each (benchmarks/bench_first_view.py
-# probe): 1.14-1.51 s with 0.15 s, 1.05-1.15 s with 0.8 s.
-FIRST_VIEW_HEAD_START_S = 0.8
-_SESSION_DREW_KEY = "chart_first.session_drew"
+# A page's chart entering the screen (a new tab, or a sidebar link to another page) waits for its
+# component and plotly.js to start, then is drawn from nothing: about 0.5 s after its message in
+# Chromium with the app's scripts cached, more beside a 3-D view that the software renderer
+# draws. Compare's map on a warm server, cached page, 4 loads each (benchmarks/bench_first_view.py
+# probe): 1.14-1.51 s with 0.15 s, 1.05-1.15 s with 0.8 s. A rerun of the same page only updates
+# the mounted chart (Plotly.react), so it keeps the short pause.
+ENTRY_HEAD_START_S = 0.8
+_PAGE_KEY, _ENTERED_KEY = "chart_first.page", "chart_first.entered"
+
+
+def entering(page: str) -> None:
+    """Note which page this run draws (``ui.shell`` calls it at the top of every page)."""
+    ss = st.session_state
+    ss[_ENTERED_KEY] = ss.get(_PAGE_KEY) != page
+    ss[_PAGE_KEY] = page
 
 
 def head_start() -> None:
     """Hold the rest of the page back: call it right after sending a page's main chart.
 
-    ``FIRST_VIEW_HEAD_START_S`` on the session's first chart, ``HEAD_START_S`` after that. The
-    ``LANDSCAPE_HEAD_START`` environment variable scales both (0 in the tests: a pause changes when
-    the browser draws, never what).
+    ``ENTRY_HEAD_START_S`` when the run enters the page (its charts are mounted from nothing),
+    ``HEAD_START_S`` on a rerun of the page. The ``LANDSCAPE_HEAD_START`` environment variable
+    scales both (0 in the tests: a pause changes when the browser draws, never what).
     """
-    first = not st.session_state.get(_SESSION_DREW_KEY, False)
-    st.session_state[_SESSION_DREW_KEY] = True
+    entered = st.session_state.get(_ENTERED_KEY, True)
+    st.session_state[_ENTERED_KEY] = False  # one long pause an entry, after its first chart
     scale = _scale()
     if scale > 0:
-        time.sleep((FIRST_VIEW_HEAD_START_S if first else HEAD_START_S) * scale)
+        time.sleep((ENTRY_HEAD_START_S if entered else HEAD_START_S) * scale)
 
 
 def _scale() -> float:

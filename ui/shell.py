@@ -7,7 +7,7 @@ import optimizers
 import streamlit as st
 from optimizers import SCHEDULES
 
-from ui import live_chart, warm_up
+from ui import chart_first, live_chart, warm_up
 from viz import tables
 from viz.anatomy import formula_lines
 
@@ -37,8 +37,9 @@ _ALL_PAGES = (
 PAGES = tuple(page for page in _ALL_PAGES if (_ROOT / page[0]).exists())
 
 
-def navigation() -> None:
+def navigation(page: str = "Home") -> None:
     """The same sidebar links on every page, and presentation mode's stylesheet and keys when it is on."""
+    chart_first.entering(page)
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
     st.sidebar.divider()
@@ -50,7 +51,7 @@ def navigation() -> None:
 def page_header(title: str, subtitle: str) -> None:
     """Page config, menu, title with the presentation-mode switch beside it, and the subtitle."""
     configure_page(f"{title} · Loss landscapes, live")
-    navigation()
+    navigation(title)
     presentation = presentation_on()
     heading, reset, switch = st.columns([5, 1.1, 1.6], vertical_alignment="bottom")
     heading.title(title)
