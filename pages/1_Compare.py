@@ -33,9 +33,10 @@ labels = shell.run_labels(state.runs)
 tracks = figures.tracks_from_results(results, labels)
 grid = compute.map_grid(surface.name, compute.cache_key(state.landscape_params))
 
-view = st.segmented_control("View", list(page_state.VIEWS), key="view", format_func=shell.VIEW_TITLES.get,
-                            selection_mode="single", persist_state="session") or "overlay"
 presentation = state.presentation
+view = st.segmented_control("View", list(page_state.VIEWS), key="view", format_func=shell.VIEW_TITLES.get,
+                            selection_mode="single", persist_state="session",
+                            label_visibility="collapsed" if presentation else "visible") or "overlay"
 chart_area = st.container()
 if presentation:  # the sidebar is hidden: the demo's controls go in a column beside the map, which keeps the height
     chart_area, controls_area = st.columns([4, 1], gap="medium")
@@ -45,10 +46,10 @@ with chart_area:
     if view == "surface":
         figure = figures.surface3d_figure(surface, compute.surface_grid(surface.name, compute.cache_key(state.landscape_params),
                                                                         70), tracks, presentation)
-        live_chart(figure, key="surface3d", height=780 if presentation else 600, fit_screen=presentation)
+        live_chart(figure, key="surface3d", height=900 if presentation else 600, fit_screen=presentation)
     else:
         # live_chart reads a click from the pointer's position, so the map needs no grid of click targets.
-        height = 780 if presentation else 700
+        height = 900 if presentation else 700  # fit_screen keeps it within the window
         figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
                                            presentation=presentation, height=height)
         live_chart(figure, key=f"map_{view}", height=height, config={"scrollZoom": True},

@@ -102,7 +102,7 @@ def test_presentation_keys_pick_an_answer_reveal_play_and_move_to_the_next_lesso
     assert not page.locator('[data-testid="stSidebar"]').is_visible(), "the sidebar is still shown"
     assert page.evaluate(_FONT_SIZE) >= 20
     page.wait_for_function("() => window.__lossLandscapeKeys && window.__lossLandscapeKeys.on === true", timeout=30_000)
-    page.locator("h2").first.click()  # focus the page, not a widget
+    page.locator("h1").first.click()  # focus the page, not a widget
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stRadio\"] input:checked').length === 1",
                            timeout=30_000)
@@ -112,11 +112,11 @@ def test_presentation_keys_pick_an_answer_reveal_play_and_move_to_the_next_lesso
                            " return all.findIndex(i => i.checked) === 1; }", timeout=30_000)
     _wait_quiet(page)
     page.screenshot(path=str(ARTIFACTS / f"lessons-presentation-predict-{width}x{height}.png"))
-    page.locator("h2").first.click()
+    page.locator("h1").first.click()
     page.keyboard.press("Space")  # reveals
     page.wait_for_function(f"() => ({_RUN_TRACES})() >= 2", timeout=120_000)
     page.wait_for_function(_PLAYING, timeout=30_000)
-    page.locator("h2").first.click()
+    page.locator("h1").first.click()
     page.keyboard.press("Space")  # pauses the playing race
     page.wait_for_function(f"() => !({_PLAYING})()", timeout=10_000)
     paused = page.evaluate(_PLAYER_INDEX)

@@ -126,9 +126,9 @@ def show(lesson, presentation: bool) -> None:
         grid = lesson_grid(lesson.slug)
     keep_in_link(lesson)
 
-    st.header(numbered_title(lesson.slug))
-    if not presentation:  # on a projector it heads the column beside the map, which then starts higher
-        _objectives(lesson)
+    if not presentation:  # on a projector the lesson picker above shows the title, and the map gets the height
+        st.header(numbered_title(lesson.slug))
+        _objectives(lesson)  # on a projector it heads the column beside the map, which then starts higher
     if is_revealed(lesson):
         _reveal_view(lesson, scene, surface, results, grid, presentation)
     else:

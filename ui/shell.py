@@ -65,7 +65,8 @@ def page_header(title: str, subtitle: str) -> None:
                        "speed; on a lesson "
                        "before its reveal, ← → pick an answer and space reveals). Kept in the link as pres=1.",
                        persist_state="session")
-    st.caption(subtitle)
+    if not presentation:  # on a projector the teacher says it, and the chart gets the height
+        st.caption(subtitle)
     if presentation:
         st.query_params["pres"] = "1"
     elif "pres" in st.query_params:
