@@ -72,3 +72,12 @@ def open_page(browser, url: str, timeout_ms: int = 240_000):
     return page
 
 
+def open_presentation(browser, url: str, width: int, height: int, timeout_ms: int = 240_000):
+    """``url`` at ``width`` x ``height``, its live map drawn and the page idle; the sidebar is checked hidden."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.wait_for_selector(".live-chart .scatterlayer .trace", timeout=timeout_ms)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
+    page.wait_for_timeout(800)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible(), "presentation mode still shows the sidebar"
+    return page

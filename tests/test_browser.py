@@ -9,7 +9,7 @@ import statistics
 import time
 
 import pytest
-from browser_kit import ARTIFACTS, browser, open_page, server  # noqa: F401  (fixtures)
+from browser_kit import ARTIFACTS, browser, open_page, open_presentation, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 _open = open_page
@@ -262,12 +262,7 @@ def test_the_playback_speed_slows_and_speeds_the_race_and_the_keys_change_it(ser
 
 @pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
 def test_presentation_mode_keeps_the_demos_controls_and_the_map_and_its_player_on_screen(server, browser, width, height):
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(f"{server}/Compare?land=rosenbrock&runs=adam,momentum&pres=1")
-    page.wait_for_selector(".live-chart .scatterlayer .trace", timeout=240_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=240_000)
-    page.wait_for_timeout(800)
-    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    page = open_presentation(browser, f"{server}/Compare?land=rosenbrock&runs=adam,momentum&pres=1", width, height)
     player = page.locator(".live-player").first.bounding_box()
     assert player["y"] + player["height"] <= height, "the play controls are below the screen's foot"
     sliders = page.locator('[data-testid="stMain"] [data-testid="stSlider"]').filter(has_text="learning rate")

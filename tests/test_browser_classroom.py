@@ -25,27 +25,20 @@ def _drawn_size(chart) -> tuple[int, int]:
     return tuple(chart.evaluate("gd => [gd._fullLayout.width, gd._fullLayout.height]"))
 
 
-def test_the_camera_of_a_live_chart_saves_the_race_map_as_a_png_twice_its_size(server, browser):
-    page = open_page(browser, f"{server}/Compare?land=himmelblau&runs=adam,momentum")
+@pytest.mark.parametrize("link, chart_selector, saved_name", [
+    ("/Compare?land=himmelblau&runs=adam,momentum", ".live-chart", "himmelblau-map-overlay.png"),
+    ("/Anatomy?land=quadratic&opt=momentum&h.lr=0.02&steps=20&t=3", '[data-testid="stPlotlyChart"] .js-plotly-plot',
+     "anatomy-momentum-quadratic-step-3.png"),
+], ids=["live chart", "streamlit plotly chart"])
+def test_a_charts_camera_saves_a_named_png_twice_its_size(server, browser, link, chart_selector, saved_name):
+    page = open_page(browser, server + link)
     page.wait_for_function(_IDLE, timeout=120_000)
-    chart = page.locator(".live-chart").first
-    name, pixels = _save_png(page, chart, "png-live-chart.png")
+    chart = page.locator(chart_selector).first
+    name, pixels = _save_png(page, chart, f"png-{saved_name}")
     width, height = _drawn_size(chart)
-    assert name == "himmelblau-map-overlay.png"
+    assert name == saved_name
     assert pixels.shape[:2] == (2 * height, 2 * width)
     assert pixels[..., :3].std() > 10  # a picture, not a blank page
-    page.close()
-
-
-def test_the_camera_of_a_streamlit_plotly_chart_saves_a_png_twice_its_size(server, browser):
-    page = open_page(browser, f"{server}/Anatomy?land=quadratic&opt=momentum&h.lr=0.02&steps=20&t=3")
-    page.wait_for_function(_IDLE, timeout=120_000)
-    chart = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first
-    name, pixels = _save_png(page, chart, "png-plotly-chart.png")
-    width, height = _drawn_size(chart)
-    assert name == "anatomy-momentum-quadratic-step-3.png"
-    assert pixels.shape[:2] == (2 * height, 2 * width)
-    assert pixels[..., :3].std() > 10
     page.close()
 
 

@@ -5,7 +5,7 @@ Screenshots go to test-artifacts/yours-presentation-*.png.
 import json
 
 import pytest
-from browser_kit import ARTIFACTS, browser, server  # noqa: F401  (fixtures)
+from browser_kit import ARTIFACTS, browser, open_presentation, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -17,12 +17,7 @@ _FINGERPRINT = """() => { const gd = document.querySelector('.js-plotly-plot');
 
 @pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
 def test_presentation_mode_keeps_the_formula_the_optimizers_and_every_rate_on_screen(server, browser, width, height):
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(f"{server}/Your_landscape?runs=sgd,momentum,adam&steps=200&pres=1")
-    page.wait_for_selector(".live-chart .scatterlayer .trace", timeout=240_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=240_000)
-    page.wait_for_timeout(800)
-    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    page = open_presentation(browser, f"{server}/Your_landscape?runs=sgd,momentum,adam&steps=200&pres=1", width, height)
     main = page.locator('[data-testid="stMain"]')
     controls = [main.get_by_label("f(x, y) =", exact=True).and_(page.locator("input")),
                 main.locator('[data-testid="stMultiSelect"]').filter(has_text="Optimizers")]

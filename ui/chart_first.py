@@ -130,7 +130,7 @@ def head_start() -> None:
     scales both (0 in the tests: a pause changes when the browser draws, never what).
     """
     entered = st.session_state.get(_ENTERED_KEY, True)
-    st.session_state[_ENTERED_KEY] = False  # one long pause an entry, after its first chart
+    st.session_state[_ENTERED_KEY] = False  # one long pause per entry, after its first chart
     scale = _scale()
     if scale > 0:
         time.sleep((ENTRY_HEAD_START_S if entered else HEAD_START_S) * scale)
