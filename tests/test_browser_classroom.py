@@ -27,8 +27,8 @@ def _drawn_size(chart) -> tuple[int, int]:
 
 @pytest.mark.parametrize("link, chart_selector, saved_name", [
     ("/Compare?land=himmelblau&runs=adam,momentum", ".live-chart", "himmelblau-map-overlay.png"),
-    ("/Anatomy?land=quadratic&opt=momentum&h.lr=0.02&steps=20&t=3", '[data-testid="stPlotlyChart"] .js-plotly-plot',
-     "anatomy-momentum-quadratic-step-3.png"),
+    ("/Basins?land=himmelblau&opts=sgd,adam&res=32&steps=100", '[data-testid="stPlotlyChart"] .js-plotly-plot',
+     "basins-himmelblau-sgd-adam.png"),
 ], ids=["live chart", "streamlit plotly chart"])
 def test_a_charts_camera_saves_a_named_png_twice_its_size(server, browser, link, chart_selector, saved_name):
     page = open_page(browser, server + link)

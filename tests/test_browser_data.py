@@ -106,13 +106,13 @@ def test_logistic_regression_shows_the_decision_boundary_and_plays(server, brows
     names = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap("
                           "gd => gd.data.map(t => String(t.name)))")
     assert "current boundary" in names and "best boundary (full batch)" in names
-    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="play").first.click()
+    page.locator(".live-player-play").first.click()
     time.sleep(0.6)
     first = page.evaluate(_HEADS)
     time.sleep(1.0)
     second = page.evaluate(_HEADS)
     assert first != second, "the heads did not move while playing"
-    page.locator(".js-plotly-plot .updatemenu-button").filter(has_text="pause").first.click()
+    page.locator(".live-player-pause").first.click()
     page.screenshot(path=str(ARTIFACTS / "data-logistic.png"))
     for i, name in ((0, "map"), (2, "minibatch"), (4, "noise-ball")):
         _shoot_chart(page, i, f"data-logistic-{name}.png")

@@ -69,7 +69,8 @@ def test_every_lesson_opens_on_its_prediction_and_its_trails_appear_only_after_t
     assert verdicts == 1
     charts = 2 + extras.chart_count(lesson)
     page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length === {charts}", timeout=60_000)
-    assert page.locator(".katex").count() >= len(lesson.formulas)
+    # KaTeX is a part of Streamlit's front end fetched once a formula arrives: it may come after the charts
+    page.wait_for_function(f"() => document.querySelectorAll('.katex').length >= {len(lesson.formulas)}", timeout=60_000)
     assert page.get_by_text("not seen here").count() == 0, "a claim failed on the live runs"
     link = page.locator('[data-testid="stLinkButton"] a').first.get_attribute("href")
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))

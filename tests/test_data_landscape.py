@@ -6,7 +6,6 @@ against a plain-Python loop that uses tests/reference.py's algorithm boxes for e
 """
 from __future__ import annotations
 
-import json
 import math
 import pathlib
 
@@ -18,6 +17,7 @@ from landscapes import data as datasets
 from optimizers import minibatch
 from streamlit.testing.v1 import AppTest
 
+import app_kit
 from reference import ALGORITHMS, DEFAULTS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -337,7 +337,7 @@ def _page(query: dict | None = None) -> AppTest:
 
 
 def _charts(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return app_kit.chart_specs(at)
 
 
 def _sgd_trail(at: AppTest) -> dict:
@@ -434,5 +434,5 @@ def test_a_hostile_link_falls_back_to_defaults_with_a_warning(query):
     assert not at.exception
     assert at.warning, "a bad link must say what it ignored"
     assert not pathlib.Path("/tmp/pwned-data").exists()
-    assert len(at.get("plotly_chart")) == 5
+    assert len(app_kit.chart_specs(at)) == 5
     assert at.slider(key="data.steps").value <= 2000

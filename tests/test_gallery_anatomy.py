@@ -14,6 +14,8 @@ from landscapes import analysis
 from optimizers import anatomy
 from streamlit.testing.v1 import AppTest
 
+import app_kit
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TIMEOUT = 300  # a cold Numba compile of a page's kernels takes far longer than AppTest's 3 s
 NOISY_CLIPPED = dict(clip_norm=0.5, noise=0.3, seed=11)
@@ -191,7 +193,7 @@ def test_the_gallery_renders_a_card_for_every_surface_with_a_link_into_compare()
     assert not at.exception
     titles = [h.value for h in at.subheader]
     assert titles == [landscapes.get(name).title for name in landscapes.names()]
-    assert len(at.get("plotly_chart")) == len(landscapes.names())  # the maps; 3-D views wait for a category
+    assert len(app_kit.chart_specs(at)) == len(landscapes.names())  # the maps; 3-D views wait for a category
     assert "3-D views appear once you pick a category" in at.info[0].value
     assert len(at.latex) >= len(landscapes.names())
     links = [str(link.proto) for link in at.get("page_link") if "Open in Compare" in str(link.proto)]
@@ -206,7 +208,7 @@ def test_a_category_shows_its_cards_each_with_a_3d_view():
         at = _page("pages/3_Gallery.py", {"cat": category})
         assert not at.exception
         assert [h.value for h in at.subheader] == [landscapes.get(n).title for n in names]
-        kinds = [trace["type"] for chart in at.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]]
+        kinds = [trace["type"] for chart in app_kit.chart_specs(at) for trace in chart["data"]]
         assert kinds.count("surface") == len(names) and kinds.count("heatmap") == len(names)
 
 
@@ -229,14 +231,14 @@ def test_moving_the_chosen_point_changes_the_eigenvalues_shown():
     expected = np.linalg.eigvalsh(rosenbrock.hessian(1.0, 1.0))
     assert float(after["λ_min"]) == pytest.approx(expected[0], rel=1e-5)
     assert float(after["λ_max"]) == pytest.approx(expected[1], rel=1e-5)
-    marker = [t for t in json.loads(at.get("plotly_chart")[4].proto.spec)["data"] if t.get("name") == "chosen point"]
+    marker = [t for t in app_kit.chart_specs(at)[4]["data"] if t.get("name") == "chosen point"]
     assert marker[0]["x"] == [1.0] and marker[0]["y"] == [1.0]
 
 
 def test_switching_the_curvature_map_changes_the_heatmap():
     at = _page("pages/3_Gallery.py", {"cat": "saddle", "3d": "0"})
     def heatmap():
-        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        spec = app_kit.chart_specs(at)[0]
         return next(trace for trace in spec["data"] if trace["type"] == "heatmap")
     before = heatmap()
     at.segmented_control(key="gal.map").set_value("smallest").run()
@@ -244,7 +246,7 @@ def test_switching_the_curvature_map_changes_the_heatmap():
     after = heatmap()
     assert after["z"] != before["z"] and after["colorscale"] != before["colorscale"]
     assert _query(at, "map") == "smallest"
-    assert len(at.get("plotly_chart")) == len(landscapes.by_category()["saddle"])  # no 3-D views when switched off
+    assert len(app_kit.chart_specs(at)) == len(landscapes.by_category()["saddle"])  # no 3-D views when switched off
 
 
 def test_a_hostile_gallery_link_gets_warnings_and_the_defaults():
@@ -260,7 +262,7 @@ def _anatomy(query: dict | None = None) -> AppTest:
 
 
 def _arrows(at: AppTest) -> list:
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec = app_kit.chart_specs(at)[0]
     return [(trace["name"], trace["x"], trace["y"]) for trace in spec["data"] if trace.get("mode") == "lines"
             and trace["name"] != "trajectory"]
 
@@ -313,7 +315,7 @@ def test_a_hostile_anatomy_link_gets_warnings_and_falls_back():
     assert not at.exception
     assert len(at.warning) >= 9
     assert at.selectbox(key="an.land").value == "rosenbrock" and at.selectbox(key="an.opt").value == "adam"
-    assert len(at.get("plotly_chart")) == 1
+    assert len(app_kit.chart_specs(at)) == 1
 
 
 def test_a_step_beyond_the_horizon_is_clamped_to_the_last_step():
