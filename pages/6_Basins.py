@@ -49,10 +49,11 @@ if selected and selected.get("panel", 0) >= len(panels):
 st.caption(f"{state.resolution}×{state.resolution} start points, {state.steps} steps each. A run counts as ending in a "
            f"minimum when it stops within {radius:.3g} of it; the shares below count start points.")
 controls.draw()
-figure = explore.basin_figure(surface, xs, ys, panels, selected=selected, height=460 if len(panels) > 2 else 560,
-                              presentation=presentation)
-charts.plotly_chart(figure, key="basin_map", on_select=basins.take_click("basin_map", surface), selection_mode="points",
-                    config={"scrollZoom": True}, filename=f"basins-{state.landscape}-{'-'.join(state.optimizers)}")
+map_height = 640 if presentation else 460 if len(panels) > 2 else 560  # a projector's screen has the room
+figure = explore.basin_figure(surface, xs, ys, panels, selected=selected, height=map_height, presentation=presentation)
+charts.plotly_chart(figure, key="basin_map", on_click=basins.take_click("basin_map", xs, ys, len(panels)),
+                    config={"scrollZoom": True}, filename=f"basins-{state.landscape}-{'-'.join(state.optimizers)}",
+                    fit_screen=presentation)
 chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
 
 rows = []

@@ -338,3 +338,36 @@ def test_the_working_learning_rate_range_reads_as_words():
     assert sweep.working_range(lrs, [1]) == ("only 0.002", "—")
     assert sweep.working_range(lrs, [1, 2, 3]) == ("0.002 to 0.01", "0.7")
     assert sweep.working_range(lrs, [0, 4]) == ("0.001 to 0.02 (2 of the 5 values between)", "1.3")
+
+
+@pytest.mark.parametrize("click, selected", [
+    ({"x": 1.2, "y": -3.9, "panel": 1}, {"panel": 1, "x": 1.0, "y": -4.0}),  # the nearest start, in the panel hit
+    ({"x": 1.2, "y": -3.9, "panel": 7}, {"panel": 0, "x": 1.0, "y": -4.0}),  # a panel the map does not have
+    ({"x": 1.2, "y": -3.9, "panel": "1"}, {"panel": 0, "x": 1.0, "y": -4.0}),
+    ({"x": 9.0, "y": 0.0, "panel": 0}, None),  # off the map
+    ({"x": float("nan"), "y": 0.0}, None),
+    ("<script>", None),
+])
+def test_a_click_on_a_basin_map_selects_the_nearest_start_point_of_its_panel(click, selected):
+    import streamlit
+
+    xs = ys = np.linspace(-5.0, 5.0, 11)
+    streamlit.session_state.pop("bs.selected", None)
+    streamlit.session_state["basin_map_test"] = {"click": click}
+    basins.take_click("basin_map_test", xs, ys, panels=2)()
+    assert streamlit.session_state.get("bs.selected") == selected
+    streamlit.session_state.pop("bs.selected", None)
+
+
+def test_on_a_projector_the_basin_maps_keep_their_height_and_their_titles_apart():
+    at = _page("pages/6_Basins.py", dict(SMALL_BASINS, opts="sgd,momentum,adam,nesterov", pres="1"))
+    assert not at.exception
+    layout = _spec(at, "basin_map")["layout"]
+    # the legend beside the maps, not rows under them that a chart fitted to 720 px took from the maps
+    assert layout["legend"]["orientation"] == "v" and layout["legend"]["x"] > 1
+    assert layout["margin"]["b"] < 100
+    titles = [a["text"] for a in layout["annotations"] if a.get("yanchor") == "bottom"]
+    assert len(titles) == 4
+    for title in titles:  # wrapped to a quarter of the width, the learning rate on its own line
+        lines = title.split("<br>")
+        assert lines[-1].startswith("lr ") and max(map(len, lines)) <= 18

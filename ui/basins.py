@@ -15,12 +15,11 @@ import numpy as np
 import optimizers
 import streamlit as st
 
-from . import defaults
+from . import defaults, live_chart
 from .compute import first_view_patience
 from . import exploration as ex
 from . import query as query_text
 from .controls import number_slider, value_grid
-from viz.explore import PANEL_GROUP as PANEL_KEY
 
 MAX_QUERY_KEYS = 60
 MAX_VALUE_LENGTH = 120
@@ -186,22 +185,20 @@ def basin_outcome(landscape: str, params_json: str, optimizer: str, lr: float, r
                            patience=first_view_patience())
 
 
-def take_click(chart_key: str, surface):
-    """A selection callback: a click on a map selects that start point in that panel."""
-    (xa, xb), (ya, yb) = surface.bounds
+def take_click(chart_key: str, xs: np.ndarray, ys: np.ndarray, panels: int):
+    """A click callback for the live basin map: a click selects the nearest start point of the grid
+    (``xs`` by ``ys``), in the panel it fell in, so the run drawn is the one whose colour was clicked."""
 
     def callback():
-        event = st.session_state.get(chart_key)
-        points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
-            getattr(getattr(event, "selection", None), "points", [])
-        if not points:
+        point = live_chart.clicked_xy(chart_key)
+        if point is None:
             return
-        point = points[0]
-        x, y, group = point.get("x"), point.get("y"), str(point.get("legendgroup") or "")
-        if not (isinstance(x, (int, float)) and isinstance(y, (int, float)) and xa <= x <= xb and ya <= y <= yb):
+        x, y = point
+        if not (xs[0] <= x <= xs[-1] and ys[0] <= y <= ys[-1]):
             return
-        panel = int(group[len(PANEL_KEY):]) if group.startswith(PANEL_KEY) and group[len(PANEL_KEY):].isdigit() else 0
-        st.session_state["bs.selected"] = {"panel": panel, "x": float(x), "y": float(y)}
+        st.session_state["bs.selected"] = {"panel": live_chart.clicked_panel(chart_key, panels),
+                                           "x": float(xs[int(np.argmin(np.abs(xs - x)))]),
+                                           "y": float(ys[int(np.argmin(np.abs(ys - y)))])}
 
     return callback
 

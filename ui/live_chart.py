@@ -138,6 +138,15 @@ def clicked_xy(key: str) -> tuple[float, float] | None:
     return _finite_xy(_last_click(key))
 
 
+def clicked_panel(key: str, panels: int) -> int:
+    """Which panel of a subplot grid (0 the first, in axis order) the last click on chart ``key`` fell
+    in; 0 when the payload names none or one beyond ``panels`` (it comes from the browser)."""
+    click = _last_click(key)
+    panel = click.get("panel") if isinstance(click, dict) else None
+    valid = isinstance(panel, int) and not isinstance(panel, bool) and 0 <= panel < panels
+    return panel if valid else 0
+
+
 def clicked_point(key: str, bounds) -> tuple[float, float] | None:
     """The point of the last click on chart ``key``, rounded and within ``bounds`` (see ``tidy_point``)."""
     return tidy_point(_last_click(key), bounds)
@@ -232,4 +241,4 @@ def _ignore() -> None:
     """Clicks on a chart without a click handler: declared, so the component may send them."""
 
 
-__all__ = ["PNG_SCALE", "clicked_point", "clicked_xy", "file_name", "image_config", "live_chart", "tidy_point"]
+__all__ = ["PNG_SCALE", "clicked_panel", "clicked_point", "clicked_xy", "file_name", "image_config", "live_chart", "tidy_point"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
+import textwrap
 
 import numpy as np
 import plotly.graph_objects as go  # noqa: F401  (the type these builders return)
@@ -23,7 +24,7 @@ NOT_CONVERGED_COLOUR = "#E6E6E6"
 BASIN_DIVERGED_COLOUR = "#333333"
 # Paul Tol's bright scheme: one colour per minimum, distinct from the optimizers' Okabe-Ito colours.
 MINIMUM_COLOURS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB")
-PANEL_GROUP = "basin-panel-"  # legendgroup of a panel's click layer: a click says which map it hit
+PANEL_GROUP = "basin-panel-"  # legendgroup of a panel's hover layer, which names each panel's start points
 # Markers per axis of the click layer. Each is an SVG point the browser redraws on every change:
 # at 48 (2,304 a map, three maps on Basins) they were most of the heatmap's redraw time.
 CLICK_SIDE = 32
@@ -164,7 +165,12 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
     minima = surface.minima
     colours = basin_colours(len(minima))
     count = max(len(panels), 1)
-    layout = subplot_layout(rows=1, cols=count, subplot_titles=tuple(p["title"] for p in panels) or ("",),
+    # on a projector the larger titles of three maps ran into each other at 1280 px: there they are wrapped
+    # to the width of a map, the lr on a line of its own
+    titles = tuple("<br>".join(line for part in p["title"].split(" · ") for line in textwrap.wrap(part, 72 // count))
+                   if presentation else p["title"] for p in panels)
+    title_lines = max((title.count("<br>") + 1 for title in titles), default=1)
+    layout = subplot_layout(rows=1, cols=count, subplot_titles=titles or ("",),
                             horizontal_spacing=0.03, shared_yaxes=True)
     # codes shown: 0 not converged, 1 diverged, 2 + k minimum k; a stepped colour scale
     palette = [NOT_CONVERGED_COLOUR, BASIN_DIVERGED_COLOUR] + colours
@@ -206,12 +212,17 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
     # fixed margins: pushed ones made plotly.js draw the three maps twice (444 against 636 ms)
     legend_rows = sum(1 for trace in data if trace.get("showlegend", True))  # the legend stacks its entries
     scale = PROJECTOR_TEXT if presentation else 1.0
-    row = round(19 * scale)
-    height += row * legend_rows
-    layout.update(height=height, font=FONT, margin=dict(l=round(45 * scale), r=10, t=round(60 * scale),
-                                                       b=round(50 * scale) + row * legend_rows, autoexpand=False),
-                  plot_bgcolor="white",
-                  hovermode="closest", legend=dict(orientation="h", yanchor="top", y=-0.12, x=0), dragmode="pan")
+    if presentation:
+        # beside the maps: a chart fitted to a 1280 x 720 screen kept only the legend's rows below them
+        legend = dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01)
+        margin = dict(l=round(45 * scale), r=round(250 * scale), t=round((24 + 20 * title_lines) * scale), b=round(40 * scale))
+    else:
+        row = round(19 * scale)
+        height += row * legend_rows
+        legend = dict(orientation="h", yanchor="top", y=-0.12, x=0)
+        margin = dict(l=round(45 * scale), r=10, t=round(60 * scale), b=round(50 * scale) + row * legend_rows)
+    layout.update(height=height, font=FONT, margin=dict(margin, autoexpand=False), plot_bgcolor="white",
+                  hovermode="closest", legend=legend, dragmode="pan")
     figure = {"data": data, "layout": layout}
     return PrebuiltFigure(enlarge_text(figure, scale) if presentation else figure)
 
