@@ -216,6 +216,23 @@ def kernel_ready(optimizer: str, landscape) -> bool:
 
 
 # ----- batches --------------------------------------------------------------------------------
+def _batch_kernel(spec: OptimizerSpec, surface, columns: int, *, noisy: bool, clipped: bool) -> tuple:
+    """The batch kernel of ``run_many`` and its literal arguments (which name its specialization)."""
+    ids = (surface.index, INDEX_OF[spec.name], columns)
+    if spec.needs_oracle:  # array state: one trajectory per run
+        return trace_many_serial, ids
+    return trace_many, ids + (noisy, clipped)
+
+
+def batch_kernel_ready(optimizer: str, landscape, *, noisy: bool = False, clipped: bool = False) -> bool:
+    """Whether ``run_many(optimizer, landscape, ...)`` (with noise / clipping as said) would run its
+    batch kernel now, not its runs one by one while that kernel compiles."""
+    spec = get(optimizer)
+    surface = landscape_of(landscape)
+    kernel, literals = _batch_kernel(spec, surface, len(spec.pack(spec.resolve({}))), noisy=noisy, clipped=clipped)
+    return is_compiled(kernel, literals)
+
+
 def _as_float_array(hyper: Hyper, name: str, value) -> np.ndarray:
     array = np.asarray(value, dtype=float) if not isinstance(value, (str, bytes)) else None
     if array is None or array.dtype.kind not in "fiu":
@@ -318,11 +335,8 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     outputs = (final_point, final_loss, final_grad_norm, diverged_at, reached_at)
     ids = (surface.index, INDEX_OF[optimizer], len(columns))
     inputs = (surface.param_tuple, hp_table, flat_starts, lrs, flat_seeds, factors, oracle, surface.escape_box, target_loss)
-    if spec.needs_oracle:  # array state: one trajectory per run
-        kernel, literals = trace_many_serial, ids
-    else:
-        clipped = oracle[2] < math.inf or oracle[3] < math.inf
-        kernel, literals = trace_many, ids + (oracle[0] > 0.0, clipped)
+    kernel, literals = _batch_kernel(spec, surface, len(columns), noisy=oracle[0] > 0.0,
+                                     clipped=oracle[2] < math.inf or oracle[3] < math.inf)
     no_steps_call = literals + (inputs[0], hp_table[:, :1].copy(), flat_starts[:1], lrs[:1], flat_seeds[:1], factors[:0]) \
         + inputs[6:] + tuple(o[:1].copy() for o in outputs)
     batch_kernel_ready = patience is None or _compiled_within(kernel, len(literals), no_steps_call, patience)
@@ -341,5 +355,5 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     )
 
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "ManyResult", "OptimizerSpec", "Result", "get", "kernel_ready", "names", "run",
-           "run_many", "MAX_STEPS", "lr_factors"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "ManyResult", "OptimizerSpec", "Result", "batch_kernel_ready", "get", "kernel_ready",
+           "names", "run", "run_many", "MAX_STEPS", "lr_factors"]

@@ -235,3 +235,38 @@ def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair(
     data_runs = [call for call in calls if not hasattr(call, "func")]
     assert len(data_runs) == 1
     data_runs[0]()  # the data page's default runs: they must run outside a page too
+
+
+# ----- Basins: a coarse first view while the batch kernels compile ------------------------------------
+@pytest.mark.parametrize("optimizer", ["sgd", "lbfgs"])  # a batch kernel, and the one-trajectory-per-run kernel
+def test_batch_kernel_ready_names_the_kernel_run_many_runs(optimizer):
+    optimizers.run_many(optimizer, "himmelblau", np.zeros((2, 2)), steps=2, lr=1e-4)
+    assert optimizers.batch_kernel_ready(optimizer, "himmelblau")
+    assert not optimizers.batch_kernel_ready(optimizer, fresh_formula_surface())
+
+
+def test_basins_on_a_new_server_draws_a_coarse_map_first_then_the_full_one(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from ui import basins, warm_up
+
+    monkeypatch.delenv("LANDSCAPE_NO_WARMUP", raising=False)
+    monkeypatch.setattr(warm_up, "start", lambda: None)
+    monkeypatch.setattr(optimizers, "batch_kernel_ready", lambda *args, **kwargs: False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.switch_page("pages/6_Basins.py")
+    at.query_params.update({"opts": "sgd,adam", "res": "64", "steps": "60"})
+    at.run()
+    assert not at.exception, at.exception
+    coarse = f"{basins.COARSE_RESOLUTION}×{basins.COARSE_RESOLUTION}"
+    assert any(coarse in info.value and "64×64 maps follow" in info.value for info in at.info)
+    assert any(m.value.startswith(f"{coarse} start points") for m in at.caption)
+    assert at.query_params["res"] in ("64", ["64"])  # the link keeps what was asked for
+    monkeypatch.undo()
+    monkeypatch.delenv("LANDSCAPE_NO_WARMUP", raising=False)
+    monkeypatch.setattr(warm_up, "start", lambda: None)
+    optimizers.run_many("sgd", "himmelblau", np.zeros((2, 2)), steps=2, lr=1e-4)
+    optimizers.run_many("adam", "himmelblau", np.zeros((2, 2)), steps=2, lr=1e-4)
+    at.run()  # what the page's watcher asks for once the batch kernels are ready
+    assert not at.exception, at.exception
+    assert not any("first view" in info.value for info in at.info)
+    assert any(m.value.startswith("64×64 start points") for m in at.caption)

@@ -16,7 +16,7 @@ import optimizers
 import streamlit as st
 
 from . import defaults, live_chart
-from .compute import first_view_patience
+from .compute import background_compiling, first_view_patience, rerun_when
 from . import exploration as ex
 from . import query as query_text
 from .controls import number_slider, value_grid
@@ -177,6 +177,28 @@ def capped(state: BasinState) -> tuple[BasinState, str | None]:
 
 
 # ----- cached batches -----------------------------------------------------------------------------
+# A new server's first view while the batch kernels compile (5-12 s each): its runs go one by one
+# through the trajectory kernels, about 1 s for three 48 x 48 maps against 13 s for 200 x 200.
+COARSE_RESOLUTION = 48
+
+
+def first_view(state: BasinState) -> BasinState:
+    """``state``, or on a new server whose batch kernels for it are still compiling, ``state`` at
+    ``COARSE_RESOLUTION`` with a note saying so and a rerun once they are ready."""
+    if not background_compiling() or state.resolution <= COARSE_RESOLUTION or batch_kernels_ready(state):
+        return state
+    st.info(f"A first view at {COARSE_RESOLUTION}×{COARSE_RESOLUTION} start points while this server prepares its fast "
+            f"batch code (a few seconds after it starts); the {state.resolution}×{state.resolution} maps follow by themselves.",
+            icon=":material/hourglass_top:")
+    rerun_when(lambda: batch_kernels_ready(state))
+    return replace(state, resolution=COARSE_RESOLUTION)
+
+
+def batch_kernels_ready(state: BasinState) -> bool:
+    surface = state.surface()
+    return all(optimizers.batch_kernel_ready(name, surface) for name in state.optimizers)
+
+
 @st.cache_data(max_entries=24, show_spinner=False)
 def basin_outcome(landscape: str, params_json: str, optimizer: str, lr: float, resolution: int, steps: int) -> ex.Outcome:
     surface = landscapes.get(landscape, **json.loads(params_json))

@@ -63,18 +63,22 @@ def _run_kwargs(kwargs_json: str) -> dict:
 
 
 def rerun_when_compiled(results) -> None:
-    """Rerun the page once every kernel behind these interpreted ``results`` has compiled.
+    """Rerun the page once every kernel behind these interpreted ``results`` has compiled."""
+    pending = [(r.optimizer, r.landscape) for r in results if r.interpreted]
+    if pending:
+        rerun_when(lambda: all(optimizers.kernel_ready(optimizer, surface) for optimizer, surface in pending))
+
+
+def rerun_when(ready) -> None:
+    """Rerun the page once ``ready()`` is true (a kernel it waits for has compiled).
 
     A fragment polls twice a second (Streamlit's own timer, so the page stays responsive) and
     asks for a whole-page rerun, which then finds the compiled kernels and caches their runs.
     """
-    pending = [(r.optimizer, r.landscape) for r in results if r.interpreted]
-    if not pending:
-        return
 
     @st.fragment(run_every=0.5)
     def watch_kernels():
-        if all(optimizers.kernel_ready(optimizer, surface) for optimizer, surface in pending):
+        if ready():
             st.rerun()
 
     watch_kernels()
