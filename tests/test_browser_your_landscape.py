@@ -3,6 +3,7 @@
 Screenshots go to test-artifacts/yours-presentation-*.png.
 """
 import json
+import time
 
 import pytest
 from browser_kit import ARTIFACTS, browser, open_presentation, server  # noqa: F401  (fixtures)
@@ -36,4 +37,43 @@ def test_presentation_mode_keeps_the_formula_the_optimizers_and_every_rate_on_sc
     page.wait_for_function(f"() => ({_FINGERPRINT})() !== {json.dumps(before)}", timeout=60_000)
     assert "lr.adam=" in page.url and "pres=1" in page.url
     page.screenshot(path=str(ARTIFACTS / f"yours-presentation-{width}x{height}.png"))
+    page.close()
+
+
+# JS, before the page's scripts: each live chart's place in the page and the number of animation frames
+# the browser had run when the chart finished its first drawing (each chart sets data-revision then)
+_FIRST_DRAWS = """
+window.__firstDraws = [];
+let frames = 0;
+const tick = () => { frames += 1; requestAnimationFrame(tick); };
+requestAnimationFrame(tick);
+new MutationObserver((changes) => {
+  const charts = [...document.querySelectorAll('.live-chart')];
+  for (const change of changes) {
+    const place = charts.indexOf(change.target);
+    if (place >= 0 && !window.__firstDraws.some(([drawn]) => drawn === place)) window.__firstDraws.push([place, frames]);
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-revision']});
+"""
+
+
+def test_a_new_tab_draws_its_map_first_and_its_charts_one_by_one_with_a_frame_between(server, browser):  # noqa: F811
+    """The map first, on screen before the 3-D view (seconds in a software renderer) and the curves start:
+    drawn in one task, as they were once plotly.js had loaded, the map appeared only with the last."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.add_init_script(_FIRST_DRAWS)
+
+    def slow_plotly(route):  # as on a first visit: every chart has arrived before plotly.js has loaded
+        time.sleep(4)
+        route.continue_()
+
+    page.route("**/plotly-*.min.js", slow_plotly)
+    page.goto(f"{server}/Your_landscape?runs=sgd,adam&steps=100")
+    page.wait_for_function("() => window.__firstDraws.length >= 3 "
+                           "&& window.__firstDraws.length === document.querySelectorAll('.live-chart').length",
+                           timeout=240_000)
+    draws = page.evaluate("() => window.__firstDraws")
+    places, frames = [place for place, _ in draws], [frame for _, frame in draws]
+    assert places[0] == 0, f"charts were first drawn in the order {places}: the map should come first"
+    assert all(later > earlier for earlier, later in zip(frames, frames[1:])), f"no frame between two charts: {frames}"
     page.close()

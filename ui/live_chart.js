@@ -261,6 +261,44 @@ function decode(data) {
   return typeof data === "string" ? JSON.parse(data) : data;
 }
 
+// After the browser's next paint (or 200 ms, in a background tab that does not paint).
+function nextPaint() {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 200);
+  });
+}
+
+// Charts are first drawn one at a time, the one highest on the page first, with a paint between
+// two: when plotly.js finished loading, every chart waiting for it was drawn in one task, so a
+// page's main chart came on screen only with the last of them (Your own landscape's map waited for
+// its 3-D view, which the software renderer draws for seconds; the Gallery's first card for the
+// others). The queue lives on the window: each chart may get its own copy of this module.
+const FIRST_DRAWS = "__landscapeFirstDraws";
+
+function inTurn(graph, draw) {
+  const queue = window[FIRST_DRAWS] || (window[FIRST_DRAWS] = { waiting: [], running: false });
+  return new Promise((resolve, reject) => {
+    queue.waiting.push({ graph, draw, resolve, reject });
+    if (!queue.running) drawInTurn(queue);
+  });
+}
+
+async function drawInTurn(queue) {
+  queue.running = true;
+  while (queue.waiting.length) {
+    await nextPaint();  // also lets the other charts that plotly.js was loading for join the queue
+    queue.waiting.sort((a, b) => (a.graph.compareDocumentPosition(b.graph) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+    const { draw, resolve, reject } = queue.waiting.shift();
+    try {
+      resolve(await draw());
+    } catch (error) {
+      reject(error);
+    }
+  }
+  queue.running = false;
+}
+
 export default function (component) {
   const { parentElement, setTriggerValue } = component;
   const data = decode(component.data);
@@ -290,14 +328,19 @@ export default function (component) {
   graph.__revision = revision;
   // A chart drawn after the next paint lets the chart above it (the map) appear first.
   const ready = data.after_paint ? new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))) : null;
+  const firstDraw = !graph.__drawn;
+  graph.__drawn = true;
   loadPlotly(data.src)
     .then((Plotly) => (ready ? ready.then(() => Plotly) : Plotly))
     .then((Plotly) => {
-      if (graph.__revision !== revision) return;  // a newer figure arrived while plotly.js loaded
-      const figure = data.figure;
-      if (graph.__player && graph.__player.playing) graph.__player.pause();  // the frames are about to be replaced
-      return Plotly.react(graph, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config: data.config })
-        .then(() => Plotly);
+      const draw = () => {
+        if (graph.__revision !== revision) return undefined;  // a newer figure arrived while plotly.js loaded
+        const figure = data.figure;
+        if (graph.__player && graph.__player.playing) graph.__player.pause();  // the frames are about to be replaced
+        return Plotly.react(graph, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config: data.config })
+          .then(() => Plotly);
+      };
+      return firstDraw ? inTurn(graph, draw) : draw();
     })
     .then((Plotly) => {
       if (graph.__revision !== revision || !Plotly) return;
