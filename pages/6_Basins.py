@@ -27,10 +27,10 @@ state, cut_note = basins.capped(state)
 if cut_note:
     st.warning(cut_note, icon="✂️")
 surface = state.surface()
-state = basins.first_view(state)  # coarser on a new server whose batch kernels are still compiling
 if not surface.minima:
     st.warning(f"{surface.title} has no known minimum to colour by; pick another landscape.", icon="⚠️")
     st.stop()
+state = basins.first_view(state)  # coarser on a new server whose batch kernels are still compiling
 
 xs, ys, _ = ex.start_grid(surface, state.resolution)
 radius = ex.capture_radius(surface)
