@@ -210,17 +210,16 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
         # lost its aspect lock in plotly.js (the second and third maps were drawn wide at 1920 px)
         layout[f"xaxis{suffix}"]["scaleanchor"] = "y"
     # fixed margins: pushed ones made plotly.js draw the three maps twice (444 against 636 ms)
-    legend_rows = sum(1 for trace in data if trace.get("showlegend", True))  # the legend stacks its entries
     scale = PROJECTOR_TEXT if presentation else 1.0
     if presentation:
         # beside the maps: a chart fitted to a 1280 x 720 screen kept only the legend's rows below them
         legend = dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01)
         margin = dict(l=round(45 * scale), r=round(250 * scale), t=round((24 + 20 * title_lines) * scale), b=round(40 * scale))
     else:
-        row = round(19 * scale)
-        height += row * legend_rows
+        legend_height = 19 * sum(1 for trace in data if trace.get("showlegend", True))  # the legend stacks its entries
+        height += legend_height
         legend = dict(orientation="h", yanchor="top", y=-0.12, x=0)
-        margin = dict(l=round(45 * scale), r=10, t=round(60 * scale), b=round(50 * scale) + row * legend_rows)
+        margin = dict(l=45, r=10, t=60, b=50 + legend_height)
     layout.update(height=height, font=FONT, margin=dict(margin, autoexpand=False), plot_bgcolor="white",
                   hovermode="closest", legend=legend, dragmode="pan")
     figure = {"data": data, "layout": layout}
