@@ -97,8 +97,10 @@ x = np.linspace(-2, 2, 80)
 st.title("A one-chart page")
 st.plotly_chart(go.Figure([go.Contour(x=x, y=x, z=np.add.outer(10 * x ** 2, x ** 2)), go.Scatter(x=[-1.5, 0], y=[1.5, 0])]))
 """
-# A chart drawn after the click: the previous page's charts are marked first.
-MARK_OLD_CHARTS = "document.querySelectorAll('.js-plotly-plot').forEach(e => e.setAttribute('data-bench-old', '1'))"
+# A chart drawn after the click: the previous page's charts are marked first, with those still waiting
+# for their first drawing (a live chart's element is plotly's graph, a .js-plotly-plot once drawn).
+MARK_OLD_CHARTS = ("document.querySelectorAll('.js-plotly-plot, .live-chart')"
+                   ".forEach(e => e.setAttribute('data-bench-old', '1'))")
 NEW_CHART_DRAWN = ", ".join(f".js-plotly-plot:not([data-bench-old]) {layer}" for layer in (
     ".scatterlayer .trace", ".heatmaplayer .hm", ".imagelayer image", ".contourlayer .contour"))
 
