@@ -16,7 +16,7 @@ import numpy as np
 from landscapes import Landscape
 from landscapes.interpreted import at_point
 
-from ._base import Hyper, OptimizerSpec
+from ._base import STEP_SCALES, Hyper, OptimizerSpec, setting_key, with_setting
 from . import _interpreted
 from ._kernels import call_specialized, is_compiled, trace, trace_many, trace_many_one_by_one, trace_many_serial
 from .kernel_queue import NOW, QUEUE
@@ -286,13 +286,7 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
             scalars[name] = value
     probe = dict(scalars)
     for key, array in arrays.items():  # cross-checks see each array's smallest element
-        name = key.split("[")[0]
-        if key.endswith("]"):
-            pair = list(probe.get(name, (0.5, 0.5)))
-            pair[int(key[-2])] = float(array.min())
-            probe[name] = tuple(pair)
-        else:
-            probe[name] = float(array.min())
+        probe = with_setting(probe, key, float(array.min()), {setting_key(key)[0]: (0.5, 0.5)})
     values = spec.resolve(probe)
     schedule = resolve_schedule(schedule)
     factors = lr_factors(schedule, steps)

@@ -69,6 +69,7 @@ class Hyper:
     in_torch: bool = True  # torch.optim's class takes it as a keyword (named ``torch_name`` if that is set)
     torch_name: str = ""
     torch_literals: tuple = ()  # (value, text) pairs where torch spells a value differently
+    parts: tuple = ("first", "second")  # for kind "pair": what each of the two numbers is called
 
     def describe_range(self) -> str:
         lo = "(" if self.low_open else "["
@@ -84,6 +85,14 @@ class Hyper:
         if math.isnan(number) or too_low or too_high:
             raise ValueError(f"Invalid {what}: {value!r}; allowed range is {self.describe_range()}")
         return number
+
+    def allows(self, value) -> bool:
+        """Whether ``validate`` accepts ``value``."""
+        try:
+            self.validate(value)
+        except ValueError:
+            return False
+        return True
 
     def validate(self, value):
         """Return the value in canonical form, or raise ValueError saying what is allowed."""
@@ -135,6 +144,56 @@ def learning_rate(default: float, note: str = "") -> Hyper:
     )
 
 
+def betas(default: tuple = (0.9, 0.999), help: str = "Decay rates of the running means of g (momentum) and of g² (scale).",
+          label: str = "betas (β₁, β₂)") -> Hyper:
+    """torch's ``betas``: two decay rates in [0, 1)."""
+    return Hyper("betas", default, 0.0, 1.0, high_open=True, kind="pair", label=label, help=help, parts=("β₁", "β₂"))
+
+
+def eps(default: float, help: str = "Added to the denominator, outside the square root.") -> Hyper:
+    """torch's ``eps``: a small positive number that keeps a division finite."""
+    return Hyper("eps", default, 0.0, 1.0, low_open=True, label="ε", help=help, log=True)
+
+
+def weight_decay(default: float = 0.0, help: str = "L2 penalty added to the gradient: g + λθ.") -> Hyper:
+    """torch's ``weight_decay`` λ."""
+    return Hyper("weight_decay", default, 0.0, 1e3, label="weight decay λ", help=help)
+
+
+def setting_key(key: str) -> tuple[str, int | None]:
+    """("betas", 1) for the sweep's and the URL's "betas[1]"; (key, None) for a plain name.
+
+    Raises ValueError for a malformed element key ("betas[2]", "betas[x]")."""
+    match = re.fullmatch(r"(\w+)\[([01])\]", key)
+    if match:
+        return match.group(1), int(match.group(2))
+    if "[" in key or "]" in key:
+        raise ValueError(f"Invalid setting {key!r}; a pair's element is written name[0] or name[1]")
+    return key, None
+
+
+def with_setting(values: dict, key: str, value, defaults: dict | None = None) -> dict:
+    """``values`` with setting ``key`` ("momentum", or a pair's element "betas[1]") set to ``value``.
+
+    A pair missing from ``values`` starts from ``defaults``."""
+    name, index = setting_key(key)
+    updated = dict(values)
+    if index is None:
+        updated[name] = value
+    else:
+        pair = list(updated[name] if name in updated else (defaults or {})[name])
+        pair[index] = value
+        updated[name] = tuple(pair)
+    return updated
+
+
+# How a sensible first learning rate is found (ui/defaults.py holds the numbers): by the surface's
+# curvature (steps of η·g, stable below 2/L), by its extent (rules whose step moves each coordinate
+# about η), by its extent for AdaGrad-like rules whose step shrinks as squares accumulate, or 1 (a
+# step that already has the right length, as Newton's).
+STEP_SCALES = ("curvature", "per_coordinate", "accumulating", "unit")
+
+
 @dataclass(frozen=True)
 class OptimizerSpec:
     """What one optimizer file declares. ``step`` is the jitted update rule.
@@ -161,6 +220,15 @@ class OptimizerSpec:
     needs_oracle: bool = False
     summary: str = ""
     defaults_note: str = field(default="")
+    colour: str = ""  # "#RRGGBB", its own on every chart (tests check no two optimizers share one)
+    step_scale: str = "per_coordinate"  # one of STEP_SCALES
+    sweep_axis: str = ""  # the setting a sweep sets against lr first ("momentum", "betas[1]"); "": the first
+
+    def __post_init__(self):
+        if self.step_scale not in STEP_SCALES:
+            raise ValueError(f"{self.name}: step_scale {self.step_scale!r} is not one of {STEP_SCALES}")
+        if self.sweep_axis and setting_key(self.sweep_axis)[0] not in {h.name for h in self.hypers}:
+            raise ValueError(f"{self.name}: sweep_axis {self.sweep_axis!r} names none of its hyperparameters")
 
     @property
     def defaults(self) -> dict:

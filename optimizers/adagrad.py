@@ -5,7 +5,7 @@ s_t = s_{t-1} + g_t^2,\quad \theta_t = \theta_{t-1} - \tilde\eta_t\,\frac{g_t}{\
 """
 import math
 
-from ._base import Hyper, OptimizerSpec, learning_rate, rule_jit, sqrt
+from ._base import Hyper, OptimizerSpec, eps, learning_rate, rule_jit, sqrt, weight_decay
 
 
 @rule_jit
@@ -29,6 +29,9 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 ADAGRAD = OptimizerSpec(
     name="adagrad",
+    colour="#D55E00",
+    step_scale="accumulating",
+    sweep_axis="lr_decay",
     title="AdaGrad",
     torch="torch.optim.Adagrad(params, lr=1e-2)",
     formula=(
@@ -42,10 +45,10 @@ ADAGRAD = OptimizerSpec(
     hypers=(
         learning_rate(1e-2),
         Hyper("lr_decay", 0.0, 0.0, 1e3, label="lr decay", help="Divides the step by 1 + (t−1)·lr_decay."),
-        Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient: g + λθ."),
+        weight_decay(),
         Hyper("initial_accumulator_value", 0.0, 0.0, 1e6, label="initial accumulator",
               help="Starting value of the running sum of squared gradients."),
-        Hyper("eps", 1e-10, 0.0, 1.0, low_open=True, label="ε", help="Added to √s to avoid division by zero.", log=True),
+        eps(1e-10, "Added to √s to avoid division by zero."),
     ),
     init=init,
     step=step,

@@ -9,7 +9,8 @@ weight decay (AdamW: shrink θ by ηλ instead of adding λθ to g).
 """
 import math
 
-from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit, sqrt
+from ._base import Hyper, OptimizerSpec, betas, eps, flush, learning_rate, rule_jit, sqrt
+from ._base import weight_decay as weight_decay_hyper
 
 @rule_jit
 def init(hp):
@@ -77,10 +78,9 @@ def _hypers(lr: float, weight_decay: float, amsgrad: bool, decoupled: bool) -> t
     )
     return (
         learning_rate(lr),
-        Hyper("betas", (0.9, 0.999), 0.0, 1.0, high_open=True, kind="pair", label="betas (β₁, β₂)",
-              help="Decay rates of the running means of g (momentum) and of g² (scale)."),
-        Hyper("eps", 1e-8, 0.0, 1.0, low_open=True, label="ε", help="Added to the denominator, outside the square root.", log=True),
-        Hyper("weight_decay", weight_decay, 0.0, 1e3, label="weight decay λ", help=decay_help),
+        betas(),
+        eps(1e-8),
+        weight_decay_hyper(weight_decay, decay_help),
         Hyper("amsgrad", amsgrad, kind="bool", label="AMSGrad", help="Divide by the running maximum of v, so steps never grow back."),
     )
 
@@ -99,6 +99,9 @@ _ADAM_CONVENTION = (
 
 ADAM = OptimizerSpec(
     name="adam",
+    colour="#56B4E9",
+    step_scale="per_coordinate",
+    sweep_axis="betas[1]",
     title="Adam",
     torch="torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)",
     formula=_ADAM_FORMULA,
@@ -112,6 +115,9 @@ ADAM = OptimizerSpec(
 
 ADAM_NOBIAS = OptimizerSpec(
     name="adam_nobias",
+    colour="#882255",
+    step_scale="per_coordinate",
+    sweep_axis="betas[1]",
     title="Adam without bias correction",
     torch="no torch equivalent: torch.optim.Adam always corrects the bias",
     formula=(
@@ -132,6 +138,9 @@ ADAM_NOBIAS = OptimizerSpec(
 
 ADAMW = OptimizerSpec(
     name="adamw",
+    colour="#117733",
+    step_scale="per_coordinate",
+    sweep_axis="betas[1]",
     title="AdamW",
     torch="torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2)",
     formula=r"\theta_{t-1} \leftarrow \theta_{t-1}\,(1 - \eta\lambda)" "\n" + _ADAM_FORMULA,
@@ -146,6 +155,9 @@ ADAMW = OptimizerSpec(
 
 AMSGRAD = OptimizerSpec(
     name="amsgrad",
+    colour="#999933",
+    step_scale="per_coordinate",
+    sweep_axis="betas[1]",
     title="AMSGrad",
     torch="torch.optim.Adam(params, lr=1e-3, amsgrad=True)",
     formula=(

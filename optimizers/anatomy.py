@@ -6,14 +6,15 @@ exact gradient, the gradient after noise, the gradient after clipping (what the 
 and the optimizer's whole state before and after. Its path is therefore ``run``'s path bit
 for bit, and everything the Anatomy page shows is derived from the kernel's own numbers.
 
-Naming the state is the rule file's job: a rule module may define
+Naming the state is the rule file's job: every rule module defines (tests/test_optimizers.py's
+completeness test asks for it)
 
     explain(t, point, gradient, lr, hp, before, after, new_point, hessian) -> (rows, arrows)
 
 with ``rows`` a list of ``(name, value)`` (a float or an (x, y) pair) and ``arrows`` a list of
 ``(name, origin, vector)``; ``hp`` is the packed hyperparameter tuple the kernel received,
-``before``/``after`` the state as float arrays. An optimizer without one still gets the
-generic rows (gradients, step, raw state slots), so adding an optimizer stays one file.
+``before``/``after`` the state as float arrays. Without one the page would still show the generic
+rows (gradients, step, raw state slots), but not what the state means.
 """
 from __future__ import annotations
 
@@ -173,7 +174,7 @@ class Anatomy:
             arrows.append(Arrow("−η g (gradient seen: noise, clipping)", point, (-lr * seen[0], -lr * seen[1])))
         rows.append(("η (learning rate this step)", lr))
 
-        explain = _explainer(self.optimizer)
+        explain = explainer(self.optimizer)
         if explain is not None:
             hessian = self.landscape.hessian(*point) if get(self.optimizer).uses_hessian else None
             own_rows, own_arrows = explain(t, point, seen, lr, self.packed, before, after, new_point, hessian)
@@ -192,7 +193,7 @@ def _pair(values) -> tuple:
     return (float(values[0]), float(values[1]))
 
 
-def _explainer(name: str):
+def explainer(name: str):
     """The ``explain`` function beside the optimizer's update rule, if its file defines one."""
     step = get(name).step
     module = sys.modules.get(getattr(getattr(step, "py_func", step), "__module__", ""), None)

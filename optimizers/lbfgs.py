@@ -200,6 +200,8 @@ def step(t_step, x, y, f, gx, gy, lr, hp, state, lid, p, oracle):
 
 LBFGS = OptimizerSpec(
     name="lbfgs",
+    colour="#AA4499",
+    step_scale="unit",
     title="L-BFGS (strong Wolfe line search)",
     torch='torch.optim.LBFGS(params, lr=1, max_iter=1, history_size=100, line_search_fn="strong_wolfe")',
     formula=(

@@ -6,7 +6,7 @@ $$\theta_t = \theta_{t-1} - \eta\,\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\,\frac{g
 """
 import math
 
-from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit, sqrt
+from ._base import Hyper, OptimizerSpec, betas, eps, flush, learning_rate, rule_jit, sqrt, weight_decay
 from .adam import lerp, weight_decay_step
 
 
@@ -46,6 +46,9 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 NADAM = OptimizerSpec(
     name="nadam",
+    colour="#332288",
+    step_scale="per_coordinate",
+    sweep_axis="betas[1]",
     title="NAdam",
     torch="torch.optim.NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, momentum_decay=4e-3)",
     formula=(
@@ -59,10 +62,9 @@ NADAM = OptimizerSpec(
     ),
     hypers=(
         learning_rate(2e-3),
-        Hyper("betas", (0.9, 0.999), 0.0, 1.0, high_open=True, kind="pair", label="betas (β₁, β₂)",
-              help="Decay rates of the running means of g and of g²."),
-        Hyper("eps", 1e-8, 0.0, 1.0, low_open=True, label="ε", help="Added to the denominator, outside the square root.", log=True),
-        Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient (or decoupled)."),
+        betas(),
+        eps(1e-8),
+        weight_decay(help="L2 penalty added to the gradient (or decoupled)."),
         Hyper("momentum_decay", 4e-3, 0.0, 1.0, label="momentum decay ψ", help="How fast μₜ warms up towards β₁."),
         Hyper("decoupled_weight_decay", False, kind="bool", label="decoupled weight decay", help="Shrink θ by ηλ like AdamW."),
     ),

@@ -51,6 +51,9 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 NEWTON = OptimizerSpec(
     name="newton",
+    colour="#44AA99",
+    step_scale="unit",
+    sweep_axis="damping",
     title="Newton's method (damped)",
     torch="no torch.optim equivalent (second-order, uses the exact Hessian)",
     formula=(

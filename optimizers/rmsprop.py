@@ -6,7 +6,7 @@ with optional centring (subtract the squared running mean of g) and momentum on 
 """
 import math
 
-from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit, sqrt
+from ._base import Hyper, OptimizerSpec, eps, flush, learning_rate, rule_jit, sqrt, weight_decay
 
 
 @rule_jit
@@ -45,6 +45,9 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 RMSPROP = OptimizerSpec(
     name="rmsprop",
+    colour="#CC79A7",
+    step_scale="per_coordinate",
+    sweep_axis="momentum",
     title="RMSProp",
     torch="torch.optim.RMSprop(params, lr=1e-2, alpha=0.99)",
     formula=(
@@ -59,8 +62,8 @@ RMSPROP = OptimizerSpec(
     hypers=(
         learning_rate(1e-2),
         Hyper("alpha", 0.99, 0.0, 1.0, high_open=True, label="decay α", help="Weight of the past in the running mean of g²."),
-        Hyper("eps", 1e-8, 0.0, 1.0, low_open=True, label="ε", help="Added to √v to avoid division by zero.", log=True),
-        Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient: g + λθ."),
+        eps(1e-8, "Added to √v to avoid division by zero."),
+        weight_decay(),
         Hyper("momentum", 0.0, 0.0, 1.0, high_open=True, label="momentum μ", help="Momentum applied to the scaled step."),
         Hyper("centered", False, kind="bool", label="centered", help="Divide by an estimate of the variance of g instead of its raw second moment."),
     ),

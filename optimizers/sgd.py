@@ -9,7 +9,7 @@ class lacks; there a training loop sets ``param_group["momentum"]`` before each 
 ``momentum_warmup`` T > 0 the momentum of step t is μ₀ + (μ − μ₀)(t − 1)/T until step T, then μ;
 T = 0 (the default) is torch's constant μ, bit for bit.
 """
-from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit
+from ._base import Hyper, OptimizerSpec, flush, learning_rate, rule_jit, weight_decay
 
 
 @rule_jit
@@ -59,7 +59,7 @@ def _hypers(lr: float, momentum: float, nesterov: bool) -> tuple:
               help="Fraction of the previous velocity kept each step: the friction of the heavy ball is 1 − μ."),
         Hyper("dampening", 0.0, 0.0, 1.0, label="dampening τ",
               help="Scales the new gradient entering the velocity by 1 − τ (0 in almost all uses)."),
-        Hyper("weight_decay", 0.0, 0.0, 1e3, label="weight decay λ", help="L2 penalty added to the gradient: g + λθ."),
+        weight_decay(),
         Hyper("nesterov", nesterov, kind="bool", label="Nesterov", help="Evaluate the step at the look-ahead point."),
         Hyper("momentum_start", 0.5, 0.0, 1.0, high_open=True, label="annealing start μ₀",
               help="Where the momentum starts when it is annealed (momentum_warmup > 0); UvA's notes start at 0.5.",
@@ -87,6 +87,9 @@ _MOMENTUM_CONVENTION = (
 
 SGD = OptimizerSpec(
     name="sgd",
+    colour="#0072B2",
+    step_scale="curvature",
+    sweep_axis="momentum",
     title="Gradient descent (SGD)",
     torch="torch.optim.SGD(params, lr=1e-3)",
     formula=_SGD_FORMULA,
@@ -100,6 +103,9 @@ SGD = OptimizerSpec(
 
 MOMENTUM = OptimizerSpec(
     name="momentum",
+    colour="#E69F00",
+    step_scale="curvature",
+    sweep_axis="momentum",
     title="SGD with momentum (heavy ball)",
     torch="torch.optim.SGD(params, lr=1e-3, momentum=0.9)",
     formula=_MOMENTUM_FORMULA,
@@ -114,6 +120,9 @@ MOMENTUM = OptimizerSpec(
 
 NESTEROV = OptimizerSpec(
     name="nesterov",
+    colour="#009E73",
+    step_scale="curvature",
+    sweep_axis="momentum",
     title="Nesterov momentum",
     torch="torch.optim.SGD(params, lr=1e-3, momentum=0.9, nesterov=True)",
     formula=_NESTEROV_FORMULA,

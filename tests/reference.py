@@ -397,6 +397,147 @@ class NAdam:
         return new_theta
 
 
+class Adamax:
+    r"""torch.optim.Adamax (docs' algorithm box).
+
+    g_t <- g_t + lambda theta_{t-1}                                   (if lambda != 0)
+    m_t <- beta1 m_{t-1} + (1 - beta1) g_t
+    u_t <- max(beta2 u_{t-1}, |g_t| + eps)
+    theta_t <- theta_{t-1} - gamma m_t / ((1 - beta1^t) u_t)
+    """
+
+    def __init__(self, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        (self.beta1, self.beta2), self.eps, self.lam = betas, eps, weight_decay
+        self.m, self.u = [0.0, 0.0], [0.0, 0.0]
+
+    def step(self, t, theta, loss, g, gamma, oracle):
+        new_theta = []
+        for i in COORDINATES:
+            g_t = g[i] + self.lam * theta[i] if self.lam != 0 else g[i]
+            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g_t
+            self.u[i] = max(self.beta2 * self.u[i], abs(g_t) + self.eps)
+            new_theta.append(theta[i] - gamma / (1 - self.beta1**t) * self.m[i] / self.u[i])
+        return new_theta
+
+
+class RAdam:
+    r"""torch.optim.RAdam (docs' algorithm box; torch switches the adaptive step on at rho_t > 5).
+
+    if lambda != 0: theta_{t-1} <- theta_{t-1} (1 - gamma lambda) (decoupled) or g_t <- g_t + lambda theta_{t-1}
+    m_t <- beta1 m_{t-1} + (1 - beta1) g_t,   v_t <- beta2 v_{t-1} + (1 - beta2) g_t^2
+    m^_t <- m_t / (1 - beta1^t)
+    rho_inf <- 2 / (1 - beta2) - 1,   rho_t <- rho_inf - 2 t beta2^t / (1 - beta2^t)
+    if rho_t > 5: l_t <- sqrt(1 - beta2^t) / (sqrt(v_t) + eps)
+                  r_t <- sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
+                  theta_t <- theta_{t-1} - gamma m^_t r_t l_t
+    else:         theta_t <- theta_{t-1} - gamma m^_t
+    """
+
+    def __init__(self, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False):
+        (self.beta1, self.beta2), self.eps, self.lam = betas, eps, weight_decay
+        self.decoupled = decoupled_weight_decay
+        self.m, self.v = [0.0, 0.0], [0.0, 0.0]
+
+    def step(self, t, theta, loss, g, gamma, oracle):
+        theta, g = list(theta), list(g)
+        if self.lam != 0:
+            if self.decoupled:
+                theta = [theta[i] * (1 - gamma * self.lam) for i in COORDINATES]
+            else:
+                g = [g[i] + self.lam * theta[i] for i in COORDINATES]
+        rho_inf = 2 / (1 - self.beta2) - 1
+        rho_t = rho_inf - 2 * t * self.beta2**t / (1 - self.beta2**t)
+        new_theta = []
+        for i in COORDINATES:
+            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g[i]
+            self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g[i] * g[i]
+            m_hat = self.m[i] / (1 - self.beta1**t)
+            if rho_t > 5:
+                adaptive = math.sqrt(1 - self.beta2**t) / (math.sqrt(self.v[i]) + self.eps)
+                rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+                new_theta.append(theta[i] - gamma * m_hat * rect * adaptive)
+            else:
+                new_theta.append(theta[i] - gamma * m_hat)
+        return new_theta
+
+
+class Adadelta:
+    r"""torch.optim.Adadelta (docs' algorithm box; Zeiler 2012, Algorithm 1, with a learning rate in front).
+
+    g_t <- g_t + lambda theta_{t-1}                                   (if lambda != 0)
+    v_t <- rho v_{t-1} + (1 - rho) g_t^2
+    Delta_t <- sqrt(u_{t-1} + eps) / sqrt(v_t + eps) g_t
+    u_t <- rho u_{t-1} + (1 - rho) Delta_t^2
+    theta_t <- theta_{t-1} - gamma Delta_t
+    """
+
+    def __init__(self, rho=0.9, eps=1e-6, weight_decay=0.0):
+        self.rho, self.eps, self.lam = rho, eps, weight_decay
+        self.v, self.u = [0.0, 0.0], [0.0, 0.0]
+
+    def step(self, t, theta, loss, g, gamma, oracle):
+        new_theta = []
+        for i in COORDINATES:
+            g_t = g[i] + self.lam * theta[i] if self.lam != 0 else g[i]
+            self.v[i] = self.rho * self.v[i] + (1 - self.rho) * g_t * g_t
+            delta = math.sqrt(self.u[i] + self.eps) / math.sqrt(self.v[i] + self.eps) * g_t
+            self.u[i] = self.rho * self.u[i] + (1 - self.rho) * delta * delta
+            new_theta.append(theta[i] - gamma * delta)
+        return new_theta
+
+
+class Rprop:
+    r"""torch.optim.Rprop (docs' algorithm box: Rprop without weight backtracking).
+
+    eta_0 <- gamma (the learning rate of the first step, read once), g_0 <- 0
+    if g_{t-1} g_t > 0: eta_t <- min(eta_{t-1} eta_+, Gamma_max)
+    elif g_{t-1} g_t < 0: eta_t <- max(eta_{t-1} eta_-, Gamma_min),  g_t <- 0
+    else: eta_t <- eta_{t-1}
+    theta_t <- theta_{t-1} - eta_t sign(g_t)
+    """
+
+    def __init__(self, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0)):
+        (self.eta_minus, self.eta_plus), (self.step_min, self.step_max) = etas, step_sizes
+        self.previous, self.sizes = [0.0, 0.0], None
+
+    def step(self, t, theta, loss, g, gamma, oracle):
+        if self.sizes is None:
+            self.sizes = [gamma, gamma]
+        new_theta = []
+        for i in COORDINATES:
+            g_t, product = g[i], g[i] * self.previous[i]
+            factor = self.eta_plus if product > 0 else self.eta_minus if product < 0 else 1.0
+            # torch clamps to both bounds whatever the case (the box writes only the bound that case can cross)
+            self.sizes[i] = min(max(self.sizes[i] * factor, self.step_min), self.step_max)
+            if product < 0:
+                g_t = 0.0
+            self.previous[i] = g_t
+            new_theta.append(theta[i] - self.sizes[i] * math.copysign(1.0, g_t) * (g_t != 0))
+        return new_theta
+
+
+class Lion:
+    r"""Lion (Chen et al. 2023), the paper's Algorithm 2.
+
+    c_t <- beta1 m_{t-1} + (1 - beta1) g_t
+    theta_t <- theta_{t-1} - eta (sign(c_t) + lambda theta_{t-1})
+    m_t <- beta2 m_{t-1} + (1 - beta2) g_t
+    """
+
+    def __init__(self, betas=(0.9, 0.99), weight_decay=0.0):
+        (self.beta1, self.beta2), self.lam = betas, weight_decay
+        self.m = [0.0, 0.0]
+
+    def step(self, t, theta, loss, g, gamma, oracle):
+        new_theta = []
+        for i in COORDINATES:
+            c = self.beta1 * self.m[i] + (1 - self.beta1) * g[i]
+            sign = (c > 0) - (c < 0)
+            new_theta.append(theta[i] - gamma * (sign + self.lam * theta[i]))
+            self.m[i] = self.beta2 * self.m[i] + (1 - self.beta2) * g[i]
+        return new_theta
+
+
 # ----- Newton with an eigenvalue floor (optimizers/newton.py's docstring) ----------------------
 class Newton:
     r"""theta_t = theta_{t-1} - eta sum_i (u_i . g_t) / lambda~_i u_i, over the eigenpairs of H.
@@ -583,6 +724,11 @@ ALGORITHMS = {
     "amsgrad": Adam,
     "newton": Newton,
     "lbfgs": LBFGS,
+    "adamax": Adamax,
+    "radam": RAdam,
+    "adadelta": Adadelta,
+    "rprop": Rprop,
+    "lion": Lion,
 }
 
 _SGD = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, momentum_start=0.5,
@@ -604,8 +750,94 @@ DEFAULTS = {
     "amsgrad": dict(_ADAM, amsgrad=True),
     "newton": dict(lr=1.0, damping=1e-4, saddle_free=False),
     "lbfgs": dict(lr=1.0, history_size=100, tolerance_grad=1e-7, tolerance_change=1e-9, line_search=True),
+    "adamax": dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0),
+    "radam": dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False),
+    "adadelta": dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0),
+    "rprop": dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0)),
+    "lion": dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0),  # the paper's and the authors' code
 }
 
+
+# Hand-picked combinations a generic "each setting moved on its own" would miss (tests/test_optimizers.py
+# adds the defaults and every hyperparameter moved alone to these).
+CURATED_SETTINGS = {
+    "sgd": {
+        "defaults": {},
+        "weight_decay": {"lr": 0.01, "weight_decay": 0.1},
+        "momentum_with_dampening": {"lr": 2e-3, "momentum": 0.5, "dampening": 0.3},
+        "nesterov_with_weight_decay": {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+    },
+    "momentum": {
+        "defaults": {},
+        "heavy_momentum_and_dampening": {"lr": 5e-4, "momentum": 0.99, "dampening": 0.1},
+        "annealed_from_half_over_30_steps": {"momentum": 0.9, "momentum_start": 0.5, "momentum_warmup": 30},
+        "no_momentum": {"momentum": 0.0, "lr": 2e-3},
+        "nesterov_switched_on": {"nesterov": True, "weight_decay": 0.05},
+    },
+    "nesterov": {
+        "defaults": {},
+        "half_momentum_and_weight_decay": {"momentum": 0.5, "weight_decay": 0.05, "lr": 2e-3},
+        "nesterov_switched_off_with_dampening": {"nesterov": False, "dampening": 0.5},
+        "annealed_from_zero_over_a_long_run": {"momentum_start": 0.0, "momentum_warmup": 400, "lr": 2e-3},
+    },
+    "adagrad": {
+        "defaults": {},
+        "large_lr": {"lr": 0.5},
+        "lr_decay": {"lr": 0.3, "lr_decay": 0.05},
+        "accumulator_eps_weight_decay": {"lr": 0.2, "initial_accumulator_value": 0.1, "eps": 1e-3, "weight_decay": 0.01},
+    },
+    "rmsprop": {
+        "defaults": {},
+        "alpha_and_eps": {"alpha": 0.9, "eps": 1e-4},
+        "centered": {"centered": True},
+        "momentum": {"momentum": 0.9, "lr": 1e-3},
+        "centered_momentum_weight_decay": {"centered": True, "momentum": 0.5, "weight_decay": 0.01, "lr": 3e-3},
+    },
+    "adam": {
+        "defaults": {},
+        "large_lr": {"lr": 0.05},
+        "betas_and_eps": {"lr": 0.02, "betas": (0.5, 0.9), "eps": 1e-3},
+        "amsgrad": {"lr": 0.05, "amsgrad": True},
+        "l2_weight_decay": {"lr": 0.02, "weight_decay": 0.1},
+        "no_first_moment": {"betas": (0.0, 0.99), "lr": 0.01},
+    },
+    "adam_nobias": {
+        "defaults": {},
+        "betas": {"lr": 0.02, "betas": (0.8, 0.99)},
+        "amsgrad_weight_decay": {"lr": 0.02, "amsgrad": True, "weight_decay": 0.05},
+    },
+    "adamw": {
+        "defaults": {},
+        "strong_weight_decay": {"lr": 0.05, "weight_decay": 0.5},
+        "amsgrad": {"lr": 0.02, "amsgrad": True, "weight_decay": 0.1},
+        "no_weight_decay": {"weight_decay": 0.0, "lr": 0.02},
+    },
+    "nadam": {
+        "defaults": {},
+        "momentum_decay": {"lr": 0.02, "momentum_decay": 0.01},
+        "betas_and_eps": {"betas": (0.8, 0.99), "eps": 1e-4},
+        "l2_weight_decay": {"weight_decay": 0.1, "lr": 0.01},
+        "decoupled_weight_decay": {"weight_decay": 0.1, "decoupled_weight_decay": True, "lr": 0.01},
+    },
+    "amsgrad": {
+        "defaults": {},
+        "betas": {"lr": 0.05, "betas": (0.95, 0.9)},
+        "switched_off": {"amsgrad": False, "lr": 0.02},
+    },
+    "newton": {
+        "defaults": {},
+        "damped": {"lr": 0.5},
+        "large_floor": {"damping": 1.0},
+        "saddle_free": {"saddle_free": True, "lr": 0.3},
+    },
+    "lbfgs": {
+        "defaults": {},
+        "history_two": {"history_size": 2},
+        "history_one": {"history_size": 1, "lr": 0.5},
+        "no_line_search": {"line_search": False, "lr": 0.1},
+        "loose_tolerances": {"tolerance_grad": 1e-3, "tolerance_change": 1e-5},
+    },
+}
 
 # ----- the driver loop ---------------------------------------------------------------------------
 @dataclass

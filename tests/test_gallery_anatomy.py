@@ -54,7 +54,7 @@ def test_every_optimizer_of_the_registry_names_its_state_and_ends_with_the_step_
         step = replayed.step(t)
         names = [name for name, _ in step.rows]
         assert len(names) == len(set(names)), f"two rows share a name: {names}"
-        assert not any(name.startswith("state[") for name in names), "the rule file defines no explain()"
+        assert not any(name.startswith("state[") for name in names), "the rule file defines no explain() (see test_optimizers.what_is_missing)"
         assert step.arrows[-1].name == "Δθ (step taken)"
         assert step.arrows[-1].vector == (replayed.path[t, 0] - replayed.path[t - 1, 0], replayed.path[t, 1] - replayed.path[t - 1, 1])
         assert step.value("θ (point after the step)") == tuple(replayed.path[t])

@@ -17,6 +17,7 @@ kernel), so the comparisons use a fixed handful of surfaces and the batch tests 
 from __future__ import annotations
 
 import math
+import re
 
 import landscapes
 import numpy as np
@@ -33,92 +34,50 @@ LANDSCAPES = [n for n in ("quadratic", "rosenbrock", "himmelblau", "saddle", "ra
 FREE_RUNNING_LANDSCAPES = [n for n in ("quadratic", "rosenbrock") if n in AVAILABLE]
 BATCH_LANDSCAPE = "rosenbrock"
 
-# A learning rate at which each optimizer visibly moves within 200 steps on these surfaces.
-LIVELY_LR = {
-    "sgd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "adagrad": 0.3, "rmsprop": 0.01, "adam": 0.05,
-    "adam_nobias": 0.02, "adamw": 0.05, "nadam": 0.05, "amsgrad": 0.05, "newton": 0.5, "lbfgs": 1.0,
-}
+# A learning rate at which each optimizer visibly moves within 200 steps on these surfaces, by the
+# kind of step its spec declares (optimizers.STEP_SCALES).
+LIVELY_LR_BY_STEP_SCALE = {"curvature": 1e-3, "per_coordinate": 0.05, "accumulating": 0.3, "unit": 0.5}
+LIVELY_LR = {name: LIVELY_LR_BY_STEP_SCALE[optimizers.get(name).step_scale] for name in NAMES}
 
-# Hyperparameter settings per optimizer: the defaults, then every switch and constant moved.
-SETTINGS = {
-    "sgd": {
-        "defaults": {},
-        "weight_decay": {"lr": 0.01, "weight_decay": 0.1},
-        "momentum_with_dampening": {"lr": 2e-3, "momentum": 0.5, "dampening": 0.3},
-        "nesterov_with_weight_decay": {"momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
-    },
-    "momentum": {
-        "defaults": {},
-        "heavy_momentum_and_dampening": {"lr": 5e-4, "momentum": 0.99, "dampening": 0.1},
-        "annealed_from_half_over_30_steps": {"momentum": 0.9, "momentum_start": 0.5, "momentum_warmup": 30},
-        "no_momentum": {"momentum": 0.0, "lr": 2e-3},
-        "nesterov_switched_on": {"nesterov": True, "weight_decay": 0.05},
-    },
-    "nesterov": {
-        "defaults": {},
-        "half_momentum_and_weight_decay": {"momentum": 0.5, "weight_decay": 0.05, "lr": 2e-3},
-        "nesterov_switched_off_with_dampening": {"nesterov": False, "dampening": 0.5},
-        "annealed_from_zero_over_a_long_run": {"momentum_start": 0.0, "momentum_warmup": 400, "lr": 2e-3},
-    },
-    "adagrad": {
-        "defaults": {},
-        "large_lr": {"lr": 0.5},
-        "lr_decay": {"lr": 0.3, "lr_decay": 0.05},
-        "accumulator_eps_weight_decay": {"lr": 0.2, "initial_accumulator_value": 0.1, "eps": 1e-3, "weight_decay": 0.01},
-    },
-    "rmsprop": {
-        "defaults": {},
-        "alpha_and_eps": {"alpha": 0.9, "eps": 1e-4},
-        "centered": {"centered": True},
-        "momentum": {"momentum": 0.9, "lr": 1e-3},
-        "centered_momentum_weight_decay": {"centered": True, "momentum": 0.5, "weight_decay": 0.01, "lr": 3e-3},
-    },
-    "adam": {
-        "defaults": {},
-        "large_lr": {"lr": 0.05},
-        "betas_and_eps": {"lr": 0.02, "betas": (0.5, 0.9), "eps": 1e-3},
-        "amsgrad": {"lr": 0.05, "amsgrad": True},
-        "l2_weight_decay": {"lr": 0.02, "weight_decay": 0.1},
-        "no_first_moment": {"betas": (0.0, 0.99), "lr": 0.01},
-    },
-    "adam_nobias": {
-        "defaults": {},
-        "betas": {"lr": 0.02, "betas": (0.8, 0.99)},
-        "amsgrad_weight_decay": {"lr": 0.02, "amsgrad": True, "weight_decay": 0.05},
-    },
-    "adamw": {
-        "defaults": {},
-        "strong_weight_decay": {"lr": 0.05, "weight_decay": 0.5},
-        "amsgrad": {"lr": 0.02, "amsgrad": True, "weight_decay": 0.1},
-        "no_weight_decay": {"weight_decay": 0.0, "lr": 0.02},
-    },
-    "nadam": {
-        "defaults": {},
-        "momentum_decay": {"lr": 0.02, "momentum_decay": 0.01},
-        "betas_and_eps": {"betas": (0.8, 0.99), "eps": 1e-4},
-        "l2_weight_decay": {"weight_decay": 0.1, "lr": 0.01},
-        "decoupled_weight_decay": {"weight_decay": 0.1, "decoupled_weight_decay": True, "lr": 0.01},
-    },
-    "amsgrad": {
-        "defaults": {},
-        "betas": {"lr": 0.05, "betas": (0.95, 0.9)},
-        "switched_off": {"amsgrad": False, "lr": 0.02},
-    },
-    "newton": {
-        "defaults": {},
-        "damped": {"lr": 0.5},
-        "large_floor": {"damping": 1.0},
-        "saddle_free": {"saddle_free": True, "lr": 0.3},
-    },
-    "lbfgs": {
-        "defaults": {},
-        "history_two": {"history_size": 2},
-        "history_one": {"history_size": 1, "lr": 0.5},
-        "no_line_search": {"line_search": False, "lr": 0.1},
-        "loose_tolerances": {"tolerance_grad": 1e-3, "tolerance_change": 1e-5},
-    },
-}
-assert set(SETTINGS) == set(NAMES), "every optimizer needs reference settings"
+
+def moved(hyper, value):
+    """A valid value of ``hyper`` other than ``value``: a switch flipped, a number moved within its range."""
+    if hyper.kind == "bool":
+        return not value
+    if hyper.kind == "choice":
+        return hyper.choices[(hyper.choices.index(value) + 1) % len(hyper.choices)]
+    if hyper.kind == "pair":
+        return (moved_number(hyper, value[0]), value[1])
+    if hyper.kind == "int":
+        return value // 2 if value // 2 >= hyper.low and value // 2 != value else value + 1
+    return moved_number(hyper, value)
+
+
+def moved_number(hyper, value: float) -> float:
+    if hyper.log and value > 0:
+        return value * 10 if hyper.allows(value * 10) else value / 10
+    if hyper.high <= 1.0:  # a rate in [0, 1): halfway towards the other end
+        return value / 2 if value > 0.2 else value + (hyper.high - value) / 2
+    return value * 2 if value > 0 else 0.05
+
+
+def derived_settings(name: str) -> dict:
+    """The defaults, each hyperparameter but lr moved on its own (where the optimizer's own checks allow
+    it), and the hand-picked combinations of tests/reference.py."""
+    spec = optimizers.get(name)
+    settings = {"defaults": {}}
+    for hyper in spec.hypers[1:]:
+        value = moved(hyper, hyper.default)
+        try:
+            spec.resolve({hyper.name: value})
+        except ValueError:  # Nesterov without momentum, say: torch refuses it too
+            continue
+        settings[f"{hyper.name}_moved"] = {hyper.name: value}
+    settings.update(reference.CURATED_SETTINGS.get(name, {}))
+    return settings
+
+
+SETTINGS = {name: derived_settings(name) for name in NAMES}
 
 SCHEDULES = {
     "constant": "constant",
@@ -230,6 +189,38 @@ def test_noise_draws_look_like_independent_standard_normals():
 @pytest.mark.parametrize("name", NAMES)
 def test_hyperparameter_defaults_are_torchs_or_the_documented_variant(name):
     assert optimizers.get(name).defaults == DEFAULTS[name]
+
+
+# ----- what a new optimizer needs ---------------------------------------------------------------
+def what_is_missing(name: str) -> list[str]:
+    """Everything the app and these tests need of a registered optimizer that ``name`` lacks."""
+    from optimizers import anatomy
+
+    spec = optimizers.get(name)
+    missing = [f"a non-empty {field} on its OptimizerSpec" for field in ("title", "torch", "formula", "convention", "summary")
+               if not getattr(spec, field)]
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", spec.colour):
+        missing.append(f"a colour on its OptimizerSpec, '#RRGGBB' (has {spec.colour!r})")
+    if anatomy.explainer(name) is None:
+        missing.append("an explain() beside its update rule, for the Anatomy page (protocol in optimizers/anatomy.py)")
+    if name not in reference.ALGORITHMS:
+        missing.append("a plain-Python reference written from the published algorithm, in tests/reference.py's ALGORITHMS")
+    if name not in reference.DEFAULTS:
+        missing.append("its documented defaults (torch's or the paper's), in tests/reference.py's DEFAULTS")
+    return missing
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_registered_optimizer_has_what_the_app_and_its_tests_need(name):
+    missing = what_is_missing(name)
+    assert not missing, f"optimizer {name!r} lacks: " + "; ".join(missing)
+
+
+def test_every_optimizer_has_a_colour_of_its_own():
+    owners = {}
+    for name in NAMES:
+        owners.setdefault(optimizers.get(name).colour.upper(), []).append(name)
+    assert not {c: n for c, n in owners.items() if len(n) > 1}
 
 
 # ----- hyperparameter metadata and validation ------------------------------------------------
@@ -514,35 +505,32 @@ def test_run_many_over_a_grid_of_starts_equals_run_for_each_start(name):
     assert_batch_equals_runs(many, runs)
 
 
-# Each optimizer's second float hyperparameter, for an lr x hyperparameter grid.
-SECOND_AXIS = {
-    "sgd": ("momentum", [0.0, 0.5, 0.9]),
-    "momentum": ("momentum", [0.0, 0.5, 0.9]),
-    "nesterov": ("momentum", [0.1, 0.5, 0.9]),
-    "adagrad": ("lr_decay", [0.0, 0.01, 0.5]),
-    "rmsprop": ("momentum", [0.0, 0.5, 0.9]),
-    "adam": ("betas", [0.0, 0.5, 0.9]),
-    "adam_nobias": ("betas", [0.0, 0.5, 0.9]),
-    "adamw": ("betas", [0.0, 0.5, 0.9]),
-    "nadam": ("betas", [0.0, 0.5, 0.9]),
-    "amsgrad": ("betas", [0.0, 0.5, 0.9]),
-    "newton": ("damping", [1e-4, 1e-2, 1.0]),
-    "lbfgs": ("tolerance_change", [1e-9, 1e-6, 1e-3]),
-}
+def second_axis(name: str) -> tuple[str, list]:
+    """The setting a sweep sets against lr first (the spec's ``sweep_axis``), at three valid values."""
+    spec = optimizers.get(name)
+    key = spec.sweep_axis or next(h.name for h in spec.hypers[1:] if h.kind in ("float", "pair"))
+    hyper_name, index = optimizers.setting_key(key)
+    hyper = spec.hyper(hyper_name)
+    value = hyper.default if index is None else hyper.default[index]
+    values = [value]
+    for _ in range(2):
+        values.append(moved_number(hyper, values[-1]))
+    assert len(set(values)) == 3, values
+    return key, values
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_run_many_over_a_grid_of_lr_and_a_second_hyperparameter_equals_run_even_where_runs_diverge(name):
-    hyper, values = SECOND_AXIS[name]
+    key, values = second_axis(name)
+    defaults = optimizers.get(name).defaults
     lrs = np.array([LIVELY_LR[name] / 10, LIVELY_LR[name], 1e3])[:, None]
-    column = np.array(values)[None, :]
-    batched = (column, 0.999) if hyper == "betas" else column
-    many = optimizers.run_many(name, BATCH_LANDSCAPE, steps=100, lr=lrs, **{hyper: batched})
+    batched = optimizers.with_setting({}, key, np.array(values)[None, :], defaults)
+    many = optimizers.run_many(name, BATCH_LANDSCAPE, steps=100, lr=lrs, **batched)
     assert many.final_point.shape == (3, 3, 2)
     runs = {}
     for i, j in np.ndindex(3, 3):
-        value = (values[j], 0.999) if hyper == "betas" else values[j]
-        runs[i, j] = optimizers.run(name, BATCH_LANDSCAPE, steps=100, lr=float(lrs[i, 0]), **{hyper: value})
+        runs[i, j] = optimizers.run(name, BATCH_LANDSCAPE, steps=100, lr=float(lrs[i, 0]),
+                                    **optimizers.with_setting({}, key, values[j], defaults))
     assert_batch_equals_runs(many, runs)
     if name != "lbfgs":  # its line search tames even lr = 1e3
         assert many.diverged.any(), "the grid was meant to include diverging runs"

@@ -65,7 +65,6 @@ def hyper_widget(hyper, value, key: str, container=st):
         return int(container.number_input(label, min_value=int(hyper.low), max_value=int(min(hyper.high, 100_000)),
                                           step=1, key=key, help=hyper.help or None, persist_state="session"))
     if hyper.kind == "pair":
-        names = ("β₁", "β₂") if hyper.name == "betas" else ("first", "second")
-        return tuple(number_slider(f"{names[i]}", value_grid(hyper), value[i], f"{key}[{i}]", hyper.help, container)
+        return tuple(number_slider(hyper.parts[i], value_grid(hyper), value[i], f"{key}[{i}]", hyper.help, container)
                      for i in (0, 1))
     return number_slider(label, value_grid(hyper), value, key, hyper.help, container)

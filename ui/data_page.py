@@ -53,15 +53,20 @@ def data_set(problem: str, n: int, seed: int):
     return datasets.get(problem, n, seed)
 
 
+# Adaptive rules move each coordinate about lr per step: the data's box is crossed in this many steps.
+DATA_STEPS_TO_CROSS = {"per_coordinate": 60, "accumulating": 10}
+
+
 def suggested_lr(data, optimizer: str) -> float:
     """About 1/L for the SGD family (L the largest curvature at the minimum: fast, stable GD);
     adaptive methods move about lr per coordinate per step, so a fraction of the box."""
-    if optimizer in ("sgd", "momentum", "nesterov"):
+    scale = optimizers.get(optimizer).step_scale
+    if scale in ("curvature", "unit"):
         curvature = float(np.max(np.linalg.eigvalsh(data.hessian(*data.minimizer))))
         lr = 1.0 / curvature if math.isfinite(curvature) and curvature > 0 else 0.1
     else:
         (x0, x1), (y0, y1) = data.bounds
-        lr = math.hypot(x1 - x0, y1 - y0) / (10 if optimizer == "adagrad" else 60)
+        lr = math.hypot(x1 - x0, y1 - y0) / DATA_STEPS_TO_CROSS[scale]
     return defaults.snap_lr(min(max(lr, 1e-5), 10.0))
 
 

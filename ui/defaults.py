@@ -11,6 +11,7 @@ import math
 
 import landscapes
 import numpy as np
+import optimizers
 from landscapes.interpreted import at_point
 
 DEFAULT_RUNS = ("sgd", "momentum", "adam")
@@ -45,22 +46,24 @@ def curvature_scale(landscape) -> float:
     return scale if math.isfinite(scale) and scale > 1e-6 else 1.0
 
 
+# An adaptive rule moves each coordinate about lr per step: the plot is crossed in this many steps.
+STEPS_TO_CROSS = {"per_coordinate": 150, "accumulating": 10}
+
+
 def suggested_lr(landscape, optimizer: str) -> float:
     key = (landscape.name, optimizer)
     if key in OVERRIDES:
         return OVERRIDES[key]
-    (x0, x1), (y0, y1) = landscape.bounds
-    extent = math.hypot(x1 - x0, y1 - y0)
-    if optimizer in ("newton", "lbfgs"):
+    scale = optimizers.get(optimizer).step_scale
+    if scale == "unit":  # Newton-like: the step already has its length
         return 1.0
-    if optimizer in ("sgd", "momentum", "nesterov"):
+    if scale == "curvature":
         # 1/L: stable for plain GD (limit 2/L) and for momentum 0.9 (limit 2(1+mu)/L), so the
         # two start side by side and momentum's speed-up is what differs
         lr = 1.0 / curvature_scale(landscape)
-    elif optimizer == "adagrad":
-        lr = extent / 10
-    else:  # rmsprop and the Adam family move about lr per coordinate per step
-        lr = extent / 150
+    else:
+        (x0, x1), (y0, y1) = landscape.bounds
+        lr = math.hypot(x1 - x0, y1 - y0) / STEPS_TO_CROSS[scale]
     return snap_lr(min(max(lr, 1e-5), 10.0))
 
 

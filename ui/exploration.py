@@ -88,6 +88,16 @@ def _default_range(hyper) -> tuple[float, float]:
     return float(low), float(min(high, max(low + 1.0, 1.0)))
 
 
+def _default_part_range(hyper, index: int) -> tuple[float, float]:
+    """The range first offered for one number of a pair: β₁ and β₂ where their lessons are, else
+    a factor of two either side of the default, within the valid range."""
+    if hyper.name == "betas":
+        return (0.5, 0.99) if index == 0 else (0.9, 0.9999)
+    default = float(hyper.default[index])
+    low, high = (default / 2, default * 2) if default > 0 else (hyper.low, min(hyper.high, 1.0))
+    return max(low, hyper.low), min(high, hyper.high)
+
+
 def axis_specs(optimizer: str) -> dict[str, AxisSpec]:
     """Every setting of ``optimizer`` a sweep can vary, keyed as the URL and ``run_settings`` name it."""
     spec = optimizers.get(optimizer)
@@ -97,9 +107,8 @@ def axis_specs(optimizer: str) -> dict[str, AxisSpec]:
             continue
         low, high = _default_range(hyper)
         if hyper.kind == "pair":
-            names = ("β₁", "β₂") if hyper.name == "betas" else ("first", "second")
-            for i, name in enumerate(names):
-                d_low, d_high = (0.5, 0.99) if (hyper.name == "betas" and i == 0) else (0.9, 0.9999)
+            for i, name in enumerate(hyper.parts):
+                d_low, d_high = _default_part_range(hyper, i)
                 specs[f"{hyper.name}[{i}]"] = AxisSpec(f"{hyper.name}[{i}]", name, hyper.low, hyper.high, hyper.low_open,
                                                        hyper.high_open, d_low, d_high, False)
         else:
@@ -110,12 +119,10 @@ def axis_specs(optimizer: str) -> dict[str, AxisSpec]:
 
 
 def default_axes(optimizer: str) -> tuple[str, str]:
-    """lr against the setting that most changes the picture for this optimizer."""
+    """lr against the setting that most changes the picture for this optimizer (its spec's ``sweep_axis``)."""
     keys = [k for k in axis_specs(optimizer) if k != "lr"]
-    for preferred in ("momentum", "betas[1]", "alpha", "betas[0]", "lr_decay", "damping"):
-        if preferred in keys:
-            return "lr", preferred
-    return "lr", keys[0]
+    preferred = optimizers.get(optimizer).sweep_axis
+    return "lr", preferred if preferred in keys else keys[0]
 
 
 # ----- running many settings ----------------------------------------------------------------------
@@ -142,13 +149,7 @@ def run_kwargs(optimizer: str, fixed: dict, varying: dict) -> dict:
     values = spec.resolve({k: v for k, v in fixed.items() if k != CLIP})
     kwargs = dict(values)
     for key, array in varying.items():
-        if key.endswith("]"):
-            name, index = key[:-3], int(key[-2])
-            pair = list(kwargs[name])
-            pair[index] = array
-            kwargs[name] = tuple(pair)
-        else:
-            kwargs[key] = array
+        kwargs = optimizers.with_setting(kwargs, key, array)
     return kwargs
 
 

@@ -80,12 +80,8 @@ def usable_low(optimizer: str, key: str, low: float, high: float) -> float:
         try:
             ex.run_kwargs(optimizer, {}, {})  # the defaults themselves are valid
             values = dict(spec.defaults)
-            if key.endswith("]"):
-                pair = list(values[key[:-3]])
-                pair[int(key[-2])] = low
-                values[key[:-3]] = tuple(pair)
-            elif key != ex.CLIP:
-                values[key] = low
+            if key != ex.CLIP:
+                values = optimizers.with_setting(values, key, low)
             spec.resolve(values)
             return low
         except ValueError:
@@ -450,13 +446,7 @@ def cell_settings(state: SweepState, j: int, i: int) -> dict:
     settings = dict(state.fixed)
     for axis, index in ((state.axis(state.x), i), (state.axis(state.y), j)):
         value = float(axis.values()[index])
-        if axis.key.endswith("]"):
-            name, k = axis.key[:-3], int(axis.key[-2])
-            pair = list(settings.get(name, optimizers.get(state.optimizer).defaults[name]))
-            pair[k] = value
-            settings[name] = tuple(pair)
-        else:
-            settings[axis.key] = value
+        settings = optimizers.with_setting(settings, axis.key, value, optimizers.get(state.optimizer).defaults)
     return settings
 
 

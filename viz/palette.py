@@ -1,7 +1,9 @@
 """One colour (and one dash) per optimizer, the same on every chart and page.
 
-Okabe & Ito's colour-blind-safe palette first, then Paul Tol's muted scheme for the rest;
-the dash pattern is a second cue for readers who cannot tell two colours apart.
+Each optimizer declares its own colour on its spec (Okabe & Ito's colour-blind-safe palette for
+the first, then Paul Tol's schemes); the palette below is what a figure hands out when two runs
+of one optimizer are shown together. The dash pattern is a second cue for readers who cannot
+tell two colours apart.
 """
 import optimizers
 
@@ -21,7 +23,7 @@ _COLOURS = (
 )
 _DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 
-OPTIMIZER_COLOURS = {name: _COLOURS[i % len(_COLOURS)] for i, name in enumerate(optimizers.names())}
+OPTIMIZER_COLOURS = {name: optimizers.get(name).colour for name in optimizers.names()}
 OPTIMIZER_DASHES = {name: _DASHES[i % len(_DASHES)] for i, name in enumerate(optimizers.names())}
 # Several runs of the same optimizer (two learning rates, say) get these, in order.
 REPEAT_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
