@@ -235,12 +235,15 @@ class OptimizerSpec:
         return {h.name: h.default for h in self.hypers}
 
     def torch_call(self, values: dict) -> str:
-        """The torch call that computes a run with these settings (``values`` resolved), for a student
-        to copy: the class and fixed arguments of ``torch``, the run's lr, every other setting that
-        differs from its default, and a note for each changed setting torch's class does not take."""
-        if not self.torch.startswith("torch.optim."):
+        """The call that computes a run with these settings (``values`` resolved), for a student to copy:
+        the class and fixed arguments of ``torch`` (torch.optim's, or the authors' package for a rule torch
+        lacks), the run's lr, every other setting that differs from its default, and a note for each
+        changed setting the class does not take."""
+        call = re.search(r"([\w.]+)\(params, ([^()]*(?:\([^)]*\)[^()]*)*)\)", self.torch)
+        if call is None:
             return self.torch
-        head, _, rest = self.torch.partition("(")
+        head, rest = call.group(1), call.group(2)
+        positional = [part.strip() for part in re.split(r",(?![^(]*\))", rest) if part.strip() and "=" not in part]
         arguments = dict(re.findall(r"(\w+)=(\([^)]*\)|[^,)]+)", rest))
         arguments["lr"] = _torch_literal(values["lr"])
         notes = []
@@ -252,9 +255,9 @@ class OptimizerSpec:
                 value = values[h.name]
                 arguments[h.torch_name or h.name] = spelled[value] if value in spelled else _torch_literal(value)
             else:
-                notes.append(f"not a torch keyword: {h.name}={_torch_literal(values[h.name])} ({h.label or h.name})")
-        call = f"{head}(params, " + ", ".join(f"{k}={v}" for k, v in arguments.items()) + ")"
-        return call + "".join(f"; {note}" for note in notes)
+                notes.append(f"not a keyword of the class: {h.name}={_torch_literal(values[h.name])} ({h.label or h.name})")
+        text = f"{head}(" + ", ".join(["params", *positional, *(f"{k}={v}" for k, v in arguments.items())]) + ")"
+        return self.torch[:call.start()] + text + self.torch[call.end():] + "".join(f"; {note}" for note in notes)
 
     def hyper(self, name: str) -> Hyper:
         for h in self.hypers:

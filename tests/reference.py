@@ -532,9 +532,115 @@ class Lion:
         new_theta = []
         for i in COORDINATES:
             c = self.beta1 * self.m[i] + (1 - self.beta1) * g[i]
-            sign = (c > 0) - (c < 0)
+            sign = math.copysign(1.0, c) if c != 0 else 0.0
             new_theta.append(theta[i] - gamma * (sign + self.lam * theta[i]))
             self.m[i] = self.beta2 * self.m[i] + (1 - self.beta2) * g[i]
+        return new_theta
+
+
+# ----- rules that look elsewhere: the gradient at another point, or the Hessian -------------------
+class ScheduleFree:
+    r"""Schedule-Free SGD / AdamW (Defazio et al. 2024), as the authors' schedulefree package's reference
+    implementation keeps x, y and z (sgd_schedulefree_reference.py; AdamW with version 1.3's denominator).
+
+    k <- t - 1;  sched <- (k + 1) / warmup_steps if k < warmup_steps else 1;  lr <- gamma sched
+    lr_max <- max(lr, lr_max);  weight <- (k + 1)^r lr_max^weight_lr_power;  weight_sum += weight
+    c <- weight / weight_sum (0 if weight_sum is 0)
+    g <- grad f(y)                          (y = x_1 on the first step, else x beta + (1 - beta) z)
+    AdamW: v <- beta2 v + (1 - beta2) g^2;  g <- g / (sqrt(v / (1 - beta2^(k + 1))) + eps)
+    g <- g + lambda y                       (if lambda != 0)
+    z <- z - lr g;  x <- x (1 - c) + c z;   the plotted point is x
+    """
+
+    def __init__(self, beta, adam, beta2=0.0, eps=0.0, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0):
+        self.beta, self.adam, self.beta2, self.eps = beta, adam, beta2, eps
+        self.lam, self.warmup, self.r, self.power = weight_decay, warmup_steps, r, weight_lr_power
+        self.z, self.v, self.lr_max, self.weight_sum = None, [0.0, 0.0], -1.0, 0.0
+
+    def step(self, t, theta, loss, g, gamma, oracle):
+        x = list(theta)
+        if self.z is None:
+            self.z, y = list(theta), list(theta)
+        else:
+            y = [x[i] * self.beta + (1 - self.beta) * self.z[i] for i in COORDINATES]
+        k = t - 1
+        lr = gamma * ((k + 1) / self.warmup if k < self.warmup else 1.0)
+        self.lr_max = max(lr, self.lr_max)
+        weight = ((k + 1) ** self.r) * (self.lr_max ** self.power)
+        self.weight_sum += weight
+        c = weight / self.weight_sum if self.weight_sum != 0 else 0.0
+        _, g_y = oracle.loss_and_gradient(y)
+        for i in COORDINATES:
+            u = g_y[i]
+            if self.adam:
+                self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * u * u
+                u = u / (math.sqrt(self.v[i] / (1 - self.beta2 ** (k + 1))) + self.eps)
+            if self.lam != 0:
+                u = u + self.lam * y[i]
+            self.z[i] = self.z[i] - lr * u
+            x[i] = x[i] * (1 - c) + c * self.z[i]
+        return x
+
+
+class ScheduleFreeSGD(ScheduleFree):
+    def __init__(self, momentum=0.9, **settings):
+        super().__init__(momentum, False, **settings)
+
+
+class ScheduleFreeAdamW(ScheduleFree):
+    def __init__(self, betas=(0.9, 0.999), eps=1e-8, **settings):
+        super().__init__(betas[0], True, beta2=betas[1], eps=eps, **settings)
+
+
+class SAM:
+    r"""SAM (Foret et al. 2021, Algorithm 1 with p = 2; google-research/sam's dual vector) on torch.optim.SGD.
+
+    e <- rho g / ||g||_2  (0 where g = 0)
+    g~ <- grad f(theta + e) + lambda theta
+    b <- g~ (t = 1) or mu b + g~;   theta <- theta - gamma (b if mu != 0 else g~)
+    """
+
+    def __init__(self, rho=0.05, momentum=0.0, weight_decay=0.0):
+        self.rho, self.mu, self.lam = rho, momentum, weight_decay
+        self.b = [0.0, 0.0]
+
+    def step(self, t, theta, loss, g, gamma, oracle):
+        norm = math.sqrt(_dot(g, g))
+        ascent = [theta[i] + (self.rho * g[i] / norm if norm > 0 else 0.0) for i in COORDINATES]
+        _, g_ascent = oracle.loss_and_gradient(ascent)
+        new_theta = []
+        for i in COORDINATES:
+            g_t = g_ascent[i] + self.lam * theta[i] if self.lam != 0 else g_ascent[i]
+            if self.mu != 0:
+                self.b[i] = g_t if t == 1 else self.mu * self.b[i] + g_t
+                g_t = self.b[i]
+            new_theta.append(theta[i] - gamma * g_t)
+        return new_theta
+
+
+class Sophia:
+    r"""Sophia (Liu et al. 2023, Algorithm 3) with the exact Hessian diagonal as the estimator.
+
+    m_t <- beta1 m_{t-1} + (1 - beta1) g_t
+    if t mod k = 1: h_t <- beta2 h_{t-k} + (1 - beta2) diag H(theta)   else h_t <- h_{t-1}
+    theta <- theta - eta lambda theta
+    theta <- theta - eta clip(m_t / max(rho h_t, eps), 1),   clip(z, 1) = max(min(z, 1), -1)
+    """
+
+    def __init__(self, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, eps=1e-12, hessian_interval=10):
+        (self.beta1, self.beta2), self.rho, self.lam, self.eps, self.k = betas, rho, weight_decay, eps, hessian_interval
+        self.m, self.h = [0.0, 0.0], [0.0, 0.0]
+
+    def step(self, t, theta, loss, g, gamma, oracle):
+        hessian = oracle.hessian(theta)
+        new_theta = []
+        for i in COORDINATES:
+            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g[i]
+            if t % self.k == 1 % self.k:
+                self.h[i] = self.beta2 * self.h[i] + (1 - self.beta2) * float(hessian[i, i])
+            decayed = theta[i] - gamma * self.lam * theta[i]
+            ratio = self.m[i] / max(self.rho * self.h[i], self.eps)
+            new_theta.append(decayed - gamma * max(min(ratio, 1.0), -1.0))
         return new_theta
 
 
@@ -729,6 +835,10 @@ ALGORITHMS = {
     "adadelta": Adadelta,
     "rprop": Rprop,
     "lion": Lion,
+    "sf_sgd": ScheduleFreeSGD,
+    "sf_adamw": ScheduleFreeAdamW,
+    "sam": SAM,
+    "sophia": Sophia,
 }
 
 _SGD = dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, momentum_start=0.5,
@@ -755,6 +865,12 @@ DEFAULTS = {
     "adadelta": dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0),
     "rprop": dict(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0)),
     "lion": dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0),  # the paper's and the authors' code
+    # the schedulefree package's SGDScheduleFree and AdamWScheduleFree
+    "sf_sgd": dict(lr=1.0, momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0),
+    "sf_adamw": dict(lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0),
+    "sam": dict(lr=1e-3, rho=0.05, momentum=0.0, weight_decay=0.0),  # the paper's rho; torch.optim.SGD's defaults
+    # SophiaG's lr, betas, rho and weight decay; the paper's eps and k
+    "sophia": dict(lr=1e-4, betas=(0.965, 0.99), rho=0.04, weight_decay=0.1, eps=1e-12, hessian_interval=10),
 }
 
 

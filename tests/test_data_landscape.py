@@ -236,7 +236,9 @@ def _reference_minibatch_run(optimizer, data, result, hyper):
             if data.kind == datasets.SQUARED:
                 slope = 2.0 * (z - data.targets[i])
             else:
-                slope = 1.0 / (1.0 + math.exp(-z)) - data.targets[i]
+                # the sigmoid as the data module documents it, ½(1 + tanh(z/2)): where it saturates to exactly 1,
+                # 1/(1 + e^−z) still differs from 1 by ~1e-13, and a sign-based rule (Rprop) moves on that sign
+                slope = 0.5 * (1.0 + math.tanh(0.5 * z)) - data.targets[i]
             g = [g[0] + slope * data.features[i, 0], g[1] + slope * data.features[i, 1]]
         g = [g[0] / len(batch), g[1] / len(batch)]
         theta = [float(v) for v in rule.step(t + 1, theta, None, g, lr, None)]

@@ -69,7 +69,10 @@ def hyperparameters(draw, name):
         values["dampening"] = 0.0
         if values["momentum"] == 0.0:
             values["momentum"] = draw(number_in_range(spec.hyper("momentum")).filter(lambda m: m > 0.0))
-    spec.resolve(values)  # must not raise: the draw is valid by construction
+    try:
+        spec.resolve(values)
+    except ValueError:  # a rule across settings (Rprop's 0 < η₋ < 1 < η₊) refused this draw
+        assume(False)
     return values
 
 
