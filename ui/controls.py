@@ -47,6 +47,11 @@ def _fmt(value) -> str:
 
 def number_slider(label: str, grid: list[float], value: float, key: str, help: str = "", container=st):
     options = _with_value(grid, value)
+    current = st.session_state.get(key)
+    # a link's exact value (η = 0.19, just under a limit) stays on the slider beside the grid's round ones
+    if isinstance(current, (int, float)) and not isinstance(current, bool) and math.isfinite(current) \
+            and grid and min(grid) <= current <= max(grid):
+        options = _with_value(options, current)
     if key not in st.session_state or st.session_state[key] not in options:
         st.session_state[key] = float(value)
     return container.select_slider(label, options=options, key=key, format_func=_fmt, help=help or None, persist_state="session")
