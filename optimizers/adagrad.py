@@ -72,3 +72,15 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
              ("s after = s + g²", (sx, sy)), ("√s + ε", (math.sqrt(sx) + eps, math.sqrt(sy) + eps)),
              ("η̃ / (√s + ε) (effective learning rate per coordinate)", (clr / (math.sqrt(sx) + eps), clr / (math.sqrt(sy) + eps)))]
     return rows, []
+
+
+def stability_limit(values, lr, states):
+    """AdaGrad steps along g/(√s + ε) with a step η/(1 + (t − 1)·lr_decay): stable while η·λmax(P⁻¹H) < 2."""
+    import numpy as np
+
+    from .stability import Limit
+
+    s = states()[1:len(lr) + 1]
+    t = np.arange(1, len(lr) + 1)[:, None]
+    preconditioner = (1.0 + (t - 1) * values["lr_decay"]) * (np.sqrt(s[:, 0:2]) + values["eps"])
+    return Limit(np.full(len(lr), 2.0), "2", 1.0 / preconditioner, values["weight_decay"])

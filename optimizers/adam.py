@@ -217,3 +217,21 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     rows.append(("effective learning rate on m, per coordinate", rate))
     arrows.append((other_name, origin, other))
     return rows, arrows
+
+
+def stability_limit(values, lr, states):
+    """Adam steps along P⁻¹m with P = (1 − β₁ᵗ)(√v̂ + ε): stable while η·λmax(P⁻¹H) < 2(1 + β₁)/(1 − β₁), 38 at
+    β₁ = 0.9 (Cohen et al., 2022, section 3, from the heavy ball's limit with μ = β₁ and a step of (1 − β₁)η)."""
+    import numpy as np
+
+    from .stability import Limit
+
+    beta1, beta2 = values["betas"]
+    state = states()[1:len(lr) + 1]  # row k: the state after step k + 1, whose v that step divided by
+    v = state[:, 4:6] if values["amsgrad"] else state[:, 2:4]
+    if values["bias_correction"]:
+        preconditioner = (1.0 - state[:, 6:7]) * (np.sqrt(v / (1.0 - state[:, 7:8])) + values["eps"])
+    else:
+        preconditioner = np.sqrt(v) + values["eps"]
+    decay = 0.0 if values["decoupled_weight_decay"] else values["weight_decay"]
+    return Limit(np.full(len(lr), 2 * (1 + beta1) / (1 - beta1)), "2(1 + β₁)/(1 − β₁)", 1.0 / preconditioner, decay)

@@ -12,7 +12,8 @@ completeness test asks for it)
     explain(t, point, gradient, lr, hp, before, after, new_point, hessian) -> (rows, arrows)
 
 with ``rows`` a list of ``(name, value)`` (a float or an (x, y) pair) and ``arrows`` a list of
-``(name, origin, vector)``; ``hp`` is the packed hyperparameter tuple the kernel received,
+``(name, origin, vector)``; a rule that takes its gradient elsewhere also defines ``companions`` (see
+``companion_trails``), which the maps draw as trails beside the run; ``hp`` is the packed hyperparameter tuple the kernel received,
 ``before``/``after`` the state as float arrays. Without one the page would still show the generic
 rows (gradients, step, raw state slots), but not what the state means.
 """
@@ -193,11 +194,30 @@ def _pair(values) -> tuple:
     return (float(values[0]), float(values[1]))
 
 
+def rule_module(name: str):
+    step = get(name).step
+    return sys.modules.get(getattr(getattr(step, "py_func", step), "__module__", ""), None)
+
+
 def explainer(name: str):
     """The ``explain`` function beside the optimizer's update rule, if its file defines one."""
-    step = get(name).step
-    module = sys.modules.get(getattr(getattr(step, "py_func", step), "__module__", ""), None)
-    return getattr(module, "explain", None)
+    return getattr(rule_module(name), "explain", None)
+
+
+def has_companions(name: str) -> bool:
+    """Whether the rule takes its gradient away from the point it moves (Schedule-Free's y and z, SAM's
+    ascent point): its file then defines ``companions(path, states, packed) -> {name: (n+1, 2) array}``."""
+    return getattr(rule_module(name), "companions", None) is not None
+
+
+def companion_trails(replayed: Anatomy) -> dict:
+    """The other points the rule looked at along a replayed run, each row beside ``replayed.path``'s; {} for a
+    rule that only looks where it stands."""
+    companions = getattr(rule_module(replayed.optimizer), "companions", None)
+    if companions is None:
+        return {}
+    return {name: np.asarray(trail, dtype=float) for name, trail in
+            companions(replayed.path, replayed.states, replayed.packed).items()}
 
 
 def replay(optimizer: str, landscape, start=None, steps: int = 100, *, schedule=None, clip_norm=None, clip_value=None,

@@ -167,3 +167,24 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     else:
         arrows.append(("v = −η b (velocity: the heavy ball's step)", point, velocity))
     return rows, arrows
+
+
+def stability_limit(values, lr, states):
+    """On a quadratic, exactly: gradient descent is stable while η·λmax < 2, heavy-ball momentum while
+    η·λmax < 2(1 + μ)/(1 − τ), Nesterov's while η·λmax < 2(1 + μ)/(1 + 2μ) (the L2 decay adds λ to H)."""
+    import numpy as np
+
+    from .stability import Limit
+
+    t = np.arange(1, len(lr) + 1)
+    mu, mu0, warmup = values["momentum"], values["momentum_start"], values["momentum_warmup"]
+    momentum = np.where((warmup == 0) | (t > warmup), mu, mu0 + (mu - mu0) * (t - 1) / max(warmup, 1))
+    if values["nesterov"]:
+        constant, name = 2 * (1 + momentum) / (1 + 2 * momentum), "2(1 + μ)/(1 + 2μ)"
+    elif mu == 0.0 and warmup == 0:
+        constant, name = np.full(len(lr), 2.0), "2"
+    else:  # torch ignores the dampening while μ = 0
+        damping = np.where(momentum == 0.0, 0.0, values["dampening"])
+        constant = 2 * (1 + momentum) / (1 - damping)
+        name = "2(1 + μ)" if values["dampening"] == 0.0 else "2(1 + μ)/(1 − τ)"
+    return Limit(constant, name, None, values["weight_decay"])

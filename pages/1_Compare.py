@@ -30,13 +30,18 @@ with st.spinner("Compiling the optimizer kernels for this landscape: the first t
     outcomes = compute.run_all(state)
 results = [result for result, _ in outcomes]
 labels = shell.run_labels(state.runs)
-tracks = figures.tracks_from_results(results, labels)
+stabilities = compute.stability_of(state, results)
+reasons = [stability.reason(result.diverged_at) if stability is not None else "" for stability, result in zip(stabilities, results)]
+tracks = figures.tracks_from_results(results, labels, compute.companions_of(state), reasons)
 grid = compute.map_grid(surface.name, compute.cache_key(state.landscape_params))
 
 presentation = state.presentation
 view = st.segmented_control("View", list(page_state.VIEWS), key="view", format_func=shell.VIEW_TITLES.get,
                             selection_mode="single", persist_state="session",
                             label_visibility="collapsed" if presentation else "visible") or "overlay"
+eigen = st.toggle("Eigen-directions of the Hessian at each run's point", key="eig", persist_state="session",
+                  help="A cross along the Hessian's eigenvectors where each run is, frame by frame; the longer arm is the "
+                       "steeper direction, the one whose curvature the stability limit is about.")
 chart_area = st.container()
 if presentation:  # the sidebar is hidden: the demo's controls go in a column beside the map, which keeps the height
     chart_area, controls_area = st.columns([4, 1], gap="medium")
@@ -51,15 +56,20 @@ with chart_area:
         # live_chart reads a click from the pointer's position, so the map needs no grid of click targets.
         height = 900 if presentation else 700  # fit_screen keeps it within the window
         figure = figures.trajectory_figure(surface, grid, tracks, state.start, panels=view == "panels",
-                                           presentation=presentation, height=height)
+                                           presentation=presentation, height=height, eigen_directions=eigen)
         live_chart(figure, key=f"map_{view}", height=height, config={"scrollZoom": True},
                    on_click=shell.start_from_click(surface, f"map_{view}"), fit_screen=presentation)
         chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
         st.caption("Click the map to start every run from that point; drag to pan, scroll to zoom "
-                   "(the zoom stays as you move sliders).")
+                   "(the zoom stays as you move sliders). " + figures.companions_caption(tracks))
 
 reference = min((m.value for m in surface.minima), default=None)
 live_chart(figures.curves_figure(tracks, reference, presentation), key="curves", height=360, after_paint=True)
+if any(stability is not None for stability in stabilities):
+    live_chart(figures.stability_figure(tracks, stabilities, presentation), key="stability", height=340, after_paint=True)
+    st.caption("Above its dashed line a run's step grows the error along the steepest direction instead of shrinking it: "
+               "on a quadratic it then zig-zags ever wider and diverges; on a curved surface it may be thrown to where "
+               "the curvature is lower and settle there. Gaps: no upward curvature at that step.")
 
 st.subheader("Summary")
 shell.summary_table(tracks, surface, [seconds for _, seconds in outcomes])

@@ -134,7 +134,7 @@ def test_the_compare_charts_keep_fixed_margins_so_plotly_draws_each_once():
     # Margins pushed by the legend, slider and tick labels made plotly.js draw every chart twice.
     at = _compare({"land": "himmelblau", "runs": "adam,momentum,sgd,rmsprop,nesterov,adagrad"})
     specs = chart_specs(at)
-    assert len(specs) == 2
+    assert len(specs) == 3  # the map, the curves and the stability chart
     for spec in specs:
         assert spec["layout"]["margin"]["autoexpand"] is False
 
@@ -190,7 +190,7 @@ def test_the_compare_map_keeps_its_identity_when_a_slider_moves():
     assert not at.exception
     assert [node.proto.id for node in at.main if getattr(node, "type", None) == "bidi_component"] == ids
     assert chart_specs(at)[0] != before
-    assert len(ids) == 2  # the map and the curves
+    assert len(ids) == 3  # the map, the curves and the stability chart
 
 
 @pytest.mark.parametrize("click", [None, "1,2", [1, 2], {"x": "1", "y": 2}, {"x": float("nan"), "y": 0},
@@ -420,3 +420,79 @@ def test_every_page_has_a_reset_to_defaults_that_reopens_it_cleanly(page):
     assert not at.exception
     at.button(key="reset_to_defaults").click().run()
     assert not at.exception and not at.warning
+
+
+def test_compare_says_why_a_run_diverged_and_draws_each_run_against_its_stability_limit():
+    at = _compare({"land": "quadratic", "lp.condition": "10", "x0": "-9", "y0": "3", "steps": "100",
+                   "runs": "sgd,sgd,momentum,adam", "r0.lr": "0.19", "r1.lr": "0.21", "r2.lr": "0.4", "r3.lr": "0.1"})
+    assert not at.exception
+    rows = at.dataframe[0].value.to_dict("records")
+    assert rows[0]["why"] == "—"
+    assert rows[1]["why"].startswith("step 1: η·λmax = 2.1 > 2 (over the stability limit); left the plot at step ")
+    assert rows[2]["why"].startswith("step 1: η·λmax = 4 > 2(1 + μ) = 3.8 (over the stability limit)")
+    stability = next(spec for spec in chart_specs(at) if "stability limit" in spec["layout"].get("title", {}).get("text", ""))
+    limits = [trace for trace in stability["data"] if "stability limit" in trace["hovertemplate"]]
+    assert len(limits) == 4, "a dashed limit line for every run"
+    assert [trace["hovertemplate"].split(": stability limit ")[1].split(" =")[0] for trace in limits] == \
+        ["2", "2", "2(1 + μ)", "2(1 + β₁)/(1 − β₁)"]
+    heads = [trace for trace in _map_spec(at)["data"] if "diverged<br>step 1" in trace.get("hovertemplate", "")]
+    assert len(heads) == 2, "the diverged runs' markers on the map say why"
+
+
+def test_compare_draws_the_points_a_rule_looks_at_beside_its_run():
+    at = _compare({"land": "himmelblau", "runs": "sf_sgd,sam,adam", "steps": "120"})
+    assert not at.exception
+    names = [trace.get("name") for trace in _map_spec(at)["data"] if trace.get("name")]
+    sf, sam = names[2], names[5]
+    assert names[3:5] == [f"{sf}: y (gradient taken here)", f"{sf}: z (base sequence)"]
+    assert names[6] == f"{sam}: ascent point θ + ρg/‖g‖"
+    assert not any(name.startswith(names[7] + ":") for name in names), "Adam looks only where it stands"
+    legend = [trace["name"] for trace in _map_spec(at)["data"] if trace.get("showlegend")]
+    assert not any(": " in name for name in legend), "companions are named in the caption, not the legend"
+    caption = " ".join(c.value for c in at.caption)
+    assert f"{sf}: y (gradient taken here) dotted, z (base sequence) dashed" in caption
+    assert f"{sam}: ascent point θ + ρg/‖g‖ dotted" in caption
+
+
+def test_the_eigen_directions_follow_each_run_frame_by_frame_on_demand():
+    at = _compare({"land": "rotated_quadratic", "runs": "sgd,adam", "steps": "60"})
+    assert not at.exception
+    plain = _map_spec(at)
+    at.toggle(key="eig").set_value(True).run()
+    assert not at.exception
+    spec = _map_spec(at)
+    crosses = [t for t in spec["data"] if "eigen-directions of H" in t.get("hovertemplate", "")]
+    assert len(crosses) == 2 and len(spec["data"]) == len(plain["data"]) + 2
+    index = spec["data"].index(crosses[0])
+    import landscapes
+    surface = landscapes.get("rotated_quadratic")
+    for frame in spec["frames"][::10]:
+        cross = frame["data"][frame["traces"].index(index)]
+        step = int(frame["name"][1:])
+        centre = np.array([cross["x"][0] + cross["x"][1], cross["y"][0] + cross["y"][1]]) / 2
+        arm = np.array([cross["x"][1] - cross["x"][0], cross["y"][1] - cross["y"][0]])
+        values, vectors = np.linalg.eigh(np.array(surface.hessian(*centre), dtype=float).reshape(2, 2))
+        assert abs(abs(arm @ vectors[:, 1]) - np.linalg.norm(arm)) < 1e-9 * np.linalg.norm(arm), "the long arm is the steep eigenvector"
+        assert step >= 0
+
+
+def test_a_link_s_learning_rate_off_the_slider_s_grid_is_kept_exactly():
+    at = _compare({"land": "quadratic", "runs": "sgd,momentum", "r0.lr": "0.19", "r1.lr": "0.0137"})
+    assert not at.exception
+    rows = at.dataframe[0].value.to_dict("records")
+    assert rows[0]["run"].endswith("lr 0.19") and rows[1]["run"].endswith("lr 0.0137")
+    assert 0.19 in at.select_slider(key="r0.quadratic.sgd.lr").options or \
+        "0.19" in at.select_slider(key="r0.quadratic.sgd.lr").options
+
+
+@pytest.mark.parametrize("query, warning", [
+    ({"runs": "rprop", "r0.etas": "2,1"}, "Invalid etas: (2.0, 1.0); expected 0 < η₋ < 1 < η₊"),
+    ({"runs": "sophia", "r0.hessian_interval": "0"}, "ignored hessian_interval = '0'; allowed: [1, 100000]"),
+    ({"runs": "lion", "r0.betas": "1.5,0.9"}, "ignored betas = '1.5,0.9'; allowed: [0, 1) for each"),
+    ({"runs": "sf_sgd", "r0.momentum": "1"}, "ignored momentum = '1'; allowed: (0, 1)"),
+], ids=["rprop-etas", "sophia-interval", "lion-betas", "sf-momentum"])
+def test_a_bad_value_for_a_new_rule_in_a_link_is_named_and_the_race_still_runs(query, warning):
+    at = _compare(query)
+    assert not at.exception
+    assert any(warning in w.value for w in at.warning)
+    assert chart_specs(at), "the race is drawn with the rule's defaults"

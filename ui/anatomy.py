@@ -20,6 +20,7 @@ from viz.anatomy import FRAMINGS
 from viz.numbers import readable
 
 from . import defaults
+from .compute import settings_from_key
 from . import query as query_text
 from .controls import hyper_widget, number_slider
 from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH, describe_allowed
@@ -230,9 +231,7 @@ def sidebar(sb=None) -> AnatomyState:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _replay_cached(landscape: str, optimizer: str, start: tuple, steps: int, kwargs_json: str):
-    kwargs = json.loads(kwargs_json)
-    if "betas" in kwargs:
-        kwargs["betas"] = tuple(kwargs["betas"])
+    kwargs = settings_from_key(kwargs_json)
     return anatomy.replay(optimizer, landscape, start=start, steps=steps, **kwargs)
 
 

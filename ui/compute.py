@@ -48,18 +48,16 @@ def run_cached(landscape: str, params_json: str, start: tuple, steps: int, optim
         surface = custom.landscape(landscape, json.loads(params_json))
         if not optimizers.kernel_ready(optimizer, surface):
             result = optimizers.run(optimizer, surface, start=start, steps=steps, patience=max(patience, 0.0),
-                                    **_run_kwargs(kwargs_json))
+                                    **settings_from_key(kwargs_json))
             if result.interpreted:
                 rerun_when_compiled([result])
                 return result, None
     return exact_run_cached(landscape, params_json, start, steps, optimizer, kwargs_json)
 
 
-def _run_kwargs(kwargs_json: str) -> dict:
-    kwargs = json.loads(kwargs_json)
-    if "betas" in kwargs:
-        kwargs["betas"] = tuple(kwargs["betas"])
-    return kwargs
+def settings_from_key(kwargs_json: str) -> dict:
+    # JSON has no tuples: a pair (betas, etas) comes back as a list
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in json.loads(kwargs_json).items()}
 
 
 def rerun_when_compiled(results) -> None:
@@ -95,11 +93,49 @@ def exact_run_cached(landscape: str, params_json: str, start: tuple, steps: int,
     summary. The repeats add at most a few ms (L-BFGS, the costliest, takes ~0.7 ms for 2,000 steps).
     """
     surface = custom.landscape(landscape, json.loads(params_json))
-    kwargs = _run_kwargs(kwargs_json)
+    kwargs = settings_from_key(kwargs_json)
     result = optimizers.run(optimizer, surface, start=start, steps=steps, **kwargs)
     seconds = min(optimizers.run(optimizer, surface, start=start, steps=steps, **kwargs).elapsed
                   for _ in range(_TIMING_REPEATS))
     return result, seconds
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def companions_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str) -> dict:
+    """The other points a run's rule looked at, as trails beside its path (Schedule-Free's y and z, SAM's
+    ascent point); {} for a rule that only looks where it stands, or a run longer than a replay may be."""
+    from optimizers import anatomy  # a rule with companions is rarely on a page's first view
+
+    if not anatomy.has_companions(optimizer) or steps > anatomy.MAX_REPLAY_STEPS:
+        return {}
+    surface = custom.landscape(landscape, json.loads(params_json))
+    replayed = anatomy.replay(optimizer, surface, start=start, steps=steps, **settings_from_key(kwargs_json))
+    return anatomy.companion_trails(replayed)
+
+
+def companions_of(state) -> list[dict]:
+    """``companions_cached`` for every run of a CompareState."""
+    params_json = cache_key(state.landscape_params)
+    return [companions_cached(state.landscape, params_json, tuple(state.start), state.steps, run.optimizer,
+                              cache_key(run.run_kwargs())) for run in state.runs]
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def stability_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str):
+    """The curvature along a run against its rule's stability limit (``optimizers.stability``)."""
+    from optimizers import stability
+
+    result, _ = exact_run_cached(landscape, params_json, start, steps, optimizer, kwargs_json)
+    return stability.along(result, start=start, steps=steps, **settings_from_key(kwargs_json))
+
+
+def stability_of(state, results) -> list:
+    """``stability_cached`` for every run of a CompareState; None for a run the interpreter drew while its
+    kernel compiled (the page redraws itself once the kernel is ready)."""
+    params_json = cache_key(state.landscape_params)
+    return [None if result.interpreted else
+            stability_cached(state.landscape, params_json, tuple(state.start), state.steps, run.optimizer,
+                             cache_key(run.run_kwargs())) for run, result in zip(state.runs, results)]
 
 
 def run_all(state) -> list[tuple]:

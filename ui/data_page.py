@@ -18,7 +18,7 @@ from optimizers import minibatch
 from optimizers import SCHEDULES
 
 from . import defaults
-from .compute import cache_key
+from .compute import cache_key, settings_from_key
 from . import query as query_text
 from .controls import hyper_widget
 
@@ -286,9 +286,7 @@ def sidebar(sb=None) -> DataState:
 @st.cache_resource(max_entries=48, show_spinner=False)
 def _run(problem: str, n: int, seed: int, optimizer: str, batch: int, sampling: str, steps: int, hyper_json: str,
          schedule_json: str):
-    hyper = json.loads(hyper_json)
-    if "betas" in hyper:
-        hyper["betas"] = tuple(hyper["betas"])
+    hyper = settings_from_key(hyper_json)
     return minibatch.run(optimizer, data_set(problem, n, seed), batch, steps, sampling=sampling, seed=seed,
                          schedule=json.loads(schedule_json), **hyper)
 

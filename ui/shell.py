@@ -313,6 +313,8 @@ _SUMMARY_COLUMNS = {
     "first step near a minimum": st.column_config.TextColumn(
         help="The first step within 0.5 % of the plot's diagonal of a known minimum."),
     "diverged at step": st.column_config.TextColumn(help="—: the run did not diverge."),
+    "why": st.column_config.TextColumn(
+        width="large", help="Where η times the curvature first passed the rule's stability limit (the chart under the curves)."),
     "kernel time (µs)": st.column_config.NumberColumn(
         format="%.1f", help="The optimizer's kernel for the whole run, best of three warm calls (compiling excluded)."),
 }

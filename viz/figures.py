@@ -107,21 +107,51 @@ class Track:
     grad_norm: np.ndarray
     lr: np.ndarray
     diverged_at: int | None
+    # (name, (n+1, 2) array) of the other points the rule looked at (Schedule-Free's y and z, SAM's
+    # ascent point): drawn on the maps as fainter trails of the run's colour
+    companions: tuple = ()
+    width: float = 1.0  # a share of the map's line width
+    opacity: float = 1.0
+    diverged_because: str = ""  # why the run stopped (optimizers.stability), shown where it stopped
 
     @property
     def steps(self) -> int:
         return len(self.path) - 1
 
+    def companion_tracks(self) -> list["Track"]:
+        """The companions as tracks of their own, thinner and fainter than the run, dotted; the last is the faintest."""
+        count = len(self.companions)
+        return [Track(f"{self.label}: {name}", self.optimizer, self.colour, ("dot", "dash")[k % 2], np.asarray(trail)[:len(self.path)],
+                      self.loss, self.grad_norm, self.lr, self.diverged_at, width=0.6, opacity=0.75 if k < count - 1 else 0.4)
+                for k, (name, trail) in enumerate(self.companions)]
 
-def tracks_from_results(results, labels=None) -> list[Track]:
-    """Tracks with the app's colours: every run its own colour (a repeated optimizer also changes dash)."""
+
+def companions_caption(tracks: list[Track]) -> str:
+    """What the thin lines beside the runs are ("" if no run has companions)."""
+    styles = {"dot": "dotted", "dash": "dashed"}
+    parts = []
+    for track in tracks:
+        drawn = track.companion_tracks()
+        if drawn:
+            parts.append(f"{track.label}: " + ", ".join(f"{companion.label.split(': ', 1)[1]} {styles[companion.dash]}"
+                                                         for companion in drawn))
+    return ("Thin lines in a run's colour are the other points its rule looks at (" + "; ".join(parts) + ").") if parts else ""
+
+
+def tracks_from_results(results, labels=None, companions=None, reasons=None) -> list[Track]:
+    """Tracks with the app's colours: every run its own colour (a repeated optimizer also changes dash).
+
+    ``companions``: for each result, {name: trail} of the other points its rule looked at; ``reasons``:
+    for each result, why it diverged ("" if it did not)."""
     styles = run_styles([result.optimizer for result in results])
     tracks = []
     for i, result in enumerate(results):
         colour, dash = styles[i]
         label = labels[i] if labels else result.optimizer
+        extra = tuple((companions[i] or {}).items()) if companions else ()
         tracks.append(Track(label, result.optimizer, colour, dash, np.asarray(result.path), np.asarray(result.loss),
-                            np.asarray(result.grad_norm), np.asarray(result.lr), result.diverged_at))
+                            np.asarray(result.grad_norm), np.asarray(result.lr), result.diverged_at, companions=extra,
+                            diverged_because=reasons[i] if reasons else ""))
     return tracks
 
 
@@ -174,7 +204,7 @@ def _axis_names(panel: int) -> tuple[str, str]:
 
 def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, *, panels: bool = False,
                       max_frames: int = 100, segment: int = 10, height: int = 620, presentation: bool = False,
-                      legend_width: int = 1000, standalone: bool = False) -> go.Figure:
+                      legend_width: int = 1000, standalone: bool = False, eigen_directions: bool = False) -> go.Figure:
     """Animated trajectories over the landscape: one map (overlay) or one panel per run.
 
     ``legend_width``: about how many pixels wide the chart will be, to reserve room for the
@@ -184,21 +214,28 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
     key frame and its own. ``standalone``: every frame carries the whole trail, and a step names
     one frame, for plotly.js's own slider (an exported HTML file): that slider follows the
     playing animation only when each step names a single frame.
+
+    ``eigen_directions``: at each run's current point, a cross along the Hessian's eigenvectors (the
+    steeper direction the longer arm), following the run frame by frame.
     """
+    runs = list(tracks)
+    count = max(len(tracks), 1)
+    panel_of = [i if panels else 0 for i in range(len(tracks))]
+    # each run's companions right after it, on its panel
+    panel_of = [panel for track, panel in zip(tracks, panel_of) for _ in range(1 + len(track.companions))]
+    tracks = [drawn for track in tracks for drawn in (track, *track.companion_tracks())]
     total_steps = max((t.steps for t in tracks), default=0)
     frame_steps = _frame_steps(total_steps, max_frames)
     (x0, x1), (y0, y1) = landscape.bounds
     line_width = 4 if presentation else 2.5
-    count = max(len(tracks), 1)
     layout = json.loads(_map_layout(count if panels else 0, presentation, height, landscape.bounds, landscape.name))
     font_size = layout["font"]["size"]
-    legend_height = legend_rows(["known minima", "start"] + [t.label for t in tracks], font_size,
+    legend_height = legend_rows(["known minima", "start"] + [t.label for t in runs], font_size,
                                 legend_width * (1.3 if presentation else 1.0)) * round(1.9 * font_size)
     layout["margin"]["t"] = legend_height + (40 if panels else 12)
     if panels:
-        for annotation, track in zip(layout.get("annotations", []), tracks):
+        for annotation, track in zip(layout.get("annotations", []), [t for t in tracks if t.width == 1.0]):
             annotation["text"] = track.label
-    panel_of = [i if panels else 0 for i in range(len(tracks))]
     # Traces are plain dicts: plotly's per-trace validation cost more than everything else here.
     shown: list[dict] = []
     for panel in sorted(set(panel_of) or {0}):
@@ -221,16 +258,21 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
     animated = []  # trace indices the frames update: (done, growing, head) per track
     for i, track in enumerate(tracks):
         xref, yref = _axis_names(panel_of[i])
-        line = dict(color=track.colour, width=line_width, dash=track.dash)
-        common = dict(xaxis=xref, yaxis=yref, legendgroup=track.label,
+        line = dict(color=track.colour, width=line_width * track.width, dash=track.dash)
+        common = dict(xaxis=xref, yaxis=yref, legendgroup=track.label, opacity=track.opacity,
                       hovertemplate=f"{track.label}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>")
         # the figure first shows the finished race; pressing play replays it from step 0
         shown.append(dict(type="scatter", x=typed_array(track.path[:, 0]), y=typed_array(track.path[:, 1]),
-                           mode="lines", line=line, name=track.label, showlegend=True, **common))
+                           # a companion is named on hover and in the page's caption (companions_caption), not in
+                           # the legend: on a 1280 x 720 projector their rows squeezed the map to a strip
+                           mode="lines", line=line, name=track.label, showlegend=track.width == 1.0, **common))
         shown.append(dict(type="scatter", x=[], y=[], mode="lines", line=line, showlegend=False, **common))
         end = track.path[-1]
+        head = dict(common)
+        if track.diverged_because:
+            head["hovertemplate"] = f"{track.label}: diverged<br>{track.diverged_because}<extra></extra>"
         shown.append(dict(type="scatter", x=[float(end[0])], y=[float(end[1])], mode="markers", showlegend=False,
-                           marker=_head_marker(track, track.steps, presentation), **common))
+                           marker=_head_marker(track, track.steps, presentation), **head))
         base = len(shown) - 3
         animated.extend([base, base + 1, base + 2])
 
@@ -241,10 +283,44 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
                 "y": typed_array(track.path[first:last + 1, 1])}
 
     frames, slider_steps = _race_frames(tracks, frame_steps, animated, coordinates, segment, standalone, presentation)
+    if eigen_directions:
+        diagonal = math.hypot(x1 - x0, y1 - y0)
+        for i, track in enumerate(runs):
+            crosses = _eigen_crosses(landscape, track.path, 0.07 * diagonal)
+            xref, yref = _axis_names(i if panels else 0)
+            index = len(shown)
+            shown.append(dict(crosses(track.steps), type="scatter", mode="lines", xaxis=xref, yaxis=yref, showlegend=False,
+                              line=dict(color=track.colour, width=line_width * 0.8), legendgroup=track.label))
+            for j, frame in enumerate(frames):
+                frame["data"].append(dict(crosses(min(int(frame_steps[j]), track.steps)), type="scatter"))
+                frame["traces"].append(index)
     figure = {"data": shown, "layout": layout}
     figure["layout"].update(_player(frame_steps, slider_steps, presentation))
     figure["frames"] = frames
     return PrebuiltFigure(figure)
+
+
+def _eigen_crosses(landscape, path: np.ndarray, arm: float):
+    """A function of a step: the cross (x, y, hover) along the Hessian's eigenvectors at path[step]."""
+    points = np.asarray(path, dtype=float)
+    hessians = np.broadcast_to(np.asarray(landscape.hessian(np.ascontiguousarray(points[:, 0]),
+                                                            np.ascontiguousarray(points[:, 1])), dtype=float), (len(points), 2, 2))
+    values, vectors = np.linalg.eigh(hessians)
+
+    def cross(step: int) -> dict:
+        px, py = points[step]
+        magnitude = np.abs(values[step])
+        steepest = max(float(magnitude.max()), 1e-300)
+        xs, ys = [], []
+        for k in (1, 0):  # the larger eigenvalue first (eigh sorts them ascending)
+            length = arm * max(math.sqrt(magnitude[k] / steepest), 0.25)
+            vx, vy = vectors[step][:, k] * length
+            xs += [float(px - vx), float(px + vx), None]
+            ys += [float(py - vy), float(py + vy), None]
+        text = f"eigen-directions of H: λ₁ = {values[step][1]:.4g}, λ₂ = {values[step][0]:.4g}"
+        return {"x": xs, "y": ys, "hovertemplate": text + "<extra></extra>"}
+
+    return cross
 
 
 def _race_frames(tracks: list[Track], frame_steps, animated: list[int], coordinates, segment: int, standalone: bool,
@@ -382,8 +458,10 @@ def _head_marker(track: Track, step: int, presentation: bool, three_d: bool = Fa
     if three_d:  # a 3-D marker's size is about half a 2-D one's for the same look
         return dict(symbol="x" if stopped else "circle", size=(10 if presentation else 8) if stopped else (8 if presentation else 6),
                     color=track.colour, line=dict(color="white", width=1))
-    return dict(symbol="x" if stopped else "circle", size=(18 if presentation else 13) if stopped else (14 if presentation else 11),
-                color=track.colour, line=dict(color="white", width=2))
+    size = (18 if presentation else 13) if stopped else (14 if presentation else 11)
+    if track.width < 1.0:  # a companion's head: a small ring, so the run's own head stands out
+        return dict(symbol="circle-open", size=round(size * 0.75), color=track.colour, line=dict(color=track.colour, width=2))
+    return dict(symbol="x" if stopped else "circle", size=size, color=track.colour, line=dict(color="white", width=2))
 
 
 @functools.lru_cache(maxsize=8)
@@ -436,8 +514,48 @@ def curves_figure(tracks: list[Track], reference_loss: float | None, presentatio
                 type="scatter", x=[float(steps[-1])], y=[float(loss[-1])], mode="markers+text", xaxis="x", yaxis="y",
                 text=[f"diverged at step {track.diverged_at}"], textposition="middle right", showlegend=False,
                 marker=dict(symbol="x", size=14, color=track.colour),
-                hovertemplate=f"{track.label} diverged at step {track.diverged_at}<extra></extra>"))
+                hovertemplate=f"{track.label} diverged at step {track.diverged_at}"
+                              + (f"<br>{track.diverged_because}" if track.diverged_because else "") + "<extra></extra>"))
     return PrebuiltFigure({"data": data, "layout": json.loads(_curves_layout(reference_loss is not None, presentation))})
+
+
+def stability_figure(tracks: list[Track], stabilities: list, presentation: bool = False) -> go.Figure:
+    """η times the curvature each step met (λmax of H, or of P⁻¹H for an adaptive rule), one solid line a run,
+    and its rule's stability limit (2 for gradient descent, 2(1 + μ) for momentum, ...) dashed in the same colour.
+
+    Above its dashed line a run's step amplifies the error along the steepest direction. ``stabilities``:
+    an ``optimizers.stability.Stability`` per track. Steps without positive curvature leave a gap (log axis).
+    """
+    data = []
+    for track, stability in zip(tracks, stabilities):
+        if stability is None or not len(stability.lr):
+            continue
+        steps = np.arange(1, len(stability.lr) + 1, dtype=float)
+        ratio = stability.ratio()
+        shown = np.where(ratio > 0, ratio, np.nan)
+        width = 3.5 if presentation else 2
+        name = "η·" + stability.sharpness_name
+        data.append(dict(type="scatter", mode="lines", x=typed_array(steps, "f8"), y=typed_array(shown, "f8"),
+                         # solid whatever the run's dash on the map: here dashed means a limit
+                         line=dict(color=track.colour, width=width), name=track.label,
+                         legendgroup=track.label,
+                         hovertemplate=f"{track.label}<br>step %{{x}}: {name} = %{{y:.3g}}<extra></extra>"))
+        if stability.constant is not None:
+            data.append(dict(type="scatter", mode="lines", x=typed_array(steps, "f8"),
+                             y=typed_array(stability.constant, "f8"), showlegend=False, legendgroup=track.label,
+                             line=dict(color=track.colour, dash="9px,5px", width=width * 0.6), opacity=0.8,
+                             hovertemplate=f"{track.label}: stability limit {stability.constant_name} = %{{y:.3g}}<extra></extra>"))
+    font = 18 if presentation else 13
+    layout = dict(
+        height=340, font=dict(FONT, size=font), plot_bgcolor="#fafafa", hovermode="closest",
+        title=dict(text="Curvature against the stability limit: solid η·λmax (λmax of P⁻¹H for adaptive rules), "
+                        "dashed each rule's limit", font=dict(size=font), x=0, xanchor="left"),
+        xaxis=dict(title=dict(text="step"), tickfont=dict(size=font - 1)),
+        yaxis=dict(type="log", title=dict(text="η × curvature"), tickformat=".2~g", tickfont=dict(size=font - 1)),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0, font=dict(size=font)),
+        margin=dict(l=75 if presentation else 60, r=10, t=50, b=105 if presentation else 90, autoexpand=False),
+    )
+    return PrebuiltFigure({"data": data, "layout": layout})
 
 
 # A log-height surface is drawn on a mesh twice as fine as the grid it is given, each vertex at the lowest

@@ -39,6 +39,7 @@ def summary_rows(tracks, landscape, seconds) -> list[dict]:
             # words, not None, where a run never got there: the table is read by students
             "first step near a minimum": "never" if reached is None else str(reached),
             "diverged at step": "—" if track.diverged_at is None else str(track.diverged_at),
+            "why": track.diverged_because or ("—" if track.diverged_at is None else "left the plot"),
             # None: the interpreter drew this first view while the kernel compiled; no kernel time yet
             "kernel time (µs)": float("nan") if kernel_seconds is None else round(1e6 * kernel_seconds, 1),
         })

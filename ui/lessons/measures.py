@@ -61,8 +61,11 @@ def largest_curvature_along(result, surface) -> np.ndarray:
 
 
 def stability_ratio_along(result, surface) -> np.ndarray:
-    """η_t·λmax(θ_t) at each step: a plain gradient step is stable where the curvature lets it be, below 2."""
-    return np.asarray(result.lr) * largest_curvature_along(result, surface)[:-1]
+    """η_t·λmax(θ_t) at each step: a plain gradient step is stable where the curvature lets it be, below 2
+    (the engine's ``optimizers.stability``, which Compare's stability chart draws too)."""
+    from optimizers import stability
+
+    return stability.along(result).ratio()
 
 
 def global_minimum(surface):
