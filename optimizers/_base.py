@@ -189,9 +189,11 @@ def with_setting(values: dict, key: str, value, defaults: dict | None = None) ->
 
 # How a sensible first learning rate is found (ui/defaults.py holds the numbers): by the surface's
 # curvature (steps of η·g, stable below 2/L), by its extent (rules whose step moves each coordinate
-# about η), by its extent for AdaGrad-like rules whose step shrinks as squares accumulate, or 1 (a
-# step that already has the right length, as Newton's).
-STEP_SCALES = ("curvature", "per_coordinate", "accumulating", "unit")
+# about η), by its extent for AdaGrad-like rules whose step shrinks as squares accumulate, by its extent
+# and the gradient at the start for a rule whose first steps are plain gradient steps of length η·|g|
+# before they become per-coordinate ones (RAdam's warm-up), or 1 (a step that already has the right
+# length, as Newton's).
+STEP_SCALES = ("curvature", "per_coordinate", "accumulating", "rectified", "unit")
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 RADAM = OptimizerSpec(
     name="radam",
     colour="#EE3377",
-    step_scale="per_coordinate",
+    step_scale="rectified",
     sweep_axis="betas[1]",
     title="RAdam",
     torch="torch.optim.RAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)",

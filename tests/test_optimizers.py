@@ -36,7 +36,7 @@ BATCH_LANDSCAPE = "rosenbrock"
 
 # A learning rate at which each optimizer visibly moves within 200 steps on these surfaces, by the
 # kind of step its spec declares (optimizers.STEP_SCALES).
-LIVELY_LR_BY_STEP_SCALE = {"curvature": 1e-3, "per_coordinate": 0.05, "accumulating": 0.3, "unit": 0.5}
+LIVELY_LR_BY_STEP_SCALE = {"curvature": 1e-3, "per_coordinate": 0.05, "accumulating": 0.3, "rectified": 0.01, "unit": 0.5}
 LIVELY_LR = {name: LIVELY_LR_BY_STEP_SCALE[optimizers.get(name).step_scale] for name in NAMES}
 
 

@@ -54,7 +54,7 @@ def data_set(problem: str, n: int, seed: int):
 
 
 # Adaptive rules move each coordinate about lr per step: the data's box is crossed in this many steps.
-DATA_STEPS_TO_CROSS = {"per_coordinate": 60, "accumulating": 10}
+DATA_STEPS_TO_CROSS = {"per_coordinate": 60, "rectified": 60, "accumulating": 10}
 
 
 def suggested_lr(data, optimizer: str) -> float:

@@ -63,7 +63,11 @@ def suggested_lr(landscape, optimizer: str) -> float:
         lr = 1.0 / curvature_scale(landscape)
     else:
         (x0, x1), (y0, y1) = landscape.bounds
-        lr = math.hypot(x1 - x0, y1 - y0) / STEPS_TO_CROSS[scale]
+        extent = math.hypot(x1 - x0, y1 - y0)
+        lr = extent / STEPS_TO_CROSS["per_coordinate" if scale == "rectified" else scale]
+        if scale == "rectified":  # its first steps, η·|g| long, cross at most a tenth of the plot
+            gradient = math.hypot(*at_point(landscape.spec.grad, *landscape.start, landscape.param_tuple))
+            lr = min(lr, extent / (10 * gradient)) if gradient > 0 else lr
     return snap_lr(min(max(lr, 1e-5), 10.0))
 
 
