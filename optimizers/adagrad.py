@@ -74,13 +74,14 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     return rows, []
 
 
-def stability_limit(values, lr, states):
+def stability_limit(values, lr, gradients, points):
     """AdaGrad steps along g/(√s + ε) with a step η/(1 + (t − 1)·lr_decay): stable while η·λmax(P⁻¹H) < 2."""
     import numpy as np
 
     from .stability import Limit
 
-    s = states()[1:len(lr) + 1]
+    g = gradients + values["weight_decay"] * points if values["weight_decay"] != 0.0 else gradients
+    s = values["initial_accumulator_value"] + np.cumsum(g * g, axis=0)
     t = np.arange(1, len(lr) + 1)[:, None]
-    preconditioner = (1.0 + (t - 1) * values["lr_decay"]) * (np.sqrt(s[:, 0:2]) + values["eps"])
+    preconditioner = (1.0 + (t - 1) * values["lr_decay"]) * (np.sqrt(s) + values["eps"])
     return Limit(np.full(len(lr), 2.0), "2", 1.0 / preconditioner, values["weight_decay"])

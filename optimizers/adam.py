@@ -219,19 +219,24 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     return rows, arrows
 
 
-def stability_limit(values, lr, states):
+def stability_limit(values, lr, gradients, points):
     """Adam steps along P⁻¹m with P = (1 − β₁ᵗ)(√v̂ + ε): stable while η·λmax(P⁻¹H) < 2(1 + β₁)/(1 − β₁), 38 at
-    β₁ = 0.9 (Cohen et al., 2022, section 3, from the heavy ball's limit with μ = β₁ and a step of (1 − β₁)η)."""
+    β₁ = 0.9 (Cohen et al., 2022, section 3, from the heavy ball's limit with μ = β₁ and a step of (1 − β₁)η).
+    ``gradients``: what each step saw (noise and clipping in), at ``points``."""
     import numpy as np
 
-    from .stability import Limit
+    from .stability import Limit, running_mean
 
     beta1, beta2 = values["betas"]
-    state = states()[1:len(lr) + 1]  # row k: the state after step k + 1, whose v that step divided by
-    v = state[:, 4:6] if values["amsgrad"] else state[:, 2:4]
+    decoupled = values["decoupled_weight_decay"]
+    g = gradients if decoupled or values["weight_decay"] == 0.0 else gradients + values["weight_decay"] * points
+    v = running_mean(g * g, beta2)
+    if values["amsgrad"]:
+        v = np.maximum.accumulate(v, axis=0)
+    t = np.arange(1, len(lr) + 1)[:, None]
     if values["bias_correction"]:
-        preconditioner = (1.0 - state[:, 6:7]) * (np.sqrt(v / (1.0 - state[:, 7:8])) + values["eps"])
+        preconditioner = (1.0 - beta1 ** t) * (np.sqrt(v / (1.0 - beta2 ** t)) + values["eps"])
     else:
         preconditioner = np.sqrt(v) + values["eps"]
-    decay = 0.0 if values["decoupled_weight_decay"] else values["weight_decay"]
+    decay = 0.0 if decoupled else values["weight_decay"]
     return Limit(np.full(len(lr), 2 * (1 + beta1) / (1 - beta1)), "2(1 + β₁)/(1 − β₁)", 1.0 / preconditioner, decay)

@@ -101,14 +101,16 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     return rows, arrows
 
 
-def stability_limit(values, lr, states):
+def stability_limit(values, lr, gradients, points):
     """RMSProp steps along g/(√v + ε) (centred: √(v − ḡ²)): stable while η·λmax(P⁻¹H) < 2, or 2(1 + μ) with momentum."""
     import numpy as np
 
-    from .stability import Limit
+    from .stability import Limit, running_mean
 
-    state = states()[1:len(lr) + 1]
-    v = state[:, 0:2] - (state[:, 2:4] ** 2 if values["centered"] else 0.0)
+    g = gradients + values["weight_decay"] * points if values["weight_decay"] != 0.0 else gradients
+    v = running_mean(g * g, values["alpha"])
+    if values["centered"]:
+        v = v - running_mean(g, values["alpha"]) ** 2
     preconditioner = np.sqrt(np.maximum(v, 0.0)) + values["eps"]
     mu = values["momentum"]
     return Limit(np.full(len(lr), 2.0 * (1 + mu)), "2(1 + μ)" if mu > 0 else "2", 1.0 / preconditioner,

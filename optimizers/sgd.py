@@ -169,7 +169,7 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     return rows, arrows
 
 
-def stability_limit(values, lr, states):
+def stability_limit(values, lr, gradients, points):
     """On a quadratic, exactly: gradient descent is stable while η·λmax < 2, heavy-ball momentum while
     η·λmax < 2(1 + μ)/(1 − τ), Nesterov's while η·λmax < 2(1 + μ)/(1 + 2μ) (the L2 decay adds λ to H)."""
     import numpy as np

@@ -9,11 +9,12 @@ the same holds locally, with H the Hessian where the run is.
 
 A rule module that has such a limit defines
 
-    stability_limit(values, lr, states) -> Limit
+    stability_limit(values, lr, gradients, points) -> Limit
 
 with ``values`` its resolved hyperparameters, ``lr`` the learning rate of each step (n,), and
-``states`` a function returning the replayed state after each step ((n+1, slots), see
-``optimizers.anatomy``), called only by the adaptive rules that need it.
+``gradients`` the gradient each step saw (noise and clipping in; (n, 2)) at ``points``, the run's
+own path: an adaptive rule rebuilds its preconditioner from them, without replaying the run, so
+the chart follows the kernel's path exactly and costs no compiling.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import get, landscape_of
-from .anatomy import MAX_REPLAY_STEPS, replay, rule_module
+from ._oracle import normal_pair
+from .anatomy import rule_module
 
 
 @dataclass(frozen=True)
@@ -96,34 +98,56 @@ def hessians_along(surface, points: np.ndarray) -> np.ndarray:
                                                       np.ascontiguousarray(points[:, 1])), dtype=float), (len(points), 2, 2))
 
 
-def along(result, *, start=None, steps: int | None = None, **run_settings) -> Stability:
-    """The stability of a run (an ``optimizers.Result``); ``run_settings`` are the run's own keywords (schedule,
-    noise, seed, clipping and hyperparameters), needed only to replay an adaptive rule's state."""
+def running_mean(values: np.ndarray, decay: float) -> np.ndarray:
+    """rows v_k = decay·v_{k−1} + (1 − decay)·values_k from v_0 = 0: the exponential averages of the update rules."""
+    averaged = np.empty_like(values, dtype=float)
+    current = np.zeros(values.shape[1:])
+    for k, row in enumerate(values):
+        current = current * decay + (1.0 - decay) * row
+        averaged[k] = current
+    return averaged
+
+
+def seen_gradients(result, surface, noise: float = 0.0, seed: int = 0, clip_value=None, clip_norm=None) -> np.ndarray:
+    """(n, 2) the gradient each step of ``result`` saw: exact at its point, plus the oracle's noise (its draw
+    (seed, step, 0)), clipped by value, then by norm, as ``optimizers._oracle.perturb`` does."""
+    n = len(result.lr)
+    points = np.asarray(result.path[:n], dtype=float)
+    gx, gy = (np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in
+              surface.grad(np.ascontiguousarray(points[:, 0]), np.ascontiguousarray(points[:, 1])))
+    g = np.stack([gx, gy], axis=1).astype(float)
+    if noise > 0:
+        g = g + noise * np.array([normal_pair(seed, k, 0) for k in range(n)]).reshape(n, 2)
+    if clip_value is not None and math.isfinite(clip_value):
+        g = np.minimum(np.maximum(g, -clip_value), clip_value)
+    if clip_norm is not None and math.isfinite(clip_norm):
+        coefficient = clip_norm / (np.sqrt(g[:, 0] * g[:, 0] + g[:, 1] * g[:, 1]) + 1e-6)
+        g = g * np.minimum(coefficient, 1.0)[:, None]
+    return g
+
+
+def along(result, *, noise: float = 0.0, seed: int = 0, clip_value=None, clip_norm=None, **_run_settings) -> Stability:
+    """The stability of a run (an ``optimizers.Result``). ``noise``, ``seed`` and the clipping thresholds are the
+    run's own (an adaptive rule's preconditioner depends on what its steps saw); other keywords of the run
+    (schedule, hyperparameters) are read from ``result`` and ignored here."""
     surface = landscape_of(result.landscape)
     n = len(result.lr)
+    lr = np.asarray(result.lr, dtype=float)
     hessians = hessians_along(surface, result.path[:n])
     largest = np.linalg.eigvalsh(hessians)[:, -1] if n else np.zeros(0)
     rule = getattr(rule_module(result.optimizer), "stability_limit", None)
-    if rule is None:
-        return Stability(result.optimizer, np.asarray(result.lr), largest, largest, "λmax", None, None, "")
-
-    def states():
-        if n > MAX_REPLAY_STEPS:
-            raise ValueError(f"a run of {n} steps is longer than a replay may be ({MAX_REPLAY_STEPS})")
-        replayed = replay(result.optimizer, surface, start=tuple(result.path[0]) if start is None else start,
-                          steps=n if steps is None else steps, **run_settings)
-        return replayed.states
-
-    limit = rule(dict(result.hyperparams, **dict(get(result.optimizer).constants)), np.asarray(result.lr, dtype=float), states)
+    if rule is None or not n:
+        return Stability(result.optimizer, lr, largest, largest, "λmax", None, None, "")
+    gradients = seen_gradients(result, surface, noise, seed, clip_value, clip_norm)
+    limit = rule(dict(result.hyperparams, **dict(get(result.optimizer).constants)), lr, gradients,
+                 np.asarray(result.path[:n], dtype=float))
     seen = hessians + limit.decay * np.eye(2)
     if limit.inverse_preconditioner is None:
-        sharpness, name = np.linalg.eigvalsh(seen)[:, -1] if n else np.zeros(0), "λmax"
+        sharpness, name = np.linalg.eigvalsh(seen)[:, -1], "λmax"
     else:
-        root = np.sqrt(np.asarray(limit.inverse_preconditioner, dtype=float)[:n])  # P^{-1/2} H P^{-1/2}: symmetric, same spectrum
-        scaled = seen * root[:, :, None] * root[:, None, :]
-        sharpness, name = np.linalg.eigvalsh(scaled)[:, -1] if n else np.zeros(0), "λmax(P⁻¹H)"
+        root = np.sqrt(np.asarray(limit.inverse_preconditioner, dtype=float))  # P^{-1/2} H P^{-1/2}: symmetric, same spectrum
+        sharpness, name = np.linalg.eigvalsh(seen * root[:, :, None] * root[:, None, :])[:, -1], "λmax(P⁻¹H)"
     constant = np.broadcast_to(np.asarray(limit.constant, dtype=float), (n,)).copy()
-    lr = np.asarray(result.lr, dtype=float)
     with np.errstate(divide="ignore"):
         ceiling = np.where(lr > 0, constant / lr, np.inf)
     return Stability(result.optimizer, lr, largest, sharpness, name, ceiling, constant, limit.constant_name)

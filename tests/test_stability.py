@@ -162,3 +162,15 @@ def test_sam_s_companion_is_its_ascent_point_a_distance_rho_up_the_gradient():
 def test_rules_that_look_only_where_they_stand_have_no_companions():
     looks_elsewhere = {name for name in optimizers.names() if anatomy.has_companions(name)}
     assert looks_elsewhere == {"sf_sgd", "sf_adamw", "sam"}
+
+
+def test_the_gradients_an_adaptive_rule_saw_are_rebuilt_with_the_run_s_noise_and_clipping():
+    """Adam's v from the chart's rebuilt gradients equals the kernel's own v (its replayed state)."""
+    surface = landscapes.get("himmelblau")
+    oracle = dict(noise=2.0, seed=11, clip_value=3.0, clip_norm=2.5)
+    result = optimizers.run("adam", surface, steps=120, lr=0.05, **oracle)
+    seen = stability.seen_gradients(result, surface, **oracle)
+    replayed = anatomy.replay("adam", surface, steps=120, lr=0.05, **oracle)
+    np.testing.assert_allclose(seen, replayed.gradient, rtol=1e-12, atol=1e-12)
+    v = stability.running_mean(seen * seen, 0.999)
+    np.testing.assert_allclose(v, replayed.states[1:, 2:4], rtol=1e-12)

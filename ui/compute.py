@@ -126,7 +126,7 @@ def stability_cached(landscape: str, params_json: str, start: tuple, steps: int,
     from optimizers import stability
 
     result, _ = exact_run_cached(landscape, params_json, start, steps, optimizer, kwargs_json)
-    return stability.along(result, start=start, steps=steps, **settings_from_key(kwargs_json))
+    return stability.along(result, **settings_from_key(kwargs_json))
 
 
 def stability_of(state, results) -> list:
