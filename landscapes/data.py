@@ -55,6 +55,22 @@ def example_terms(kind, z, y):
     return np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z))), s - y, s * (1.0 - s)
 
 
+@surface_jit
+def batch_terms(x, y, kind, features, targets, indices, lo, hi):
+    """(mean loss, mean gradient) of the examples ``indices[lo:hi]`` at θ = (x, y): one minibatch, summed in order."""
+    loss = 0.0
+    gx = 0.0
+    gy = 0.0
+    for k in range(lo, hi):
+        i = indices[k]
+        loss_i, slope, _ = example_terms(kind, features[i, 0] * x + features[i, 1] * y, targets[i])
+        loss += loss_i
+        gx += slope * features[i, 0]
+        gy += slope * features[i, 1]
+    count = hi - lo
+    return loss / count, gx / count, gy / count
+
+
 @dataclass(frozen=True)
 class Problem:
     """Which data, which model: one entry of ``PROBLEMS``."""

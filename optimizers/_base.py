@@ -220,6 +220,9 @@ class OptimizerSpec:
     check: Callable | None = None  # cross-parameter validation, raising ValueError
     uses_hessian: bool = False
     needs_oracle: bool = False
+    # the data page may run it on minibatches: it asks nothing of the loss but gradients (where it likes; a
+    # rule that needs the Hessian, or L-BFGS's line search on one fixed function, may not)
+    on_minibatches: bool = True
     summary: str = ""
     defaults_note: str = field(default="")
     colour: str = ""  # "#RRGGBB", its own on every chart (tests check no two optimizers share one)

@@ -43,8 +43,9 @@ def _rule_step(oid, lid, t, x, y, f, gx, gy, lr, hp, state, p, oracle):
     o_index, s_index = literal_index(oid, "optimizer"), literal_index(lid, "surface")
     if o_index is None or s_index is None:
         return None
-    rule, surface = OPTIMIZERS[o_index], spec_for_index(s_index)
-    step, hessian = rule.step, surface.hessian
+    rule = OPTIMIZERS[o_index]
+    step = rule.step
+    hessian = spec_for_index(s_index).hessian if rule.uses_hessian else None
 
     if rule.needs_oracle:
         def impl(oid, lid, t, x, y, f, gx, gy, lr, hp, state, p, oracle):

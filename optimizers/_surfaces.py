@@ -2,10 +2,28 @@
 
 See ``_dispatch`` for why kernels resolve functions this way.
 """
-from numba import types
+from landscapes import spec_for_index
+from landscapes.data import batch_terms
+from numba import njit, types
 from numba.extending import overload
 
-from landscapes import spec_for_index
+from landscapes._base import JIT_OPTIONS
+
+# The id of "the minibatch of this step" (optimizers.minibatch): p is then (kind, features, targets, indices,
+# lo, hi), so a rule that takes its gradient elsewhere (SAM's ascent point, Schedule-Free's y) takes it on
+# the same minibatch.
+MINIBATCH = -1
+
+
+@njit(**JIT_OPTIONS)
+def _batch_value(x, y, kind, features, targets, indices, lo, hi):
+    return batch_terms(x, y, kind, features, targets, indices, lo, hi)[0]
+
+
+@njit(**JIT_OPTIONS)
+def _batch_grad(x, y, kind, features, targets, indices, lo, hi):
+    _, gx, gy = batch_terms(x, y, kind, features, targets, indices, lo, hi)
+    return gx, gy
 
 
 def literal_index(value, what=""):
@@ -28,7 +46,7 @@ def _surface_value(lid, x, y, p):
     index = literal_index(lid, "surface")
     if index is None:
         return None
-    value = spec_for_index(index).value
+    value = _batch_value if index == MINIBATCH else spec_for_index(index).value
 
     def impl(lid, x, y, p):
         return value(x, y, *p)
@@ -41,7 +59,7 @@ def _surface_grad(lid, x, y, p):
     index = literal_index(lid, "surface")
     if index is None:
         return None
-    grad = spec_for_index(index).grad
+    grad = _batch_grad if index == MINIBATCH else spec_for_index(index).grad
 
     def impl(lid, x, y, p):
         return grad(x, y, *p)

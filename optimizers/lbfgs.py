@@ -225,6 +225,7 @@ LBFGS = OptimizerSpec(
     init=init,
     step=step,
     needs_oracle=True,
+    on_minibatches=False,
     summary="Builds a curvature model from recent steps and searches along it: the full-batch baseline.",
     defaults_note="line search on (torch's line_search_fn='strong_wolfe'); torch's default is off.",
 )

@@ -19,10 +19,11 @@ examples made up batch t. The cost is bounded: at most ``MAX_STEPS`` x N indices
 Each batch's indices are sorted, which leaves its loss unchanged but fixes the order of the sum,
 so a practical run with B = N is bit for bit the full-batch run.
 
-Update rules that need the surface itself are excluded: Newton (the Hessian of an analytic
-surface) and L-BFGS (line searches on it). Nesterov is included: torch's form, which this app
-uses, needs only the gradient at the current point (g + μb), so minibatch Nesterov here is
-``torch.optim.SGD(nesterov=True)`` on minibatches.
+Update rules that need the surface itself are excluded: Newton and Sophia (the Hessian of an
+analytic surface) and L-BFGS (line searches on it). Nesterov is included: torch's form, which this
+app uses, needs only the gradient at the current point (g + μb), so minibatch Nesterov here is
+``torch.optim.SGD(nesterov=True)`` on minibatches. A rule that takes its gradient elsewhere (SAM at
+its ascent point, Schedule-Free at y) takes it on the same minibatch, as its training loop does.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from landscapes._base import JIT_OPTIONS
-from landscapes.data import DataSet, example_terms
+from landscapes.data import DataSet, batch_terms, example_terms
 from numba import literally, njit
 
 from . import INDEX_OF, get, names
@@ -41,6 +42,7 @@ from ._dispatch import rule_init, rule_step
 from ._kernels import call_specialized
 from ._schedules import lr_factors
 from ._schedules import resolve as resolve_schedule
+from ._surfaces import MINIBATCH
 
 SAMPLINGS = {
     "practical": "shuffle each epoch, without replacement",
@@ -49,12 +51,12 @@ SAMPLINGS = {
 }
 MAX_STEPS = 5000
 _NO_ORACLE = (0.0, 0, math.inf, math.inf)  # first-order rules never read it; rule_step's signature wants one
-_ANY_SURFACE = 0  # rule_step's surface id only selects a Hessian, which first-order rules never call
+
 
 
 def first_order_names() -> list[str]:
     """Registry optimizers that need nothing but a gradient: the ones minibatches can drive."""
-    return [name for name in names() if not (get(name).uses_hessian or get(name).needs_oracle)]
+    return [name for name in names() if not get(name).uses_hessian and get(name).on_minibatches]
 
 
 # ----- samplers ------------------------------------------------------------------------------------
@@ -118,25 +120,13 @@ def minibatch_trace(oid, lid, kind, features, targets, indices, offsets, hp, x, 
         grad_norm[t] = math.sqrt(full_gx * full_gx + full_gy * full_gy) / n
         if t == steps:
             break
-        fb = 0.0
-        gx = 0.0
-        gy = 0.0
-        lo = offsets[t]
-        hi = offsets[t + 1]
-        for k in range(lo, hi):
-            i = indices[k]
-            loss_i, slope, _ = example_terms(kind, features[i, 0] * x + features[i, 1] * y, targets[i])
-            fb += loss_i
-            gx += slope * features[i, 0]
-            gy += slope * features[i, 1]
-        count = hi - lo
-        fb /= count
-        gx /= count
-        gy /= count
+        batch = (kind, features, targets, indices, offsets[t], offsets[t + 1])
+        fb, gx, gy = batch_terms(x, y, *batch)
         batch_loss[t] = fb
         lr_t = lr * lr_factor[t]
         lr_used[t] = lr_t
-        x, y, state = rule_step(oid, lid, t + 1, x, y, fb, gx, gy, lr_t, hp, state, (), _NO_ORACLE)
+        # a rule that looks elsewhere (SAM, Schedule-Free) evaluates this same minibatch there (_surfaces.MINIBATCH)
+        x, y, state = rule_step(oid, lid, t + 1, x, y, fb, gx, gy, lr_t, hp, state, batch, _NO_ORACLE)
         x = flush(x)
         y = flush(y)
     return -1
@@ -200,7 +190,7 @@ def run(optimizer: str, data: DataSet, batch_size: int | None = None, steps: int
     Hyperparameters use torch's keywords and are validated as in ``optimizers.run``.
     """
     spec = get(optimizer)
-    if spec.uses_hessian or spec.needs_oracle:
+    if spec.uses_hessian or not spec.on_minibatches:
         raise ValueError(f"Optimizer {optimizer!r} needs the surface itself, not minibatch gradients; "
                          f"first-order optimizers: {', '.join(first_order_names())}")
     steps = _check_steps(steps)
@@ -219,7 +209,7 @@ def run(optimizer: str, data: DataSet, batch_size: int | None = None, steps: int
     batch_loss = np.empty(steps)
     lr_used = np.empty(steps)
     began = time.perf_counter()
-    stop = call_specialized(minibatch_trace, 2, INDEX_OF[optimizer], _ANY_SURFACE, data.kind, data.features,
+    stop = call_specialized(minibatch_trace, 2, INDEX_OF[optimizer], MINIBATCH, data.kind, data.features,
                             np.ascontiguousarray(data.targets, dtype=float), indices, offsets, spec.pack(values), x, y,
                             float(values["lr"]), factors, data.escape_box, path, loss, grad_norm, batch_loss, lr_used)
     elapsed = time.perf_counter() - began

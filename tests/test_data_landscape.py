@@ -219,6 +219,30 @@ def test_invalid_sampler_settings_raise(bad):
 
 
 # ----- the kernel ---------------------------------------------------------------------------------------
+class _BatchOracle:
+    """What a rule that looks elsewhere (SAM, Schedule-Free) may ask of one step's minibatch: its gradient anywhere."""
+
+    def __init__(self, data, batch):
+        self.data, self.batch = data, batch
+
+    def loss_and_gradient(self, theta):
+        return None, _batch_gradient(self.data, self.batch, theta)
+
+
+def _batch_gradient(data, batch, theta):
+    g = [0.0, 0.0]
+    for i in batch:
+        z = data.features[i, 0] * theta[0] + data.features[i, 1] * theta[1]
+        if data.kind == datasets.SQUARED:
+            slope = 2.0 * (z - data.targets[i])
+        else:
+            # the sigmoid as the data module documents it, ½(1 + tanh(z/2)): where it saturates to exactly 1,
+            # 1/(1 + e^−z) still differs from 1 by ~1e-13, and a sign-based rule (Rprop) moves on that sign
+            slope = 0.5 * (1.0 + math.tanh(0.5 * z)) - data.targets[i]
+        g = [g[0] + slope * data.features[i, 0], g[1] + slope * data.features[i, 1]]
+    return [g[0] / len(batch), g[1] / len(batch)]
+
+
 def _reference_minibatch_run(optimizer, data, result, hyper):
     """The path ``minibatch.run`` must produce, the slow, obvious way: for each batch of the run,
     the mean of the per-example gradients (a Python loop), then one step of the algorithm box."""
@@ -230,18 +254,8 @@ def _reference_minibatch_run(optimizer, data, result, hyper):
     path = [list(theta)]
     for t in range(result.steps):
         batch = result.batch(t)
-        g = [0.0, 0.0]
-        for i in batch:
-            z = data.features[i, 0] * theta[0] + data.features[i, 1] * theta[1]
-            if data.kind == datasets.SQUARED:
-                slope = 2.0 * (z - data.targets[i])
-            else:
-                # the sigmoid as the data module documents it, ½(1 + tanh(z/2)): where it saturates to exactly 1,
-                # 1/(1 + e^−z) still differs from 1 by ~1e-13, and a sign-based rule (Rprop) moves on that sign
-                slope = 0.5 * (1.0 + math.tanh(0.5 * z)) - data.targets[i]
-            g = [g[0] + slope * data.features[i, 0], g[1] + slope * data.features[i, 1]]
-        g = [g[0] / len(batch), g[1] / len(batch)]
-        theta = [float(v) for v in rule.step(t + 1, theta, None, g, lr, None)]
+        g = _batch_gradient(data, batch, theta)
+        theta = [float(v) for v in rule.step(t + 1, theta, None, g, lr, _BatchOracle(data, batch))]
         path.append(list(theta))
     return np.array(path)
 
