@@ -617,3 +617,54 @@ def test_momentum_annealing_ramps_linearly_from_mu0_to_mu_and_warmup_0_is_torchs
                               momentum_start=0.5, momentum_warmup=4)
     shown = [next(v for n, v in replayed.step(t).rows if n.startswith("μ (momentum")) for t in range(1, 8)]
     np.testing.assert_allclose(shown, [0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9], rtol=1e-12)
+
+
+# ----- what the new rules' notes say of them, on the runs ----------------------------------------------
+@pytest.mark.parametrize("landscape", LANDSCAPES)
+def test_radam_s_first_five_steps_are_momentum_steps_and_the_sixth_is_rectified(landscape):
+    """RAdam's note: with β₂ = 0.999, ρₜ ≤ 5 for t ≤ 5, so those steps are η·m̂ (no adaptive scale)."""
+    lr = 1e-3
+    r = optimizers.run("radam", landscape, steps=6, lr=lr)
+    surface = landscapes.get(landscape)
+    m = np.zeros(2)
+    for t in range(1, 6):
+        g = np.array(surface.grad(*r.path[t - 1]))
+        m = 0.9 * m + 0.1 * g
+        np.testing.assert_allclose(r.path[t] - r.path[t - 1], -lr * m / (1 - 0.9 ** t), rtol=1e-12, atol=1e-15)
+    g = np.array(surface.grad(*r.path[5]))
+    assert not np.allclose(r.path[6] - r.path[5], -lr * (0.9 * m + 0.1 * g) / (1 - 0.9 ** 6), rtol=1e-3)
+
+
+@pytest.mark.parametrize("landscape", LANDSCAPES)
+def test_adadelta_s_first_step_is_about_root_eps_over_root_one_minus_rho_whatever_the_gradient(landscape):
+    r = optimizers.run("adadelta", landscape, steps=1)
+    g = np.array(landscapes.get(landscape).grad(*r.path[0]))
+    moved = np.abs(r.path[1] - r.path[0])
+    expected = np.sqrt(1e-6) / np.sqrt(0.1) * np.ones(2)
+    big = np.abs(g) > 1.0  # where |g| ≫ √ε/√(1−ρ) the step no longer depends on |g|
+    assert big.any()
+    np.testing.assert_allclose(moved[big], expected[big], rtol=1e-5)
+
+
+@pytest.mark.parametrize("landscape", LANDSCAPES)
+def test_lion_moves_every_coordinate_by_exactly_lr_per_step_without_weight_decay(landscape):
+    r = optimizers.run("lion", landscape, steps=50, lr=0.01)
+    steps = np.abs(np.diff(r.path, axis=0))
+    assert np.all((np.abs(steps - 0.01) < 1e-12) | (steps == 0.0))
+
+
+def test_rprop_leaves_a_coordinate_where_it_is_on_the_step_its_gradient_changes_sign():
+    r = optimizers.run("rprop", "quadratic", start=(-9.0, 3.0), steps=40, lr=1.0)
+    surface = landscapes.get("quadratic")
+    g = np.array([surface.grad(*p) for p in r.path[:-1]])
+    flips = 0
+    previous = np.zeros(2)
+    for t in range(len(g)):
+        for i in (0, 1):
+            if g[t, i] * previous[i] < 0:
+                assert r.path[t + 1, i] == r.path[t, i]
+                flips += 1
+                previous[i] = 0.0
+            else:
+                previous[i] = g[t, i]
+    assert flips > 0, "the run was meant to overshoot and flip"
