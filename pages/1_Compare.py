@@ -43,7 +43,7 @@ chart_area = controls_area = st.container()
 if presentation:  # the sidebar is hidden: the demo's controls go in a column beside the map, which keeps the height
     chart_area, controls_area = st.columns([4, 1], gap="medium")
 # beside the map on a projector: a row above it took height from a 1280 x 720 map
-eigen = controls_area.toggle("Eigen-directions of the Hessian at each run's point", key="eig", persist_state="session",
+eigen = controls_area.toggle("Hessian's eigen-directions", key="eig", persist_state="session",
                              help="A cross along the Hessian's eigenvectors where each run is, frame by frame; the longer "
                                   "arm is the steeper direction, the one whose curvature the stability limit is about.")
 if presentation:
