@@ -45,6 +45,12 @@ def sqrt(value):
 
 
 @njit(inline="always", **JIT_OPTIONS)
+def sign(value):
+    """torch.sign: 1, −1, or 0 for a zero (a sign-based rule's coordinate then does not move)."""
+    return 1.0 if value > 0.0 else (-1.0 if value < 0.0 else 0.0)
+
+
+@njit(inline="always", **JIT_OPTIONS)
 def flush(value):
     """Zero out values so small that they would sink into slow subnormal arithmetic."""
     return value if abs(value) > TINY else 0.0

@@ -9,18 +9,13 @@ Every coordinate moves by exactly η per step (plus the decay): the sign throws 
 size away and keeps its direction, smoothed by a momentum that is interpolated with β₁ for the
 step and kept with the slower β₂.
 """
-from ._base import OptimizerSpec, betas, flush, learning_rate, rule_jit
+from ._base import OptimizerSpec, betas, flush, learning_rate, rule_jit, sign
 from ._base import weight_decay as weight_decay_hyper
 
 
 @rule_jit
 def init(hp):
     return (0.0, 0.0)  # the momentum m, per coordinate
-
-
-@rule_jit
-def sign(value):
-    return 1.0 if value > 0.0 else (-1.0 if value < 0.0 else 0.0)
 
 
 @rule_jit

@@ -7,7 +7,7 @@ $$\Delta_t = \begin{cases} \min(\eta_+\Delta_{t-1}, \Delta_{\max}) & g_t g_{t-1}
 \Delta_{t-1} & \text{otherwise}\end{cases}\qquad
 \theta_t = \theta_{t-1} - \Delta_t\,\operatorname{sign}(g_t)$$
 """
-from ._base import Hyper, OptimizerSpec, learning_rate, rule_jit
+from ._base import Hyper, OptimizerSpec, learning_rate, rule_jit, sign
 
 
 @rule_jit
@@ -15,11 +15,6 @@ def init(hp):
     # the previous (possibly zeroed) gradient and the step size, per coordinate; the step sizes
     # start at lr on the first step, as torch's state does
     return (0.0, 0.0, 0.0, 0.0)
-
-
-@rule_jit
-def sign(value):
-    return 1.0 if value > 0.0 else (-1.0 if value < 0.0 else 0.0)
 
 
 @rule_jit
