@@ -81,6 +81,10 @@ def test_compare_races_every_optimizer_on_a_typed_formula(server, browser):
                               "&runs=sgd,momentum,adam,rmsprop,newton,lbfgs&steps=120")
     _settle(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
+    # the sidebar is drawn after the page's charts (ui/chart_first.py): on a loaded machine it can still be
+    # arriving when the status widget has gone
+    page.wait_for_function("() => Array.from(document.querySelectorAll('[data-testid=\"stSidebar\"] input'))"
+                           ".some(box => box.value === 'x^2 + 10*y^2')", timeout=120_000)
     assert _formula_box(sidebar).input_value() == "x^2 + 10*y^2"
     names = page.evaluate("() => [...new Set(document.querySelector('.js-plotly-plot').data"
                           ".filter(t => t.mode === 'lines' && t.name).map(t => t.name))]")
