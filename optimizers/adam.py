@@ -174,6 +174,19 @@ AMSGRAD = OptimizerSpec(
 )
 
 
+def explained_weight_decay(point, gradient, lr, weight_decay, decoupled):
+    """(origin, gradient, rows, arrows) of the Anatomy page for a step's weight decay: decoupled, θ shrinks first
+    and the step starts from θ(1 − ηλ); as L2, the gradient becomes g + λθ."""
+    gx, gy = gradient
+    if weight_decay == 0.0:
+        return point, (gx, gy), [], []
+    if decoupled != 0.0:
+        origin = (point[0] * (1.0 - lr * weight_decay), point[1] * (1.0 - lr * weight_decay))
+        return origin, (gx, gy), [], [("−ηλθ (decoupled weight decay)", point, (origin[0] - point[0], origin[1] - point[1]))]
+    gx, gy = gx + weight_decay * point[0], gy + weight_decay * point[1]
+    return point, (gx, gy), [("g + λθ (weight decay added)", (gx, gy))], []
+
+
 def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py).
 
@@ -181,17 +194,9 @@ def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     bias correction), which is what the correction is for.
     """
     beta1, beta2, eps, weight_decay, amsgrad, bias_correction, decoupled = hp
-    gx, gy = gradient
-    rows, arrows = [], []
-    origin = point
-    if weight_decay != 0.0:
-        if decoupled != 0.0:
-            origin = (point[0] * (1.0 - lr * weight_decay), point[1] * (1.0 - lr * weight_decay))
-            rows.append(("θ (1 − ηλ) (decoupled weight decay, AdamW)", origin))
-            arrows.append(("−ηλθ (decoupled weight decay)", point, (origin[0] - point[0], origin[1] - point[1])))
-        else:
-            gx, gy = gx + weight_decay * point[0], gy + weight_decay * point[1]
-            rows.append(("g + λθ (weight decay added)", (gx, gy)))
+    origin, (gx, gy), rows, arrows = explained_weight_decay(point, gradient, lr, weight_decay, decoupled)
+    if arrows:
+        rows.append(("θ (1 − ηλ) (decoupled weight decay, AdamW)", origin))
     mx, my, vx, vy, vmax_x, vmax_y, beta1_t, beta2_t = (float(v) for v in after)
     correction1, correction2 = 1.0 - beta1_t, 1.0 - beta2_t
     rows += [("m (first moment) before", (float(before[0]), float(before[1]))), ("m after", (mx, my)),

@@ -7,7 +7,7 @@ $$\theta_t = \theta_{t-1} - \eta\,\frac{1-\mu_t}{1-\prod_{i\le t}\mu_i}\,\frac{g
 import math
 
 from ._base import Hyper, OptimizerSpec, betas, eps, flush, learning_rate, rule_jit, sqrt, weight_decay
-from .adam import lerp, weight_decay_step
+from .adam import explained_weight_decay, lerp, weight_decay_step
 
 
 @rule_jit
@@ -77,16 +77,7 @@ NADAM = OptimizerSpec(
 def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
     beta1, beta2, eps, weight_decay, momentum_decay, decoupled = hp
-    gx, gy = gradient
-    rows, arrows = [], []
-    origin = point
-    if weight_decay != 0.0:
-        if decoupled != 0.0:
-            origin = (point[0] * (1.0 - lr * weight_decay), point[1] * (1.0 - lr * weight_decay))
-            arrows.append(("−ηλθ (decoupled weight decay)", point, (origin[0] - point[0], origin[1] - point[1])))
-        else:
-            gx, gy = gx + weight_decay * point[0], gy + weight_decay * point[1]
-            rows.append(("g + λθ (weight decay added)", (gx, gy)))
+    origin, (gx, gy), rows, arrows = explained_weight_decay(point, gradient, lr, weight_decay, decoupled)
     mx, my, vx, vy, mu_product, beta2_t, decay_t, decay_factor = (float(v) for v in after)
     mu = beta1 * (1.0 - 0.5 * decay_t)
     mu_next = beta1 * (1.0 - 0.5 * decay_t * decay_factor)

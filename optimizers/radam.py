@@ -9,7 +9,7 @@ first five steps at β₂ = 0.999), RAdam takes plain momentum steps η·m̂; af
 steps, scaled by the rectification rₜ that rises from about 0 towards 1.
 """
 from ._base import Hyper, OptimizerSpec, betas, eps, flush, learning_rate, rule_jit, sqrt, weight_decay
-from .adam import lerp, weight_decay_step
+from .adam import explained_weight_decay, lerp, weight_decay_step
 
 
 @rule_jit
@@ -89,15 +89,7 @@ RADAM = OptimizerSpec(
 def explain(t, point, gradient, lr, hp, before, after, new_point, hessian):
     """One step's quantities for the Anatomy page (protocol in optimizers/anatomy.py)."""
     beta1, beta2, eps, weight_decay, decoupled = hp
-    gx, gy = gradient
-    rows, arrows = [], []
-    origin = point
-    if weight_decay != 0.0:
-        if decoupled != 0.0:
-            origin = (point[0] * (1.0 - lr * weight_decay), point[1] * (1.0 - lr * weight_decay))
-            arrows.append(("−ηλθ (decoupled weight decay)", point, (origin[0] - point[0], origin[1] - point[1])))
-        else:
-            rows.append(("g + λθ (weight decay added)", (gx + weight_decay * point[0], gy + weight_decay * point[1])))
+    origin, _, rows, arrows = explained_weight_decay(point, gradient, lr, weight_decay, decoupled)
     mx, my, vx, vy, beta1_t, beta2_t = (float(v) for v in after)
     rho_t, rect = rectification(float(t), beta2, beta2_t)
     corrected = (mx / (1.0 - beta1_t), my / (1.0 - beta1_t))
