@@ -1,4 +1,5 @@
 """Minibatch SGD on data: where the noise of SGD comes from, on a loss of two parameters drawn exactly."""
+import optimizers
 import streamlit as st
 
 from ui import chart_first, charts, data_page, shell, strip
@@ -58,7 +59,7 @@ with right:
     for label, result in ((gd_label, gd), (sgd_label, sgd)):
         if result.diverged_at is not None:
             st.error(f"{label} diverged at iteration {result.diverged_at}: lower the learning rate.")
-    st.caption(f"Same optimizer ({state.optimizer}), same learning rate and schedule; only the gradient differs. "
+    st.caption(f"Same optimizer ({optimizers.get(state.optimizer).title}), same learning rate and schedule; only the gradient differs. "
                "The minibatch gradient is an unbiased estimate of the full one, and its noise is what makes the "
                "SGD path wander.")
 
