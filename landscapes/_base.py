@@ -101,6 +101,7 @@ class SurfaceSpec:
     params: tuple = ()
     log_colors: bool = False  # colour contours on a log scale (surfaces spanning decades)
     escape_factor: float = 100.0  # diverged once a point is this many half-widths from the centre
+    jitted: bool = True  # False: plain NumPy functions, whose kernels run in another process (formula.from_formula)
 
     def __post_init__(self):
         if self.category not in CATEGORIES and self.category != CUSTOM_CATEGORY:

@@ -594,9 +594,31 @@ class _Compiled:
         digest = hashlib.sha256(generic.encode()).hexdigest()
         self.index = FORMULA_ID_BASE + int(digest[:12], 16)
         tag = digest[:12]
+        self.tag = tag
         self.source = generic.replace("def value(", f"def value_{tag}(").replace("def grad(", f"def grad_{tag}(") \
             .replace("def hessian(", f"def hessian_{tag}(")
-        self.value, self.grad, self.hessian = _compile_source(self.source, tag)
+        self.value, self.grad, self.hessian = _plain_functions(self.source, tag)
+        self._jitted = None
+
+    def jitted(self) -> tuple:
+        """Jitted value, grad and hessian (created on first use: their machine code is never freed)."""
+        with _LOCK:
+            if self._jitted is None:
+                self._jitted = _compile_source(self.source, self.tag)
+            return self._jitted
+
+
+def _plain_functions(source: str, tag: str) -> tuple:
+    """value, grad and hessian as plain NumPy functions: a server whose kernels run elsewhere uses only these.
+
+    Each carries ``py_func`` (itself), as a jitted function does, so ``Landscape`` and the
+    interpreter treat both alike."""
+    namespace = {"np": np, "__builtins__": {}}
+    exec(compile(source, f"<formula {tag}>", "exec"), namespace)  # noqa: S102 - generated, whitelisted source only
+    functions = tuple(namespace[f"{function}_{tag}"] for function in ("value", "grad", "hessian"))
+    for function in functions:
+        function.py_func = function
+    return functions
 
 
 def _compile_source(source: str, tag: str):
@@ -626,6 +648,7 @@ def _compile_source(source: str, tag: str):
 
 _COMPILED: OrderedDict = OrderedDict()  # text -> _Compiled, least recently used first
 _REGISTRY: OrderedDict = OrderedDict()  # kernel id -> SurfaceSpec
+_PLAIN_REGISTRY: OrderedDict = OrderedDict()  # kernel id -> SurfaceSpec of a plain formula, least recently run first
 _LOCK = threading.RLock()
 _COMPILED_CACHE_SIZE = 64
 _EVER_BUILT: set = set()  # kernel ids of every formula built in this process
@@ -638,18 +661,28 @@ def never_count(*texts: str) -> None:
         _NOT_COUNTED.update(texts)
 
 
-def _compiled(text: str) -> _Compiled:
+def is_known(text: str) -> bool:
+    """Whether ``text`` was derived recently in this process (building it again costs no sympy work)."""
     with _LOCK:
-        if text in _COMPILED:
+        return text in _COMPILED or text in _NOT_COUNTED
+
+
+def _compiled(text: str, jitted: bool = True) -> _Compiled:
+    """The formula's expressions and functions; with ``jitted``, counted against the process's limit
+    (a jitted formula's machine code stays in the process until it ends)."""
+    with _LOCK:
+        compiled = _COMPILED.get(text)
+        if compiled is not None:
             _COMPILED.move_to_end(text)
-            return _COMPILED[text]
-    compiled = _Compiled(text)
-    with _LOCK:
-        if text not in _NOT_COUNTED and compiled.index not in _EVER_BUILT and len(_EVER_BUILT) >= MAX_FORMULAS_PER_PROCESS:
-            raise FormulaError(1, f"this server has already built {MAX_FORMULAS_PER_PROCESS} different formulas since it "
-                                  "started, its limit; use a formula shown before or ask for a restart")
-        if text not in _NOT_COUNTED:
-            _EVER_BUILT.add(compiled.index)
+    if compiled is None:
+        compiled = _Compiled(text)
+    if jitted:
+        with _LOCK:
+            if text not in _NOT_COUNTED and compiled.index not in _EVER_BUILT and len(_EVER_BUILT) >= MAX_FORMULAS_PER_PROCESS:
+                raise FormulaError(1, f"this server has already built {MAX_FORMULAS_PER_PROCESS} different formulas since it "
+                                      "started, its limit; use a formula shown before or ask for a restart")
+            if text not in _NOT_COUNTED:
+                _EVER_BUILT.add(compiled.index)
     with _LOCK:
         _COMPILED[text] = compiled
         while len(_COMPILED) > _COMPILED_CACHE_SIZE:
@@ -663,9 +696,23 @@ def registered_spec(index: int) -> SurfaceSpec:
         spec = _REGISTRY.get(index)
         if spec is not None:
             _REGISTRY.move_to_end(index)
+        else:
+            spec = _PLAIN_REGISTRY.get(index)
     if spec is None:
         raise KeyError(f"no formula landscape with id {index} was built in this process; use landscapes.from_formula")
     return spec
+
+
+def remember_plain(index: int, spec: SurfaceSpec) -> None:
+    """Make a plain (``jitted=False``) formula findable by its kernel id, for the interpreter about to run it.
+
+    Bounded, unlike the jitted registry: nothing compiled refers to a plain spec, and a landscape
+    dropped from here is put back by the next run on it."""
+    with _LOCK:
+        _PLAIN_REGISTRY[index] = spec
+        _PLAIN_REGISTRY.move_to_end(index)
+        while len(_PLAIN_REGISTRY) > _COMPILED_CACHE_SIZE:
+            _PLAIN_REGISTRY.popitem(last=False)
 
 
 def _register(index: int, spec: SurfaceSpec) -> None:
@@ -756,8 +803,8 @@ def _first_non_finite_part(compiled: _Compiled, x: float, y: float) -> int:
 def _check_finite(compiled: _Compiled, bounds) -> None:
     X, Y = _grid(bounds, CHECK_RESOLUTION)
     with np.errstate(all="ignore"):
-        z = np.asarray(compiled.value.py_func(X, Y), dtype=float) + np.zeros_like(X)
-        gx, gy = (np.asarray(g, dtype=float) + np.zeros_like(X) for g in compiled.grad.py_func(X, Y))
+        z = np.asarray(compiled.value(X, Y), dtype=float) + np.zeros_like(X)
+        gx, gy = (np.asarray(g, dtype=float) + np.zeros_like(X) for g in compiled.grad(X, Y))
     bad = ~np.isfinite(z)
     if bad.any():
         centre = (X.mean(), Y.mean())
@@ -780,8 +827,8 @@ def _newton(compiled: _Compiled, x: float, y: float):
     x, y = np.float64(x), np.float64(y)
     with np.errstate(all="ignore"):
         for _ in range(60):
-            gx, gy = compiled.grad.py_func(x, y)
-            hxx, hxy, hyy = compiled.hessian.py_func(x, y)
+            gx, gy = compiled.grad(x, y)
+            hxx, hxy, hyy = compiled.hessian(x, y)
             det = hxx * hyy - hxy * hxy
             if not np.isfinite(det) or det == 0.0:
                 return None
@@ -796,7 +843,7 @@ def _newton(compiled: _Compiled, x: float, y: float):
 
 def _pattern_search(compiled: _Compiled, x: float, y: float, step: float):
     """A derivative-free polish for kinks and flat bottoms, where Newton has no Hessian to use."""
-    f = compiled.value.py_func
+    f = compiled.value
     with np.errstate(all="ignore"):
         best = float(f(np.float64(x), np.float64(y)))
         for _ in range(200):
@@ -817,7 +864,7 @@ def _find_minima(compiled: _Compiled, bounds) -> tuple:
     (x0, x1), (y0, y1) = bounds
     X, Y = _grid(bounds, MINIMA_RESOLUTION)
     with np.errstate(all="ignore"):
-        z = np.asarray(compiled.value.py_func(X, Y), dtype=float) + np.zeros_like(X)
+        z = np.asarray(compiled.value(X, Y), dtype=float) + np.zeros_like(X)
     padded = np.pad(z, 1, constant_values=np.inf)
     neighbours = [padded[1 + di:1 + di + z.shape[0], 1 + dj:1 + dj + z.shape[1]]
                   for di in (-1, 0, 1) for dj in (-1, 0, 1) if di or dj]
@@ -837,7 +884,7 @@ def _find_minima(compiled: _Compiled, bounds) -> tuple:
         point = _newton(compiled, gx0, gy0)
         if point is not None:
             with np.errstate(all="ignore"):
-                h = compiled.hessian.py_func(np.float64(point[0]), np.float64(point[1]))
+                h = compiled.hessian(np.float64(point[0]), np.float64(point[1]))
                 eigen = np.linalg.eigvalsh(np.array([[h[0], h[1]], [h[1], h[2]]], dtype=float))
             if not np.all(np.isfinite(eigen)) or eigen[0] < -1e-9 * max(1.0, abs(eigen[1])):
                 point = None  # Newton found a saddle or a maximum
@@ -848,7 +895,7 @@ def _find_minima(compiled: _Compiled, bounds) -> tuple:
         if not (x0 - margin <= px <= x1 + margin and y0 - margin <= py <= y1 + margin):
             continue
         with np.errstate(all="ignore"):
-            value = float(compiled.value.py_func(np.float64(px), np.float64(py)))
+            value = float(compiled.value(np.float64(px), np.float64(py)))
         if not math.isfinite(value):
             continue
         if any(math.hypot(px - m.x, py - m.y) < 1e-6 * max(x1 - x0, y1 - y0) for m in found):
@@ -872,7 +919,7 @@ def _starts(compiled: _Compiled, bounds, minima) -> tuple:
     for fx, fy in fractions:
         x, y = _round(x0 + fx * (x1 - x0)), _round(y0 + fy * (y1 - y0))
         with np.errstate(all="ignore"):
-            values = [compiled.value.py_func(np.float64(x), np.float64(y)), *compiled.grad.py_func(np.float64(x), np.float64(y))]
+            values = [compiled.value(np.float64(x), np.float64(y)), *compiled.grad(np.float64(x), np.float64(y))]
         if not all(np.isfinite(values)):
             continue
         far = all(math.hypot(x - m.x, y - m.y) >= 0.25 * diagonal for m in minima)
@@ -887,14 +934,18 @@ def _log_colours(compiled: _Compiled, bounds) -> bool:
     """Colour on a log scale when most of the plot sits far below the highest walls (like Rosenbrock)."""
     X, Y = _grid(bounds, 81)
     with np.errstate(all="ignore"):
-        z = np.asarray(compiled.value.py_func(X, Y), dtype=float) + np.zeros_like(X)
+        z = np.asarray(compiled.value(X, Y), dtype=float) + np.zeros_like(X)
     low, high, median = float(z.min()), float(z.max()), float(np.median(z))
     return (high - low) > 10.0 * max(median - low, 1e-12)
 
 
 # ----- the public entry point ------------------------------------------------------------------------
-def from_formula(text: str, bounds=None) -> Landscape:
+def from_formula(text: str, bounds=None, jitted: bool = True) -> Landscape:
     """A landscape for the formula ``text`` in x and y over ``bounds`` ((x_min, x_max), (y_min, y_max)).
+
+    ``jitted=False``: a landscape of plain NumPy functions, for a process that leaves every kernel
+    of a formula to another process (the app's formula worker, ``optimizers.formula_worker``),
+    so no machine code of it stays here; ``optimizers.run`` then only interprets it.
 
     Raises ``ValueError`` (a ``FormulaError``, whose message starts with the 1-based position in
     the text) for a formula it refuses: a syntax error, an unknown name, anything outside the
@@ -902,7 +953,7 @@ def from_formula(text: str, bounds=None) -> Landscape:
     """
     bounds = check_bounds(bounds)
     try:
-        compiled = _compiled(text)
+        compiled = _compiled(text, jitted)
         _check_finite(compiled, bounds)
         minima = _find_minima(compiled, bounds)
         starts = _starts(compiled, bounds, minima)
@@ -913,6 +964,7 @@ def from_formula(text: str, bounds=None) -> Landscape:
     except Exception as error:  # noqa: BLE001 - a formula that passed the whitelist but trips sympy must
         # still come back as a refusal in plain words, never as a traceback in the page
         raise FormulaError(1, f"this formula could not be differentiated and compiled ({type(error).__name__})") from None
+    functions = compiled.jitted() if jitted else (compiled.value, compiled.grad, compiled.hessian)
     shown = " ".join(text.split())
     digest = hashlib.sha256(f"{compiled.canonical}|{bounds!r}".encode()).hexdigest()[:10]
     spec = SurfaceSpec(
@@ -922,13 +974,17 @@ def from_formula(text: str, bounds=None) -> Landscape:
         description=(f"f(x, y) = {shown}, typed in the app. Gradient and Hessian are exact (derived by sympy); "
                      f"the minima were found by a grid search refined with Newton's method."),
         formula=f"f(x, y) = {compiled.latex}",
-        value=compiled.value,
-        grad=compiled.grad,
-        hessian=compiled.hessian,
+        value=functions[0],
+        grad=functions[1],
+        hessian=functions[2],
         bounds=bounds,
         starts=starts,
         minima=minima,
         log_colors=_log_colours(compiled, bounds),
+        jitted=jitted,
     )
-    _register(compiled.index, spec)
+    if jitted:
+        _register(compiled.index, spec)
+    else:
+        remember_plain(compiled.index, spec)
     return Landscape(spec=spec, index=compiled.index, param_values={})

@@ -60,7 +60,8 @@ for _name in ("arctan2", "hypot", "power"):  # two arguments: the C library only
     setattr(KERNEL_NUMPY, _name, _binary)
 
 STAND_INS: dict[int, object] = {id(np): KERNEL_NUMPY}  # id(numba-only object) -> what the interpreter uses
-_TWINS: dict[int, object] = {}
+_TWINS: dict[int, object] = {}  # jitted functions live as long as their module: keyed by id
+_TWIN_ATTRIBUTE = "interpreted_twin"
 
 
 def stand_in(numba_only, python_equivalent) -> None:
@@ -74,7 +75,10 @@ def twin(function):
         return STAND_INS[id(function)]
     if id(function) in _TWINS:
         return _TWINS[id(function)]
-    source = function.py_func if isinstance(function, Dispatcher) else function
+    jitted = isinstance(function, Dispatcher)
+    if not jitted and getattr(function, _TWIN_ATTRIBUTE, None) is not None:
+        return getattr(function, _TWIN_ATTRIBUTE)
+    source = function.py_func if jitted else function
     if not isinstance(source, pytypes.FunctionType):
         raise TypeError(f"no interpreted twin for {function!r}")
     rebound = dict(source.__globals__)
@@ -83,7 +87,12 @@ def twin(function):
         closure = tuple(pytypes.CellType(twin(c.cell_contents) if isinstance(c.cell_contents, Dispatcher) else c.cell_contents)
                         for c in closure)
     copy = pytypes.FunctionType(source.__code__, rebound, source.__name__, source.__defaults__, closure)
-    _TWINS[id(function)] = copy  # before its globals: a function may call itself
+    # before its globals: a function may call itself. A plain function (a formula's, which a
+    # server may drop) keeps its twin itself, so an id reused after it is freed cannot find it.
+    if jitted:
+        _TWINS[id(function)] = copy
+    else:
+        setattr(function, _TWIN_ATTRIBUTE, copy)
     for name in source.__code__.co_names:
         value = rebound.get(name)
         if isinstance(value, Dispatcher) or id(value) in STAND_INS:

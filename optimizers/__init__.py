@@ -120,6 +120,14 @@ def landscape_of(landscape) -> Landscape:
     return landscape if isinstance(landscape, Landscape) else landscapes.get(landscape)
 
 
+def jitted_landscape(landscape) -> Landscape:
+    """``landscape_of``, refusing a landscape whose kernels run in another process (no interpreter here)."""
+    surface = landscape_of(landscape)
+    if not surface.spec.jitted:
+        raise ValueError(f"{surface.title}: its kernels run in another process; build it with jitted=True")
+    return surface
+
+
 def checked_start(surface: Landscape, start) -> tuple[float, float]:
     """``start`` (None: the surface's own) as two floats, or ValueError when it is outside the plot or not finite."""
     if start is None:
@@ -178,7 +186,13 @@ def run(optimizer: str, landscape, start=None, steps: int = 500, *, schedule=Non
     inputs = (surface.index, INDEX_OF[optimizer], surface.param_tuple, spec.pack(values), x, y, float(values["lr"]), factors,
               oracle, surface.escape_box)
     no_steps_call = inputs[:7] + (factors[:0],) + inputs[8:] + _trace_outputs(0)
-    interpreted = patience is not None and not _compiled_within(trace, 2, no_steps_call, patience)
+    if not surface.spec.jitted and patience is None:
+        raise ValueError(f"{surface.title}: its kernels run in another process (plain functions here); "
+                         "pass a patience to interpret it, or build it with jitted=True")
+    if not surface.spec.jitted:
+        landscapes.formula.remember_plain(surface.index, surface.spec)
+    interpreted = patience is not None and (not surface.spec.jitted
+                                            or not _compiled_within(trace, 2, no_steps_call, patience))
     began = time.perf_counter()
     if interpreted:
         stop = _interpreted.trace(*inputs, path, loss, grad_norm, lr_used)
@@ -261,7 +275,7 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
     kernel (about a second to compile), with the same results.
     """
     spec = get(optimizer)
-    surface = landscape_of(landscape)
+    surface = jitted_landscape(landscape)
     steps = checked_steps(steps)
     starts = np.asarray(surface.start if starts is None else starts, dtype=float)
     if starts.ndim == 0 or starts.shape[-1] != 2:

@@ -27,7 +27,7 @@ import numpy as np
 from landscapes._base import JIT_OPTIONS
 from numba import literally, njit
 
-from . import INDEX_OF, checked_start, checked_steps, landscape_of, oracle_settings, get
+from . import INDEX_OF, checked_start, checked_steps, jitted_landscape, landscape_of, oracle_settings, get
 from ._base import flush
 from ._dispatch import rule_init, rule_step
 from ._kernels import healthy, call_specialized
@@ -227,7 +227,7 @@ def replay(optimizer: str, landscape, start=None, steps: int = 100, *, schedule=
     Validation is ``run``'s, and the path equals ``run(...).path`` exactly.
     """
     spec = get(optimizer)
-    surface = landscape_of(landscape)
+    surface = jitted_landscape(landscape)
     steps = checked_steps(steps)
     if steps > MAX_REPLAY_STEPS:
         raise ValueError(f"Invalid steps: {steps}; the anatomy replays at most {MAX_REPLAY_STEPS} steps")

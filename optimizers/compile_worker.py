@@ -26,12 +26,12 @@ _PROJECT = pathlib.Path(__file__).resolve().parent.parent
 _CHILD = "from optimizers.compile_worker import serve; serve()"
 
 
-def _send(stream, payload: bytes) -> None:
+def send_message(stream, payload: bytes) -> None:
     stream.write(struct.pack("<I", len(payload)) + payload)
     stream.flush()
 
 
-def _receive(stream) -> bytes:
+def receive_message(stream) -> bytes:
     header = stream.read(4)
     if len(header) < 4:
         raise EOFError("the other end closed the pipe")
@@ -58,8 +58,8 @@ class CompileWorker:
                 if self._process is None or self._process.poll() is not None:
                     self._process = subprocess.Popen([sys.executable, "-c", _CHILD], cwd=_PROJECT,
                                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-                _send(self._process.stdin, pickle.dumps((kernel_name, args)))
-                return _receive(self._process.stdout) == b"ok"
+                send_message(self._process.stdin, pickle.dumps((kernel_name, args)))
+                return receive_message(self._process.stdout) == b"ok"
             except (OSError, EOFError, ValueError, pickle.PicklingError):
                 self.stop()
                 return False
@@ -82,11 +82,11 @@ def serve(requests=None, replies=None) -> None:
     kernels = {kernel.py_func.__name__: kernel for kernel in (*_kernels.COMPILED_IN_BACKGROUND, minibatch.minibatch_trace)}
     while True:
         try:
-            kernel_name, args = pickle.loads(_receive(requests))
+            kernel_name, args = pickle.loads(receive_message(requests))
         except EOFError:
             return
         try:
             kernels[kernel_name](*args)
-            _send(replies, b"ok")
+            send_message(replies, b"ok")
         except Exception as error:  # noqa: BLE001 - reported to the server, which then compiles itself
-            _send(replies, repr(error).encode()[:2000] or b"error")
+            send_message(replies, repr(error).encode()[:2000] or b"error")
