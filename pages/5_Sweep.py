@@ -89,10 +89,9 @@ st.caption("Each optimizer's learning rate swept alone (its other settings at th
 lrs = tuple(float(v) for v in np.geomspace(1e-5, 10.0, 61))
 target = ex.target_loss_for(surface, state.tolerance)
 curves, best_rows, links = [], [], []
-with st.spinner("Sweeping the learning rate of each optimizer…"), compute.one_core():
-    for name in state.compared:
-        curve = sweep.lr_curve(state.landscape, compute.cache_key(state.landscape_params), name, tuple(state.start), state.steps,
-                               lrs, target, None)
+with st.spinner("Sweeping the learning rate of each optimizer…"):
+    swept = sweep.lr_curves(state, lrs, target)
+    for name, curve in zip(state.compared, swept):
         curve_values, curve_status = ex.metric_values(curve, state.metric, surface)
         spec = optimizers.get(name)
         curves.append(dict(optimizer=name, title=spec.title, lrs=np.array(lrs), values=curve_values, status=curve_status))
@@ -145,10 +144,8 @@ st.caption("Both strategies try the same number of runs over the ranges of the m
            "pays off when one setting matters much more than the other (Bergstra & Bengio, 2012). On the right, each "
            "grid budget is a fresh k×k grid, so a larger grid can miss what a smaller one hit; random search only adds "
            "runs, so its best never gets worse. Blank map cells diverged.")
-with st.spinner("Running both searches…"), compute.one_core():
-    race = sweep.search(state.landscape, compute.cache_key(state.landscape_params), state.optimizer, tuple(state.start),
-                        state.steps, sweep.fixed_json(state.fixed), sweep.astuple(x_axis), sweep.astuple(y_axis),
-                        state.metric, target, state.search_side)
+with st.spinner("Running both searches…"):
+    race = sweep.search(state, state.metric, target)
 background = np.where(status == ex.FINE, values if state.metric != "diverged" else 0.0, np.nan)
 search_label = metric_label if state.metric != "diverged" else ex.METRICS["loss"]
 live_chart(explore.search_figure(race, x_axis, y_axis, background, search_label, log_colour or state.metric == "diverged",

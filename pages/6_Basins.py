@@ -37,9 +37,7 @@ radius = ex.capture_radius(surface)
 params_json = compute.cache_key(state.landscape_params)
 panels = []
 with st.spinner(f"Running {state.resolution ** 2:,} start points × {state.steps} steps for each optimizer…"):
-    for name in state.optimizers:
-        outcome = basins.basin_outcome(state.landscape, params_json, name, float(state.lrs[name]), state.resolution,
-                                       state.steps)
+    for name, outcome in zip(state.optimizers, basins.outcomes(state)):
         labels = ex.basin_labels(outcome, surface, radius)
         panels.append(dict(optimizer=name, title=f"{optimizers.get(name).title} · lr {state.lrs[name]:g}",
                            labels=labels, outcome=outcome))

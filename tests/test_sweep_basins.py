@@ -317,19 +317,6 @@ def test_basin_link_round_trips():
     assert not warnings and again == state
 
 
-def test_panels_below_the_fold_run_their_batches_on_one_core_and_give_the_other_back():
-    import numba
-    from ui import compute
-
-    before = numba.get_num_threads()
-    with compute.one_core():
-        assert numba.get_num_threads() == 1
-    assert numba.get_num_threads() == before
-    with pytest.raises(RuntimeError), compute.one_core():
-        raise RuntimeError("a failing batch")
-    assert numba.get_num_threads() == before
-
-
 def test_the_working_learning_rate_range_reads_as_words():
     from ui import sweep
 

@@ -27,7 +27,9 @@ def _ui_imports(module: str) -> set[str]:
 
 
 def test_the_formula_module_imports_no_page_state_so_compute_and_state_can_import_it():
-    assert _ui_imports("custom") <= {"query"}, _ui_imports("custom")
+    # heavy and scheduler (a session's share of new formulas) import no page state either
+    assert _ui_imports("custom") <= {"query", "heavy", "scheduler"}, _ui_imports("custom")
+    assert _ui_imports("heavy") <= {"scheduler", "memory"} and _ui_imports("scheduler") == set()
     assert "your_landscape" not in _ui_imports("compute") | _ui_imports("state")
 
 

@@ -6,7 +6,6 @@ and the work of one request is capped.
 """
 from __future__ import annotations
 
-import json
 import functools
 from dataclasses import dataclass, replace
 
@@ -15,8 +14,8 @@ import numpy as np
 import optimizers
 import streamlit as st
 
-from . import defaults, live_chart
-from .compute import background_compiling, first_view_patience, rerun_when
+from . import defaults, heavy, live_chart
+from .compute import background_compiling, cache_key, first_view_patience, rerun_when
 from . import exploration as ex
 from . import query as query_text
 from .controls import number_slider, value_grid
@@ -199,12 +198,16 @@ def batch_kernels_ready(state: BasinState) -> bool:
     return all(optimizers.batch_kernel_ready(name, surface) for name in state.optimizers)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def basin_outcome(landscape: str, params_json: str, optimizer: str, lr: float, resolution: int, steps: int) -> ex.Outcome:
-    surface = landscapes.get(landscape, **json.loads(params_json))
-    _, _, starts = ex.start_grid(surface, resolution)
-    return ex.run_settings(optimizer, surface, starts, steps, {"lr": lr}, {}, ex.target_loss_for(surface, 1e-6),
-                           patience=first_view_patience())
+def outcomes(state: BasinState) -> list[ex.Outcome]:
+    """Every panel's map, as one job in the server's scheduler (``ui.heavy``)."""
+    surface = state.surface()
+    _, _, starts = ex.start_grid(surface, state.resolution)
+    target = ex.target_loss_for(surface, 1e-6)
+    key = ("basins", state.landscape, cache_key(state.landscape_params), tuple(state.optimizers),
+           tuple(float(state.lrs[name]) for name in state.optimizers), state.resolution, state.steps)
+    chunks, combine = ex.several([ex.outcome_chunks(name, surface, starts, state.steps, {"lr": float(state.lrs[name])}, {},
+                                                    target, patience=first_view_patience()) for name in state.optimizers])
+    return heavy.compute(key, chunks, combine, f"The {state.resolution}×{state.resolution} basin maps")
 
 
 def take_click(chart_key: str, xs: np.ndarray, ys: np.ndarray, panels: int):

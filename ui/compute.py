@@ -1,17 +1,22 @@
 """Cached engine calls: a rerun with unchanged settings costs a dictionary lookup."""
 from __future__ import annotations
 
-import contextlib
+import concurrent.futures
+import functools
 import json
 import os
+import threading
 import time
+from dataclasses import replace
 
+import cachetools
 import optimizers
 import streamlit as st
+from optimizers import formula_worker
 
 from viz.surface_image import MAP_RESOLUTION, evaluate
 
-from . import custom
+from . import custom, heavy
 
 
 def cache_key(value) -> str:
@@ -44,6 +49,9 @@ def run_cached(landscape: str, params_json: str, start: tuple, steps: int, optim
     in the last place, tested), the seconds are None, nothing is cached, and the page reruns
     itself once the kernel is ready, drawing the kernel's own numbers.
     """
+    if custom.is_custom(landscape) and not custom.JITTED:
+        return formula_run(landscape, params_json, start, steps, optimizer, kwargs_json,
+                           patience=patience if background_compiling() else None)
     if background_compiling():
         surface = custom.landscape(landscape, json.loads(params_json))
         if not optimizers.kernel_ready(optimizer, surface):
@@ -82,9 +90,75 @@ def rerun_when(ready) -> None:
     watch_kernels()
 
 
+# ----- typed formulas: their kernels run in the formula worker (optimizers.formula_worker) -----------------------
+FORMULA_LANE = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="formula-lane")
+_FORMULA_LOCK = threading.Lock()
+_FORMULA_RESULTS = cachetools.TTLCache(maxsize=256, ttl=heavy.RESULT_SECONDS)  # call key -> (Result without landscape, seconds)
+_FORMULA_PENDING: dict = {}  # call key -> Future
+
+
+def formula_run(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str,
+                patience: float | None = FIRST_VIEW_PATIENCE):
+    """``run_cached`` for a typed formula: its run by the formula worker, a child process that keeps the
+    formula's machine code out of the server (and is recycled). The server's own landscape is plain NumPy.
+
+    Waits ``patience`` seconds (None: until done); a run not back by then is interpreted here from the
+    same source meanwhile (seconds None, nothing cached), and the page reruns when the worker's is back.
+    A worker that failed leaves the interpreted run on the page.
+    """
+    surface = custom.landscape(landscape, json.loads(params_json))
+    values = json.loads(params_json)
+    key = (values["formula"], params_json, tuple(start), steps, optimizer, kwargs_json)
+    with _FORMULA_LOCK:
+        done = _FORMULA_RESULTS.get(key)
+        future = None if done is not None else _FORMULA_PENDING.get(key)
+        if done is None and future is None:
+            future = FORMULA_LANE.submit(formula_worker.WORKER.call, "run", values["formula"],
+                                         tuple(tuple(axis) for axis in values["bounds"]), optimizer, tuple(start), steps,
+                                         settings_from_key(kwargs_json))
+            _FORMULA_PENDING[key] = future
+            future.add_done_callback(functools.partial(_formula_finished, key))
+    if done is None:
+        try:
+            done = future.result(timeout=patience)
+        except concurrent.futures.TimeoutError:
+            rerun_when(future.done)
+            return _interpreted(surface, start, steps, optimizer, kwargs_json), None
+        except formula_worker.WorkerFailed:
+            return _interpreted(surface, start, steps, optimizer, kwargs_json), None
+    result, seconds = done
+    return replace(result, landscape=surface), seconds
+
+
+def _clear_formula_results() -> None:
+    with _FORMULA_LOCK:
+        _FORMULA_RESULTS.clear()
+
+
+heavy.on_clear(_clear_formula_results)
+
+
+def _formula_finished(key, future) -> None:
+    with _FORMULA_LOCK:
+        _FORMULA_PENDING.pop(key, None)
+        if not future.cancelled() and future.exception() is None:
+            _FORMULA_RESULTS[key] = future.result()
+
+
+def _interpreted(surface, start, steps: int, optimizer: str, kwargs_json: str):
+    return optimizers.run(optimizer, surface, start=start, steps=steps, patience=0.0, **settings_from_key(kwargs_json))
+
+
+def exact_run(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str):
+    """(result, seconds) by the compiled kernel, waiting for it: the formula worker's for a typed formula."""
+    if custom.is_custom(landscape) and not custom.JITTED:
+        return formula_run(landscape, params_json, start, steps, optimizer, kwargs_json, patience=None)
+    return exact_run_cached(landscape, params_json, start, steps, optimizer, kwargs_json)
+
+
 # cache_resource, not cache_data: a Result holds its Landscape (jitted functions do not
 # pickle), and cached results are only ever read, so sharing them between sessions is safe.
-@st.cache_resource(max_entries=512, show_spinner=False)
+@st.cache_resource(max_entries=512, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def exact_run_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str):
     """One trajectory by its compiled kernel, and the seconds it takes: the best of a few warm calls.
 
@@ -100,7 +174,7 @@ def exact_run_cached(landscape: str, params_json: str, start: tuple, steps: int,
     return result, seconds
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@st.cache_resource(max_entries=128, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def companions_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str) -> dict:
     """The other points a run's rule looked at, as trails beside its path (Schedule-Free's y and z, SAM's
     ascent point); {} for a rule that only looks where it stands, or a run longer than a replay may be."""
@@ -108,6 +182,14 @@ def companions_cached(landscape: str, params_json: str, start: tuple, steps: int
 
     if not anatomy.has_companions(optimizer) or steps > anatomy.MAX_REPLAY_STEPS:
         return {}
+    if custom.is_custom(landscape) and not custom.JITTED:
+        values = json.loads(params_json)
+        try:
+            return formula_worker.WORKER.call("companion_trails", values["formula"],
+                                              tuple(tuple(axis) for axis in values["bounds"]), optimizer, tuple(start),
+                                              steps, settings_from_key(kwargs_json))
+        except formula_worker.WorkerFailed:
+            return {}
     surface = custom.landscape(landscape, json.loads(params_json))
     replayed = anatomy.replay(optimizer, surface, start=start, steps=steps, **settings_from_key(kwargs_json))
     return anatomy.companion_trails(replayed)
@@ -120,12 +202,12 @@ def companions_of(state) -> list[dict]:
                               cache_key(run.run_kwargs())) for run in state.runs]
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@st.cache_resource(max_entries=256, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def stability_cached(landscape: str, params_json: str, start: tuple, steps: int, optimizer: str, kwargs_json: str):
     """The curvature along a run against its rule's stability limit (``optimizers.stability``)."""
     from optimizers import stability
 
-    result, _ = exact_run_cached(landscape, params_json, start, steps, optimizer, kwargs_json)
+    result, _ = exact_run(landscape, params_json, start, steps, optimizer, kwargs_json)
     return stability.along(result, **settings_from_key(kwargs_json))
 
 
@@ -147,7 +229,7 @@ def run_all(state) -> list[tuple]:
             for run in state.runs]
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def surface_grid(landscape: str, params_json: str, resolution: int):
     return evaluate(custom.landscape(landscape, json.loads(params_json)), resolution)
 
@@ -155,20 +237,3 @@ def surface_grid(landscape: str, params_json: str, resolution: int):
 def map_grid(landscape: str, params_json: str):
     """The grid behind a contour map's picture (every page draws its maps at one resolution)."""
     return surface_grid(landscape, params_json, MAP_RESOLUTION)
-
-
-@contextlib.contextmanager
-def one_core():
-    """Run the parallel kernels called inside on one thread, leaving the other core to the browser.
-
-    For panels below the fold, computed after the chart the student is waiting for has been
-    sent: on two cores, a parallel batch here competed with the browser drawing that chart.
-    """
-    import numba  # here, not at the top: landscapes must configure numba before its first import
-
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 
 import landscapes
 from landscapes import FormulaError, formula
 
+from . import heavy
 from . import query as query_text
+from .scheduler import OverLimit
 
 CUSTOM = "custom"  # Compare's land= value for a typed formula
 DEFAULT_FORMULA = "sin(3*x)*cos(3*y) + 0.1*(x^2+y^2)"
@@ -44,17 +47,35 @@ def is_custom(name: str) -> bool:
     return name == CUSTOM or name.startswith(CUSTOM + "-")
 
 
+# The app leaves a formula's kernels to the formula worker (optimizers.formula_worker), a child
+# process recycled after some formulas, so their machine code never stays in the server; here a
+# formula is plain NumPy functions. LANDSCAPE_FORMULAS_IN_PROCESS=1 compiles them in the server.
+JITTED = bool(os.environ.get("LANDSCAPE_FORMULAS_IN_PROCESS"))
+
+
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _build(text: str, bounds: tuple):
-    return landscapes.from_formula(text, bounds=bounds)
+    return landscapes.from_formula(text, bounds=bounds, jitted=JITTED)
 
 
 def build(text: str, bounds) -> tuple:
-    """(landscape, None) for a formula it accepts, (None, FormulaError or ValueError) otherwise."""
+    """(landscape, None) for a formula it accepts, (None, FormulaError or ValueError) otherwise.
+
+    A formula new to this server counts against the asking session's share (``heavy.NEW_FORMULAS``):
+    one student cannot keep the server deriving formulas for everyone else."""
+    new = isinstance(text, str) and not formula.is_known(text)
+    owner = heavy.owner() if new else None
     try:
-        return _build(text, tuple(tuple(float(v) for v in axis) for axis in bounds)), None
+        if new:
+            heavy.NEW_FORMULAS.check(owner)
+        surface = _build(text, tuple(tuple(float(v) for v in axis) for axis in bounds))
+    except OverLimit as limit:
+        return None, FormulaError(1, str(limit))
     except ValueError as error:  # FormulaError is a ValueError; so are invalid bounds
         return None, error
+    if new:
+        heavy.NEW_FORMULAS.record(owner)
+    return surface, None
 
 
 def params(text: str, bounds) -> dict:

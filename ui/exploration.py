@@ -7,11 +7,14 @@ redrawn with ``run`` is the very run the cell summarizes.
 """
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import optimizers
+
+from .scheduler import Chunk, chunk_rows
 
 MAX_SWEEP_RESOLUTION = 256
 MAX_BASIN_RESOLUTION = 512
@@ -22,6 +25,10 @@ MAX_WORK = 256 * 256 * 1000
 # L-BFGS runs one trajectory per run, with line searches: about 30 times the cost per step
 # of the vectorized rules (measured: ~9 s for 256 x 256 x 500).
 SERIAL_COST = 30
+
+# Weighted run-steps per chunk of a batch (the scheduler's turn): 0.05-0.3 s on one core, so a
+# replaced request stops within that, and a student's slider never waits behind a whole sweep.
+CHUNK_WORK = 6_000_000
 
 CLIP = "clip_norm"  # not a hyperparameter of any optimizer, but a sweepable setting of every run
 
@@ -182,6 +189,44 @@ def run_settings(optimizer: str, surface, starts, steps: int, fixed: dict, varyi
         out.diverged_at[mask] = result.diverged_at
         out.reached_at[mask] = result.reached_at
     return out
+
+
+def outcome_chunks(optimizer: str, surface, starts, steps: int, fixed: dict, varying: dict, target_loss: float,
+                   patience: float | None = None, chunk_work: float = CHUNK_WORK) -> list[Chunk]:
+    """``run_settings``'s work in row slices of about ``chunk_work`` each; ``joined`` puts their Outcomes together."""
+    starts = np.asarray(starts, dtype=float)
+    arrays = {k: np.asarray(v, dtype=float) for k, v in varying.items()}
+    shape = np.broadcast_shapes(starts.shape[:-1], *(a.shape for a in arrays.values()))
+    if not shape:
+        return [Chunk(functools.partial(run_settings, optimizer, surface, starts, steps, fixed, varying, target_loss, patience),
+                      work_of(optimizer, 1, steps))]
+    starts = np.broadcast_to(starts, shape + (2,))
+    arrays = {k: np.broadcast_to(a, shape) for k, a in arrays.items()}
+    per_row = work_of(optimizer, int(np.prod(shape[1:])), steps)
+    return [Chunk(functools.partial(run_settings, optimizer, surface, starts[rows], steps, fixed,
+                                    {k: a[rows] for k, a in arrays.items()}, target_loss, patience),
+                  per_row * (rows.stop - rows.start))
+            for rows in chunk_rows(shape[0], per_row, chunk_work)]
+
+
+def joined(parts: list[Outcome]) -> Outcome:
+    """One Outcome from row slices in order; its arrays are read-only (a result may be shared by sessions)."""
+    if len(parts) == 1 and parts[0].final_x.ndim == 0:
+        return parts[0]
+    arrays = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Outcome)
+              if f.name not in ("steps", "target_loss")}
+    for array in arrays.values():
+        array.flags.writeable = False
+    return Outcome(**arrays, steps=parts[0].steps, target_loss=parts[0].target_loss)
+
+
+def several(chunk_lists: list[list[Chunk]]) -> tuple[list[Chunk], object]:
+    """Several batches as one job: their chunks in order, and a combine giving one joined Outcome per batch."""
+    spans, chunks = [], []
+    for chunk_list in chunk_lists:
+        spans.append((len(chunks), len(chunks) + len(chunk_list)))
+        chunks.extend(chunk_list)
+    return chunks, lambda results: [joined(results[a:b]) for a, b in spans]
 
 
 def work_of(optimizer: str, runs: int, steps: int) -> int:

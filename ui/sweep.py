@@ -17,13 +17,14 @@ import numpy as np
 import optimizers
 import streamlit as st
 
-from . import defaults
+from . import defaults, heavy
 from .compute import cache_key, first_view_patience
 from . import query as query_text
 from . import exploration as ex
 from . import live_chart
 from . import state as compare_state
 from .controls import hyper_widget, log_grid
+from .scheduler import Chunk
 
 MAX_QUERY_KEYS = 80
 MAX_VALUE_LENGTH = 120
@@ -406,38 +407,47 @@ def _fixed_from_json(text: str) -> dict:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(text).items()}
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def sweep_outcome(landscape: str, params_json: str, optimizer: str, start: tuple, steps: int, fixed_json: str,
-                  x_axis: tuple, y_axis: tuple, target_loss: float) -> ex.Outcome:
-    x_axis, y_axis = ex.Axis(*x_axis), ex.Axis(*y_axis)
-    surface = landscapes.get(landscape, **json.loads(params_json))
-    varying = {x_axis.key: x_axis.values()[None, :], y_axis.key: y_axis.values()[:, None]}
-    return ex.run_settings(optimizer, surface, start, steps, _fixed_from_json(fixed_json), varying, target_loss,
-                           patience=first_view_patience())
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def lr_curve(landscape: str, params_json: str, optimizer: str, start: tuple, steps: int, lrs: tuple,
-             target_loss: float, clip_norm: float | None) -> ex.Outcome:
-    surface = landscapes.get(landscape, **json.loads(params_json))
-    fixed = {"lr": lrs[0]} if clip_norm is None else {"lr": lrs[0], ex.CLIP: clip_norm}
-    return ex.run_settings(optimizer, surface, start, steps, fixed, {"lr": np.array(lrs)}, target_loss,
-                           patience=first_view_patience())
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def search(landscape: str, params_json: str, optimizer: str, start: tuple, steps: int, fixed_json: str,
-           x_axis: tuple, y_axis: tuple, metric: str, target_loss: float, side: int) -> ex.SearchRace:
-    x_axis, y_axis = ex.Axis(*x_axis), ex.Axis(*y_axis)
-    surface = landscapes.get(landscape, **json.loads(params_json))
-    return ex.search_race(optimizer, surface, start, steps, _fixed_from_json(fixed_json), x_axis, y_axis, metric,
-                          target_loss, side)
-
-
 def compute(state: SweepState) -> ex.Outcome:
-    return sweep_outcome(state.landscape, cache_key(state.landscape_params), state.optimizer, tuple(state.start), state.steps,
-                         fixed_json(state.fixed), astuple(state.axis(state.x)), astuple(state.axis(state.y)),
-                         ex.target_loss_for(state.surface(), state.tolerance))
+    """The sweep's runs, in the server's scheduler (``ui.heavy``): queued with the class's other heavy work."""
+    x_axis, y_axis = state.axis(state.x), state.axis(state.y)
+    target = ex.target_loss_for(state.surface(), state.tolerance)
+    key = ("sweep", state.landscape, cache_key(state.landscape_params), state.optimizer, tuple(state.start), state.steps,
+           fixed_json(state.fixed), astuple(x_axis), astuple(y_axis), target)
+
+    def chunks():
+        varying = {x_axis.key: x_axis.values()[None, :], y_axis.key: y_axis.values()[:, None]}
+        return ex.outcome_chunks(state.optimizer, state.surface(), state.start, state.steps, dict(state.fixed), varying,
+                                 target, patience=first_view_patience())
+
+    return heavy.compute(key, chunks, ex.joined, f"The {state.resolution}×{state.resolution} sweep")
+
+
+def lr_curves(state: SweepState, lrs: tuple, target_loss: float) -> list[ex.Outcome]:
+    """Each compared optimizer's learning rate swept alone (its other settings at their defaults), as one job."""
+    key = ("lr curves", state.landscape, cache_key(state.landscape_params), tuple(state.compared), tuple(state.start),
+           state.steps, lrs, target_loss)
+
+    surface = state.surface()
+    chunks, combine = ex.several([ex.outcome_chunks(name, surface, state.start, state.steps, {"lr": lrs[0]},
+                                                    {"lr": np.array(lrs)}, target_loss, patience=first_view_patience())
+                                  for name in state.compared])
+    return heavy.compute(key, chunks, combine, "The learning-rate sweeps")
+
+
+def search(state: SweepState, metric: str, target_loss: float) -> ex.SearchRace:
+    """Grid search against random search on the same budget, in the server's scheduler."""
+    x_axis, y_axis = state.axis(state.x), state.axis(state.y)
+    key = ("search", state.landscape, cache_key(state.landscape_params), state.optimizer, tuple(state.start), state.steps,
+           fixed_json(state.fixed), astuple(x_axis), astuple(y_axis), metric, target_loss, state.search_side)
+    side = state.search_side
+    runs = side * (side + 1) * (2 * side + 1) // 6 + side * side  # every k x k grid up to side, and the random runs
+
+    def chunks():
+        return [Chunk(functools.partial(ex.search_race, state.optimizer, state.surface(), state.start, state.steps,
+                                        dict(state.fixed), x_axis, y_axis, metric, target_loss, side),
+                      ex.work_of(state.optimizer, runs, state.steps))]
+
+    return heavy.compute(key, chunks, lambda results: results[0], "The grid and random searches")
 
 
 # ----- a selected cell, and links to Compare ----------------------------------------------------------

@@ -46,6 +46,7 @@ def _calls():
         seen.add((landscape, optimizer))
         yield _trajectory(landscape, optimizer)
     yield lambda: data_page.runs(data_page.default_state())
+    yield from _formula_worker_calls()
     for landscape, optimizer in [(land, name) for land in landscapes.names() for name in defaults.default_runs(land)]:
         if (landscape, optimizer) not in seen:
             seen.add((landscape, optimizer))
@@ -56,6 +57,20 @@ def _calls():
         for name in optimizers.names():
             if (land, name) not in seen:
                 yield _trajectory(land, name)
+
+
+def _formula_worker_calls():
+    """Your own landscape's first view: the formula worker started, and its default runs compiled in it."""
+    from optimizers import formula_worker
+
+    from . import custom, your_landscape
+
+    if custom.JITTED:
+        return
+    bounds = tuple(tuple(axis) for axis in custom.DEFAULT_BOUNDS)
+    surface, _ = custom.build(custom.DEFAULT_FORMULA, bounds)
+    for name in your_landscape.DEFAULT_RUNS:
+        yield functools.partial(formula_worker.WORKER.call, "run", custom.DEFAULT_FORMULA, bounds, name, surface.start, 1, {})
 
 
 def start() -> None:
