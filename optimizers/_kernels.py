@@ -17,6 +17,11 @@ from ._dispatch import rule_init, rule_step
 from ._oracle import add_noise, clip, perturb
 from ._surfaces import surface_grad, surface_value
 from .compile_worker import WORKER
+from .kernel_queue import QUEUE
+
+# Once the queue has run dry (a new server's warm-up list done), the compile worker, which has
+# loaded every kernel it compiled (1-2 GiB), ends; a later request starts it again.
+QUEUE.on_idle(WORKER.stop)
 from .kernel_queue import in_compiler_thread
 
 # Runs advanced together by one thread in a batch: long enough for SIMD and to hide the

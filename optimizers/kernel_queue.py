@@ -33,6 +33,7 @@ class KernelQueue:
         self._done: dict[Hashable, threading.Event] = {}
         self._failed: set[Hashable] = set()
         self._worker: threading.Thread | None = None
+        self._idle_callbacks: list[Callable[[], object]] = []
 
     def request(self, key: Hashable, compile_call: Callable[[], object], priority: int = NOW) -> threading.Event:
         """Queue ``compile_call`` under ``key`` unless it is queued (then raise its priority) or done."""
@@ -71,8 +72,20 @@ class KernelQueue:
         with self._lock:
             return len(self._priority)
 
+    def on_idle(self, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` each time the queue runs dry (the compile worker's memory can then go back)."""
+        self._idle_callbacks.append(callback)
+
     def _work(self) -> None:
         while True:
+            with self._lock:
+                idle = not self._heap
+            if idle:
+                for callback in list(self._idle_callbacks):
+                    try:
+                        callback()
+                    except Exception:  # noqa: BLE001 - an idle hook must never stop the compiler
+                        pass
             with self._lock:
                 while not self._heap:
                     self._wanted.wait()

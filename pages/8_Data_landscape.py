@@ -2,7 +2,7 @@
 import optimizers
 import streamlit as st
 
-from ui import chart_first, charts, data_page, shell, strip
+from ui import chart_first, charts, data_page, heavy, shell, strip
 from viz import data as data_viz
 from viz import figures
 from viz.surface_image import evaluate
@@ -30,7 +30,7 @@ sgd_label = f"SGD (batch {state.batch}, {state.sampling})"
 st.caption(data.problem.description)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def full_batch_grid(problem: str, n: int, seed: int):
     return evaluate(data_page.data_set(problem, n, seed), 160)
 

@@ -19,7 +19,7 @@ from optimizers import anatomy
 from viz.anatomy import FRAMINGS
 from viz.numbers import readable
 
-from . import defaults
+from . import heavy, defaults
 from .compute import settings_from_key
 from . import query as query_text
 from .controls import hyper_widget, number_slider
@@ -229,7 +229,7 @@ def sidebar(sb=None) -> AnatomyState:
                         clip_norm=clip_norm, noise=float(noise), seed=seed)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def _replay_cached(landscape: str, optimizer: str, start: tuple, steps: int, kwargs_json: str):
     kwargs = settings_from_key(kwargs_json)
     return anatomy.replay(optimizer, landscape, start=start, steps=steps, **kwargs)

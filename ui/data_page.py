@@ -17,7 +17,7 @@ from landscapes import data as datasets
 from optimizers import minibatch
 from optimizers import SCHEDULES
 
-from . import defaults
+from . import heavy, defaults
 from .compute import cache_key, settings_from_key
 from . import query as query_text
 from .controls import hyper_widget
@@ -48,7 +48,7 @@ class DataState:
         return data_set(self.problem, self.n, self.seed)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def data_set(problem: str, n: int, seed: int):
     return datasets.get(problem, n, seed)
 
@@ -283,7 +283,7 @@ def sidebar(sb=None) -> DataState:
 
 # ----- cached runs ---------------------------------------------------------------------------------
 # Each result holds its batch indices (up to 2000 x 300 int64, about 5 MB): a bounded cache.
-@st.cache_resource(max_entries=48, show_spinner=False)
+@st.cache_resource(max_entries=48, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def _run(problem: str, n: int, seed: int, optimizer: str, batch: int, sampling: str, steps: int, hyper_json: str,
          schedule_json: str):
     hyper = settings_from_key(hyper_json)

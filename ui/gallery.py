@@ -16,7 +16,7 @@ from landscapes import analysis
 from viz.gallery import MAP_KINDS
 from viz.surface_image import evaluate
 
-from . import query as query_text
+from . import heavy, query as query_text
 from .state import MAX_QUERY_KEYS, MAX_VALUE_LENGTH
 
 CONTOUR_RESOLUTION = 120
@@ -112,17 +112,17 @@ def to_query(state: GalleryState) -> dict[str, str]:
 
 
 # ----- cached computations (default parameters of each surface) ---------------------------
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def contour_grid(name: str):
     return evaluate(landscapes.get(name), CONTOUR_RESOLUTION)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def surface_grid(name: str):
     return evaluate(landscapes.get(name), SURFACE_RESOLUTION)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def curvature_grid(name: str):
     return analysis.curvature_grid(landscapes.get(name), CURVATURE_RESOLUTION)
 

@@ -15,7 +15,7 @@ from viz import figures
 from viz import lessons as lesson_figures
 from viz.surface_image import evaluate
 
-from . import chart_first, charts, compute, lessons, live_chart, shell
+from . import heavy, chart_first, charts, compute, lessons, live_chart, shell
 from . import data_page as data_page_state
 from . import state as page_state
 from .lessons import extras
@@ -28,12 +28,12 @@ DATA_MAP_RESOLUTION = 160  # a finite-sum loss at 480² points costs 0.4-1.2 s (
 
 
 # ----- computed once per lesson, shared by every session (a scene never changes) ---------------------
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def lesson_results(slug: str) -> list:
     return lessons.run_scene(lessons.get(slug).scene)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def lesson_grid(slug: str):
     lesson = lessons.get(slug)
     surface = lesson.scene.surface()
@@ -42,7 +42,7 @@ def lesson_grid(slug: str):
     return compute.map_grid(surface.name, compute.cache_key(lesson.scene.landscape_params))
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@st.cache_resource(max_entries=128, ttl=heavy.RESULT_SECONDS, show_spinner=False)
 def lesson_extra_figures(slug: str, presentation: bool) -> list:
     """The figures under a lesson's race: they depend on the lesson and the mode only (replays and
     curvature along 1000-step paths took 60-140 ms a rerun)."""

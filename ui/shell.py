@@ -7,7 +7,7 @@ import optimizers
 import streamlit as st
 from optimizers import SCHEDULES
 
-from ui import chart_first, live_chart, warm_up
+from ui import chart_first, heavy, live_chart, warm_up
 from viz import tables
 from viz.anatomy import formula_lines
 
@@ -51,6 +51,8 @@ def navigation(page: str = "Home") -> None:
 def page_header(title: str, subtitle: str) -> None:
     """Page config, menu, title with the presentation-mode switch beside it, and the subtitle."""
     configure_page(f"{title} · Loss landscapes, live")
+    heavy.start_janitor()  # once per server: forgets closed sessions, gives freed memory back
+    heavy.note_session()
     navigation(title)
     presentation = presentation_on()
     heading, reset, switch = st.columns([5, 1.1, 1.6], vertical_alignment="bottom")

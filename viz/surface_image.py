@@ -7,9 +7,10 @@ stays put, costs tens of kilobytes, and lets frames carry only the trajectories.
 from __future__ import annotations
 
 import base64
-import functools
 import io
 from dataclasses import dataclass
+
+import cachetools.func
 
 import numpy as np
 from PIL import Image
@@ -83,7 +84,7 @@ def banded_image(grid: SurfaceGrid, levels: int = LEVELS) -> Image.Image:
     return image
 
 
-@functools.lru_cache(maxsize=64)
+@cachetools.func.ttl_cache(maxsize=64, ttl=900)  # bounded in time too: a long class must not keep every map
 def png_data_uri(grid: SurfaceGrid, levels: int = LEVELS) -> str:
     """A banded PNG of the shading (row 0 at the top), as a data URI for ``layout.images``."""
     buffer = io.BytesIO()
