@@ -227,3 +227,19 @@ def test_a_batch_through_the_scheduler_equals_it_run_directly():
     scheduled = scheduler.run("a", "basin", chunks, ex.joined)
     whole = ex.run_settings("momentum", surface, starts, 100, {"lr": 0.01}, {}, 1e-6)
     np.testing.assert_array_equal(scheduled.final_loss, whole.final_loss)
+
+
+def test_the_seconds_left_follow_the_jobs_own_pace_not_a_chunk_that_compiled_first():
+    scheduler, recorder = Scheduler(lanes=1, niceness=0), Recorder()
+    scheduler.run("a", "compiles", [recorder.chunk("slow", seconds=1.0, work=10.0)])  # one chunk that compiled first
+    for i in range(5):
+        scheduler.run("a", f"usual {i}", [recorder.chunk(f"u{i}", seconds=0.02, work=10.0)])
+    gate, started = threading.Event(), threading.Event()
+    job = scheduler.submit("b", "measured", [recorder.chunk("m0", seconds=0.05, work=10.0),
+                                             recorder.chunk("m1", gate, started, seconds=0.05, work=10.0)]
+                           + [recorder.chunk(f"m{i}", seconds=0.05, work=10.0) for i in range(2, 12)])
+    assert started.wait(WAIT)
+    left = scheduler.status(job).seconds_left  # ten chunks of 0.05 s to go (and the one held)
+    gate.set()
+    job.result()
+    assert 0.3 <= left <= 0.8, left

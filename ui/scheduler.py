@@ -27,6 +27,7 @@ import collections
 import contextlib
 import math
 import os
+import statistics
 import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -38,6 +39,7 @@ INTERACTIVE = 0
 BATCH = 1
 LANE_NICENESS = 10  # CFS weight 110 against the page threads' 1024: a page's work takes ~90 % of a contested core
 BUDGET_WINDOW = 60.0  # seconds over which a session's lane time is counted
+DEFAULT_PACE = 2e-8  # seconds per weighted run-step on one core before any chunk has run (Adam: ~1e-8)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class Job:
     submitted: float = field(default_factory=time.monotonic)
     started_chunks: int = 0
     finished_chunks: int = 0
+    seconds_run: float = 0.0  # lane seconds of its finished chunks, and their work: its own pace
+    work_run: float = 0.0
     results: list = field(default_factory=list)
     value: object = None
     error: BaseException | None = None
@@ -142,7 +146,7 @@ class Scheduler:
         self._by_key: dict[Hashable, Job] = {}
         self._results = cachetools.TTLCache(maxsize=result_entries, ttl=result_seconds)
         self._usage: dict[Hashable, collections.deque] = {}  # owner -> (finished at, lane seconds)
-        self._seconds_per_work = 1e-7  # refined by every chunk (an exponential average)
+        self._recent_paces: collections.deque = collections.deque(maxlen=32)  # seconds per work of recent chunks
         self._threads: list[threading.Thread] = []
 
     # ----- asking -----------------------------------------------------------------------------------
@@ -198,20 +202,21 @@ class Scheduler:
             if job.finished.is_set():
                 state = "cancelled" if job.cancelled else "failed" if job.error is not None else "done"
                 return Status(state, 0, job.finished_chunks, len(job.chunks), 0.0)
+            usual = statistics.median(self._recent_paces) if self._recent_paces else DEFAULT_PACE
             mine = job.remaining_work
-            ahead_work, jobs_ahead = 0.0, 0
+            seconds, jobs_ahead = mine * self._pace(job, usual), 0
             for priority, queue in self._queues.items():
                 for other in queue:
-                    if other is job or other.cancelled:
+                    if other is job or other.cancelled or other.finished.is_set():
                         continue
                     if priority < job.priority:
-                        ahead_work += other.remaining_work
+                        seconds += other.remaining_work * self._pace(other, usual)
                         jobs_ahead += 1
                     elif priority == job.priority:
-                        ahead_work += min(other.remaining_work, mine)  # turns taken chunk by chunk
+                        # turns are taken chunk by chunk: another job delays this one by at most as much as its own
+                        seconds += min(other.remaining_work, mine) * self._pace(other, usual)
                         jobs_ahead += other.submitted <= job.submitted
-            lanes_busy = min(self.lanes, 1 + jobs_ahead)
-            seconds = (mine + ahead_work) * self._seconds_per_work / max(1, lanes_busy)
+            seconds /= max(1, min(self.lanes, 1 + jobs_ahead))
             state = "running" if job.started_chunks else "queued"
             return Status(state, jobs_ahead if state == "queued" else 0, job.finished_chunks, len(job.chunks), seconds)
 
@@ -351,10 +356,18 @@ class Scheduler:
         with contextlib.suppress(ValueError):
             self._queues[job.priority].remove(job)
 
+    @staticmethod
+    def _pace(job: Job, usual: float) -> float:
+        """Seconds per unit of work: the job's own once it has run, else the recent chunks' median
+        (a median, since a chunk that compiled its kernel first takes seconds)."""
+        return job.seconds_run / job.work_run if job.work_run > 0 else usual
+
     def _account(self, job: Job, index: int, seconds: float) -> None:
         work = job.chunks[index].work
         if work > 0 and seconds > 0:
-            self._seconds_per_work = 0.8 * self._seconds_per_work + 0.2 * seconds / work
+            self._recent_paces.append(seconds / work)
+            job.seconds_run += seconds
+            job.work_run += work
         now = time.monotonic()
         owners = job.owners or set()
         for owner in owners:  # a shared job costs each of its owners its share
