@@ -7,11 +7,11 @@ a small LRU, so one server process compiles a bounded number of them per minute 
 """
 from __future__ import annotations
 
-import functools
 import math
 import os
 import re
 
+import cachetools.func
 import landscapes
 from landscapes import FormulaError, formula
 
@@ -53,9 +53,12 @@ def is_custom(name: str) -> bool:
 JITTED = bool(os.environ.get("LANDSCAPE_FORMULAS_IN_PROCESS"))
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+@cachetools.func.ttl_cache(maxsize=CACHE_SIZE, ttl=heavy.RESULT_SECONDS)
 def _build(text: str, bounds: tuple):
     return landscapes.from_formula(text, bounds=bounds, jitted=JITTED)
+
+
+heavy.on_clear(_build.cache_clear)
 
 
 def build(text: str, bounds) -> tuple:
