@@ -661,6 +661,21 @@ def never_count(*texts: str) -> None:
         _NOT_COUNTED.update(texts)
 
 
+def forget_derived() -> None:
+    """Drop every plain formula derived here and sympy's caches (a server left idle after class).
+
+    Jitted formulas stay registered: a compiled kernel may still look one up by its id."""
+    import sys
+
+    with _LOCK:
+        _COMPILED.clear()
+        _PLAIN_REGISTRY.clear()
+    if "sympy" in sys.modules:
+        from sympy.core.cache import clear_cache
+
+        clear_cache()
+
+
 def is_known(text: str) -> bool:
     """Whether ``text`` was derived recently in this process (building it again costs no sympy work)."""
     with _LOCK:

@@ -59,6 +59,7 @@ def _build(text: str, bounds: tuple):
 
 
 heavy.on_clear(_build.cache_clear)
+heavy.on_clear(formula.forget_derived)
 
 
 def build(text: str, bounds) -> tuple:
