@@ -27,7 +27,7 @@ import numpy as np
 from landscapes._base import JIT_OPTIONS
 from numba import literally, njit
 
-from . import INDEX_OF, checked_start, checked_steps, jitted_landscape, landscape_of, oracle_settings, get
+from . import INDEX_OF, checked_start, checked_steps, jitted_landscape, oracle_settings, get
 from ._base import flush
 from ._dispatch import rule_init, rule_step
 from ._kernels import healthy, call_specialized

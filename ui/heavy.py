@@ -38,15 +38,16 @@ def owner() -> Hashable:
     return context.session_id if context is not None else NO_SESSION
 
 
-def compute(key: Hashable, make_chunks: Callable[[], Sequence[Chunk]], combine: Callable[[list], object], what: str):
-    """The result of the work ``make_chunks`` describes, computed in the scheduler's lanes.
+def compute(key: Hashable, work: Sequence[Chunk] | Callable[[], Sequence[Chunk]], combine: Callable[[list], object],
+            what: str):
+    """The result of ``work`` (its chunks, or a call that makes them), computed in the scheduler's lanes.
 
     ``key`` names the work (a finished result is shared by every session asking for the same).
     While it waits, the page shows the queue and the seconds left; a session over its share of
     heavy work gets a message and the page stops there.
     """
     try:
-        job = SCHEDULER.submit(owner(), key, make_chunks, combine)
+        job = SCHEDULER.submit(owner(), key, work, combine)
     except OverBudget as budget:
         st.warning(str(budget), icon=":material/hourglass_top:")
         st.stop()
