@@ -162,8 +162,16 @@ def test_the_janitor_forgets_closed_sessions_everywhere_and_empties_the_caches_o
     assert scheduler.owners() == 1 and share.owners() == 1 and heavy.open_sessions() == 1
     assert scheduler.cached("work of stays") == [1]  # someone is still here: results stay for their time
 
+    import landscapes
+    from ui import compute  # noqa: F401 - registers the map pictures' cache with the janitor
+    from viz.surface_image import evaluate, png_data_uri
+
+    png_data_uri(evaluate(landscapes.get("himmelblau"), 40))
+    assert png_data_uri.cache_info().currsize >= 1
+
     open_tabs.clear()
     monkeypatch.setattr(heavy, "RESULT_SECONDS", 0.0)
     heavy.janitor_round()
     assert scheduler.owners() == 0 and share.owners() == 0 and heavy.open_sessions() == 0
     assert scheduler.cached("work of stays") is None  # the class has gone: every cache emptied
+    assert png_data_uri.cache_info().currsize == 0  # with the map pictures, whose keys hold whole grids

@@ -14,7 +14,7 @@ import optimizers
 import streamlit as st
 from optimizers import formula_worker
 
-from viz.surface_image import MAP_RESOLUTION, evaluate
+from viz.surface_image import MAP_RESOLUTION, evaluate, png_data_uri
 
 from . import custom, heavy
 
@@ -136,6 +136,8 @@ def _clear_formula_results() -> None:
 
 
 heavy.on_clear(_clear_formula_results)
+# Its keys are the grids themselves: after class it would keep up to 64 of them (~100 MiB) until next used.
+heavy.on_clear(png_data_uri.cache_clear)
 
 
 def _formula_finished(key, future) -> None:

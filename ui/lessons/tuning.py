@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import exploration
+from .. import exploration, heavy
 from .records import Choice, Claim, Lesson, Source, scene
 from .records import run as race_run
 
@@ -28,6 +28,9 @@ def search(draw: int, lr_shift: float = 0.0) -> exploration.SearchRace:
     x_axis = exploration.Axis("lr", LR_AXIS.label, LR_AXIS.low * factor, LR_AXIS.high * factor, True, LR_AXIS.count)
     return exploration.search_race("sgd", surface, SEARCH_SCENE.start, SEARCH_SCENE.steps, {}, x_axis, DECAY_AXIS, "steps",
                                    exploration.target_loss_for(surface, TARGET), SIDE, seed=draw)
+
+
+heavy.on_clear(search.cache_clear)
 
 
 @functools.lru_cache(maxsize=1)
