@@ -12,3 +12,8 @@ os.environ.setdefault("LANDSCAPE_HEAD_START", "0")
 # (test_scheduler.py, test_class_server.py). The browser tests' servers inherit these too.
 os.environ.setdefault("LANDSCAPE_HEAVY_SECONDS_PER_MINUTE", "1e9")
 os.environ.setdefault("LANDSCAPE_NEW_FORMULAS_PER_SESSION", "1000000")
+# The live class's rooms go to a database of the test run's own, never to the app's var/rooms.sqlite3.
+if "LANDSCAPE_ROOMS_URL" not in os.environ:
+    import tempfile
+
+    os.environ["LANDSCAPE_ROOMS_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='landscape-rooms-')}/rooms.sqlite3"
