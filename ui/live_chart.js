@@ -337,7 +337,15 @@ export default function (component) {
         if (graph.__revision !== revision) return undefined;  // a newer figure arrived while plotly.js loaded
         const figure = data.figure;
         if (graph.__player && graph.__player.playing) graph.__player.pause();  // the frames are about to be replaced
-        return Plotly.react(graph, { data: figure.data, layout: figure.layout, frames: figure.frames || [], config: data.config })
+        const frames = figure.frames || [];
+        return Plotly.react(graph, { data: figure.data, layout: figure.layout, frames, config: data.config })
+          .then(() => {
+            // When the config changes too (a lesson's question map becoming its race: another file name for
+            // the camera), plotly.js replots the chart and drops the frames given to react: the race
+            // did not play on a projector. Measured with gd._transitionData, plotly.js's own frame store.
+            const kept = graph._transitionData && graph._transitionData._frames;
+            return frames.length && !(kept && kept.length) ? Plotly.addFrames(graph, frames) : undefined;
+          })
           .then(() => Plotly);
       };
       return firstDraw ? inTurn(graph, draw) : draw();
