@@ -50,7 +50,7 @@ def lesson_extra_figures(slug: str, presentation: bool) -> list:
     scene = lesson.fresh_scene()
     scene.presentation = presentation
     results = lesson_results(slug)
-    tracks = figures.tracks_from_results(results, _labels(lesson, scene))
+    tracks = figures.tracks_from_results(results, run_labels(lesson, scene))
     view = extras.View(lesson, scene, scene.surface(), results, tracks, lesson_grid(slug), presentation)
     return extras.figures_under_race(view)
 
@@ -143,7 +143,7 @@ def _map_height(presentation: bool) -> int:
     return 700 if presentation else 560
 
 
-def _run_lines(lesson, scene, short: bool = False) -> list[str]:
+def run_lines(lesson, scene, short: bool = False) -> list[str]:
     """What is about to run, without the roles that would give the answer away."""
     if lesson.on_data:
         lines = []
@@ -193,7 +193,7 @@ def _predict_view(lesson, scene, surface, grid, presentation: bool) -> None:
             _objectives(lesson)
         st.info(f"**Predict first.** {prediction.prompt}", icon=":material/help:")
         what = "the minibatch runs" if lesson.on_data else "the race"
-        st.markdown(f"On *{surface.title}*, {what} about to start:\n\n" + "\n".join(f"- {line}" for line in _run_lines(lesson, scene)))
+        st.markdown(f"On *{surface.title}*, {what} about to start:\n\n" + "\n".join(f"- {line}" for line in run_lines(lesson, scene)))
         if isinstance(prediction, lessons.Choice):
             st.radio("Your prediction", range(len(prediction.options)), format_func=lambda i: prediction.options[i],
                      key=_CHOICE.format(lesson.slug), index=None, persist_state="session")
@@ -226,9 +226,9 @@ def _take_guess(lesson, surface):
     return take_click
 
 
-def _labels(lesson, scene) -> list[str]:
+def run_labels(lesson, scene) -> list[str]:
     """Each run's label, led by its role in the lesson ("too low: Gradient descent · lr 0.005")."""
-    base = [line.split(": ", 1)[1] for line in _run_lines(lesson, scene, short=True)]
+    base = [line.split(": ", 1)[1] for line in run_lines(lesson, scene, short=True)]
     captions = list(lesson.run_captions) + [""] * len(base)
     return [f"{caption}: {label}" if caption else label for caption, label in zip(captions, base)]
 
@@ -257,7 +257,7 @@ def _compare_link(lesson, scene) -> tuple[str, str]:
 
 
 def _reveal_view(lesson, scene, surface, results, grid, presentation: bool) -> None:
-    tracks = figures.tracks_from_results(results, _labels(lesson, scene))
+    tracks = figures.tracks_from_results(results, run_labels(lesson, scene))
     view = extras.View(lesson, scene, surface, results, tracks, grid, presentation)
     if not presentation:
         _verdict(lesson, results, surface)

@@ -33,6 +33,7 @@ _ALL_PAGES = (
     ("pages/6_Basins.py", "Basins of attraction", ":material/water_drop:"),
     ("pages/7_Your_landscape.py", "Your own landscape", ":material/function:"),
     ("pages/8_Data_landscape.py", "Minibatch SGD on data", ":material/scatter_plot:"),
+    ("pages/9_Live_class.py", "Live class", ":material/groups:"),
 )
 PAGES = tuple(page for page in _ALL_PAGES if (_ROOT / page[0]).exists())
 

@@ -373,3 +373,26 @@ def stability_figure(tracks, ratios, captions, presentation: bool = False) -> go
     fig.update_yaxes(type="log", exponentformat="power", title_text="η · λmax(θ) where the run is")
     fig.update_xaxes(title_text="step")
     return _layout(fig, 380, presentation, "The stability limit, measured where each run is: η·λmax against 2")
+
+
+# ----- a live class: the class's answers on the projector ------------------------------------------
+def class_points_trace(points, presentation: bool = False, name: str = "the class's predictions") -> dict:
+    """Every student's predicted end point, as translucent dots (dense where many agree)."""
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    return dict(type="scatter", x=xs, y=ys, mode="markers", name=f"{name} ({len(xs)})",
+                marker=dict(symbol="circle", size=16 if presentation else 11, color="rgba(213, 94, 0, 0.45)",
+                            line=dict(color="#FFFFFF", width=1.5)),
+                hovertemplate="a prediction (%{x:.3g}, %{y:.3g})<extra></extra>")
+
+
+def answer_bars_figure(options, counts, right: int | None = None, presentation: bool = False,
+                       title: str = "The class's answers") -> go.Figure:
+    """One bar per option with how many picked it; after the reveal, the right option in green."""
+    colours = ["#0072B2" if right is None else ("#009E73" if i == right else "#BBBBBB") for i in range(len(options))]
+    labels = [f"{chr(65 + i)}. {text}" for i, text in enumerate(options)]
+    fig = go.Figure(go.Bar(x=list(counts), y=labels, orientation="h", marker_color=colours, text=list(counts),
+                           textposition="outside", hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(rangemode="tozero", dtick=max(1, math.ceil(max(counts or [1]) / 8)), title="students")
+    return _layout(fig, 110 + 70 * len(options) if presentation else 90 + 48 * len(options), presentation, title)
