@@ -104,6 +104,11 @@ async def _class(port: int, code: str, students: int, within: float, seed: int):
     return join_done, sent, results, failures
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _projector_shows(teacher, answered: int, timeout: float) -> float | None:
     """Monotonic time at which the projector first says ``answered`` answers, or None."""
     deadline = time.monotonic() + timeout
@@ -188,6 +193,23 @@ def main() -> None:
             print(f"Live class, {args.browsers} students in Chromium (phone viewports): answers stored "
                   f"{store.tally(code).answered} of {len(phones)}; the projector showed all "
                   + (f"{shown - clicks[-1]:.2f} s after the last click" if shown else "NOT within 30 s") + ".")
+            # Waiting costs too: every phone asks whether the teacher moved, the projector redraws its answers.
+            def cpu_share(seconds: float = 15.0) -> float:
+                before, began = _cpu_seconds(server.pid), time.monotonic()
+                time.sleep(seconds)
+                return (_cpu_seconds(server.pid) - before) / (time.monotonic() - began)
+
+            idle_cpu = {f"the projector and {len(phones)} phones": cpu_share()}
+            for phone in phones:
+                phone.close()
+            time.sleep(3)
+            idle_cpu["the projector alone"] = cpu_share()
+            alone = idle_cpu["the projector alone"]
+            with_phones = idle_cpu[f"the projector and {len(phones)} phones"]
+            per_phone = (with_phones - alone) / max(1, len(phones))
+            print(f"Server CPU while a class waits (answers in, nobody clicking): {100 * with_phones:.1f} % of a core with "
+                  f"the projector and {len(phones)} phones, {100 * alone:.1f} % with the projector alone: "
+                  f"{100 * per_phone:.2f} % per phone, so about {100 * (alone + 60 * per_phone):.0f} % for 60.")
             browser.close()
     finally:
         server.terminate()

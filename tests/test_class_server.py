@@ -175,3 +175,34 @@ def test_the_janitor_forgets_closed_sessions_everywhere_and_empties_the_caches_o
     assert scheduler.owners() == 0 and share.owners() == 0 and heavy.open_sessions() == 0
     assert scheduler.cached("work of stays") is None  # the class has gone: every cache emptied
     assert png_data_uri.cache_info().currsize == 0  # with the map pictures, whose keys hold whole grids
+
+
+def test_the_janitor_frees_the_downloads_of_sessions_closed_longer_than_streamlit_keeps_them(monkeypatch):
+    from streamlit import config
+
+    released, orphans = [], []
+
+    class Files:
+        def clear_session_refs(self, session):
+            released.append(session)
+
+        def remove_orphaned_files(self):
+            orphans.append(True)
+
+    monkeypatch.setattr(heavy, "media_files", lambda: Files())
+    monkeypatch.setattr(heavy, "_closed_at", {})
+    monkeypatch.setattr(heavy, "_last_seen", {})
+    keep = float(config.get_option("server.disconnectedSessionTTL"))
+    open_tabs = {"gone", "back again", "stays"}
+    monkeypatch.setattr(heavy, "session_alive", lambda session: session in open_tabs)
+    for session in sorted(open_tabs):
+        monkeypatch.setattr(heavy, "owner", lambda session=session: session)
+        heavy.note_session()
+    open_tabs -= {"gone", "back again"}
+    heavy.janitor_round()
+    assert heavy.release_closed_sessions(time.monotonic()) == 0 and released == []  # within Streamlit's grace time
+    open_tabs.add("back again")  # a phone that reconnected
+    heavy.janitor_round()
+    assert heavy.release_closed_sessions(time.monotonic() + keep + 1) == 1
+    assert released == ["gone"] and orphans == [True]
+    assert heavy.release_closed_sessions(time.monotonic() + 2 * keep + 2) == 0  # once
