@@ -206,3 +206,15 @@ def test_the_janitor_frees_the_downloads_of_sessions_closed_longer_than_streamli
     assert heavy.release_closed_sessions(time.monotonic() + keep + 1) == 1
     assert released == ["gone"] and orphans == [True]
     assert heavy.release_closed_sessions(time.monotonic() + 2 * keep + 2) == 0  # once
+
+    from ui import memory
+
+    collections = []
+    monkeypatch.setattr(memory, "give_back", lambda full=False: collections.append(full))
+    heavy.janitor_round()
+    assert collections == [False]  # someone is still here: no full collection to hold their page up
+    open_tabs.clear()
+    monkeypatch.setattr(heavy, "RESULT_SECONDS", 0.0)
+    heavy.janitor_round()
+    heavy.janitor_round()
+    assert collections == [False, True, False]  # the class has gone: one full collection frees its pages

@@ -102,6 +102,7 @@ def open_sessions() -> int:
         return len(_last_seen)
 
 
+_cleared_after = [None]  # the last activity after which the caches were emptied
 _closed_at: dict = {}  # session -> when the janitor first found it closed (monotonic seconds)
 
 
@@ -151,13 +152,17 @@ def janitor_round() -> None:
         for session in [s for s in _closed_at if session_alive(s)]:  # came back within Streamlit's grace time
             del _closed_at[session]
             _last_seen[session] = now
-        idle = not _last_seen and time.monotonic() - _last_activity[0] > RESULT_SECONDS
-    release_closed_sessions(now)
+        nobody = not _last_seen
+        idle = nobody and time.monotonic() - _last_activity[0] > RESULT_SECONDS and _cleared_after[0] != _last_activity[0]
+        if idle:
+            _cleared_after[0] = _last_activity[0]  # once per quiet spell
+    released = release_closed_sessions(now)
     if idle:
         clear_caches()
     from . import memory
 
-    memory.give_back()
+    # Nobody is waiting for a page, so a full collection (what frees a closed page's cycles) costs no one
+    memory.give_back(full=nobody and (released > 0 or idle))
 
 
 def clear_caches() -> None:

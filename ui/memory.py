@@ -38,12 +38,14 @@ def tune_allocator() -> bool:
     return bool(mallopt(_M_ARENA_MAX, ARENAS)) and bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
-def give_back() -> None:
-    """Collect young garbage, then return free heap pages to the system (glibc; elsewhere only the collection).
+def give_back(full: bool = False) -> None:
+    """Collect garbage, then return free heap pages to the system (glibc; elsewhere only the collection).
 
-    Not a full collection: over this server's heap (numba, sympy, plotly) one holds the interpreter
-    for 100-400 ms, which a student's slider would wait for; Python's own schedule runs those."""
-    gc.collect(1)
+    Young garbage only unless ``full``: over this server's heap (numba, sympy, plotly) a full
+    collection holds the interpreter for 100-400 ms, which a student's slider would wait for. A
+    closed page's objects are in reference cycles (its functions and its namespace), which only
+    a full collection frees: the janitor asks for one when no session is open."""
+    gc.collect() if full else gc.collect(1)
     trim = getattr(_LIBC, "malloc_trim", None)
     if trim is not None:
         trim(0)
