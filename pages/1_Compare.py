@@ -3,7 +3,7 @@
 import plotly.io as pio
 import streamlit as st
 
-from ui import chart_first, compare, compute, shell
+from ui import chart_first, compare, compute, live_class, shell
 from ui.live_chart import live_chart
 from ui import state as page_state
 from viz import figures, tables
@@ -87,6 +87,7 @@ right.download_button("Download the animation (offline HTML)",
                       file_name=f"{surface.name}-race.html", mime="text/html", on_click="ignore")
 
 compare.video_export(surface, grid, tracks, state)
+live_class.start_compare_button(state)
 
 st.query_params.from_dict(page_state.to_query(state))
 sidebar.draw_into(st.sidebar)

@@ -7,7 +7,7 @@ import io
 import pytest
 from app_kit import run_page
 
-from ui import lessons, live_class
+from ui import lessons, live_class, shell
 
 PAGE = "pages/9_Live_class.py"
 
@@ -147,3 +147,31 @@ def test_the_lessons_page_starts_a_live_class():
     code = at.session_state["live.room"]
     assert live_class.store().room(code).question.ref == "momentum"
     assert live_class.store().is_teacher(code, at.session_state["live.secret"])
+
+
+def test_a_compare_scene_becomes_a_live_class_whose_answers_are_judged_on_its_own_runs():
+    at = run_page("pages/1_Compare.py", {"land": "himmelblau", "runs": "sgd,momentum,adam", "steps": "200"})
+    assert not at.exception
+    next(b for b in at.button if b.label == "Start a live class on this race").click().run()
+    assert not at.exception
+    code, secret = at.session_state["live.room"], at.session_state["live.secret"]
+    room = live_class.store().room(code)
+    assert [q.kind for q in room.questions] == ["point", "choice"]
+    lesson = live_class.lesson_for(room.questions[1].ref)
+    assert room.questions[1].options == tuple(shell.run_labels(lesson.scene.runs))
+    assert [r.optimizer for r in lesson.scene.runs] == ["sgd", "momentum", "adam"] and lesson.scene.steps == 200
+    results = live_class.lessons.run_scene(lesson.scene)
+    finals = [float(r.loss[-1]) for r in results]
+    lowest = finals.index(min(finals))
+
+    student = run_page(PAGE, {"room": code})
+    assert not student.exception and "Where will run 1" in _texts(student)
+    live_class.store().go_to(code, secret, 1)
+    student.run()
+    student.radio[0].set_value(lowest).run()
+    assert not student.exception and "Your answer is in" in _texts(student)
+    live_class.store().reveal(code, secret)
+    student.run()
+    assert "You were right" in _texts(student)
+    teacher = run_page(PAGE, {"room": code, "teacher": secret})
+    assert not teacher.exception and "**1** right" in _texts(teacher)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import threading
 from functools import cache, lru_cache
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import segno
 import streamlit as st
@@ -24,7 +25,8 @@ from classroom.store import NotAllowed, Question, RoomError, Store, new_member, 
 from viz import figures
 from viz import lessons as lesson_figures
 
-from . import charts, heavy, lesson_page, lessons, live_chart
+from . import charts, compute, heavy, lesson_page, lessons, live_chart, shell
+from . import state as page_state
 from .scheduler import OverLimit, RateLimit
 
 FOLLOW_SECONDS = 1.5  # how often a screen asks the store whether the room moved (the goal: within 2 s)
@@ -70,6 +72,60 @@ def start_room(first_slug: str) -> tuple[str, str]:
     if position:
         store().go_to(code, secret, position)
     return code, secret
+
+
+COMPARE_REF = "compare:"  # a Compare scene's question: this, the scene's link query, "#end" or "#lowest"
+END_TOLERANCE = 0.05  # a predicted end point is right within this share of the map's diagonal
+
+
+def compare_questions(state) -> tuple[Question, ...]:
+    """A Compare scene's questions: where run 1 ends, then (with two runs or more) which run ends lowest."""
+    ref = COMPARE_REF + urlencode(page_state.to_query(state))
+    questions = [_compare_question(ref + "#end")]
+    if len(state.runs) > 1:
+        questions.append(_compare_question(ref + "#lowest"))
+    return tuple(questions)
+
+
+def _compare_question(ref: str) -> Question:
+    lesson = compare_lesson(ref)
+    if isinstance(lesson.prediction, lessons.Choice):
+        return Question("choice", lesson.prediction.prompt, options=lesson.prediction.options, ref=ref)
+    return Question("point", lesson.prediction.prompt, bounds=tuple(map(tuple, lesson.scene.surface().bounds)), ref=ref)
+
+
+def _final_loss(result) -> float:
+    loss = float(result.loss[-1])
+    return loss if math.isfinite(loss) else math.inf  # a run that diverged ends highest
+
+
+@lru_cache(maxsize=64)
+def compare_lesson(ref: str):
+    """A Compare scene (its link, in ``ref``) as a lesson with one prediction and nothing else."""
+    query, which = ref[len(COMPARE_REF):].rsplit("#", 1)
+    state, _ = page_state.from_query({key: values[-1] for key, values in parse_qs(query).items()})
+    surface = state.surface()
+    labels = tuple(shell.run_labels(state.runs))
+    if which == "lowest":
+        prediction = lessons.Choice("Which run ends with the lowest loss?", labels,
+                                    lambda results, _surface: min(range(len(results)), key=lambda i: _final_loss(results[i])))
+    else:
+        (x0, x1), (y0, y1) = surface.bounds
+        tolerance = float(f"{END_TOLERANCE * math.hypot(x1 - x0, y1 - y0):.2g}")
+        prediction = lessons.EndPoint(f"Where will run 1 ({labels[0]}) be after {state.steps} steps? Tap the map.", 0,
+                                      tolerance)
+    return lessons.Lesson(slug=ref, title=f"Compare · {surface.title}", objectives=(), scene=state, prediction=prediction,
+                          text="", formulas=(), claims=(), recap="", sources=())
+
+
+def start_compare_button(state) -> None:
+    """*Start a live class on this race* on the Compare page: the class predicts this scene's race."""
+    if st.button("Start a live class on this race", icon=":material/groups:", key="live_start_compare",
+                 help="Every student predicts where run 1 ends and which run ends lowest, on their own phone or laptop; "
+                      "the projector shows the class's answers, then the race."):
+        code, secret = store().open_room(f"Compare · {state.surface().title}", compare_questions(state))
+        st.session_state[_ROOM], st.session_state[_SECRET] = code, secret
+        st.switch_page(PAGE, query_params={"room": code})
 
 
 def start_button(lesson) -> None:
@@ -201,14 +257,29 @@ def _follow(room) -> None:
 
 
 # ----- shared by both views -----------------------------------------------------------------------------
+def lesson_for(ref: str):
+    """The lesson a question shows: a catalogue lesson by its slug, or a Compare scene made into one."""
+    return compare_lesson(ref) if ref.startswith(COMPARE_REF) else lessons.get(ref)
+
+
 def _lesson_of(room):
-    return lessons.get(room.question.ref)
+    return lesson_for(room.question.ref)
+
+
+def results_and_grid(lesson):
+    """The scene's runs and its map's grid, computed once per scene for every session."""
+    if lesson.slug.startswith(COMPARE_REF):
+        state = lesson.scene
+        runs = [result for result, _ in compute.run_all(state)]
+        return runs, compute.map_grid(state.landscape, compute.cache_key(state.landscape_params))
+    return lesson_page.lesson_results(lesson.slug), lesson_page.lesson_grid(lesson.slug)
 
 
 def _scene(lesson, presentation: bool):
     scene = lesson.fresh_scene()
     scene.presentation = presentation
-    return scene, scene.surface(), lesson_page.lesson_results(lesson.slug), lesson_page.lesson_grid(lesson.slug)
+    results, grid = results_and_grid(lesson)
+    return scene, scene.surface(), results, grid
 
 
 def _heading(room, lesson) -> None:
@@ -328,9 +399,9 @@ def answers_csv(room, secret: str) -> str:
         return ""
     for row in rows:
         question = room.questions[row["position"]]
-        lesson = lessons.get(question.ref)
+        lesson = lesson_for(question.ref)
         answer = row["option"] if question.kind == "choice" else (row["x"], row["y"])
-        results = lesson_page.lesson_results(lesson.slug)
+        results, _ = results_and_grid(lesson)
         right = lessons.judge(lesson.prediction, answer, results, lesson.scene.surface()).right
         # a leading = + - @ would make a spreadsheet run the nickname as a formula
         nickname = row["nickname"] or ""
