@@ -234,12 +234,17 @@ def run_labels(lesson, scene) -> list[str]:
 
 
 def _verdict(lesson, results, surface) -> None:
-    guess = guess_of(lesson)
+    show_verdict(lesson, guess_of(lesson), results, surface)
+
+
+def show_verdict(lesson, guess, results, surface, *, none: str = "No prediction was made.",
+                 held: str = "Your prediction held.") -> None:
+    """Whether ``guess`` held on the lesson's runs, and what happened, in one coloured box."""
     verdict = lessons.judge(lesson.prediction, guess, results, surface)
     if guess is None:
-        st.info(f"**No prediction was made.** {verdict.says}", icon=":material/visibility:")
+        st.info(f"**{none}** {verdict.says}", icon=":material/visibility:")
     elif verdict.right:
-        st.success(f"**Your prediction held.** {verdict.says}", icon=":material/check_circle:")
+        st.success(f"**{held}** {verdict.says}", icon=":material/check_circle:")
     else:
         st.error(f"**Not this time.** {verdict.says}", icon=":material/cancel:")
 

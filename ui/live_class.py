@@ -443,13 +443,7 @@ def _student_view(room, presentation: bool) -> None:
     height = 460
 
     if room.phase == "revealed":
-        verdict = lessons.judge(lesson.prediction, mine, results, surface)
-        if mine is None:
-            st.info(f"**You did not answer this one.** {verdict.says}", icon=":material/visibility:")
-        elif verdict.right:
-            st.success(f"**You were right.** {verdict.says}", icon=":material/check_circle:")
-        else:
-            st.error(f"**Not this time.** {verdict.says}", icon=":material/cancel:")
+        lesson_page.show_verdict(lesson, mine, results, surface, none="You did not answer this one.", held="You were right.")
         race = figures.trajectory_figure(surface, grid, figures.tracks_from_results(results, lesson_page.run_labels(lesson, scene)),
                                          scene.start, presentation=presentation, height=height, legend_width=360)
         if question.kind == "point" and mine is not None:
