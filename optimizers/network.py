@@ -1,0 +1,337 @@
+r"""Training a small network (``landscapes.mlp``) with the registry's own update rules.
+
+Every rule this applies to is coordinate-wise: it updates each parameter from that parameter's own
+gradient and state. A rule file's ``step`` updates two coordinates (x, y) of a surface; here the
+kernel hands it the network's parameters two at a time, (θ₀, θ₁), (θ₂, θ₃), ..., each pair with its
+own state, so Adam on the network is, coordinate by coordinate, the very Adam of the surfaces
+(``rule_init``/``rule_step`` of ``_dispatch``, no second copy of any rule). An odd last parameter is
+paired with a dummy coordinate whose gradient is 0, which no rule moves.
+
+The gradient the rule sees is the minibatch's (samplers of ``optimizers.minibatch``), clipped first
+by value and then by the global norm over all parameters, as ``torch.nn.utils.clip_grad_value_`` and
+``clip_grad_norm_`` do; the learning rate follows the schedule.
+
+Not every rule of the registry fits: Newton and Sophia need the Hessian of a surface; L-BFGS searches
+along a line of one fixed function; SAM normalises its ascent step by the norm of the whole gradient
+and Schedule-Free takes its gradient at a point of the whole network, neither of which a pair of
+coordinates can see. ``names()`` lists the rest, and the page says why the others are missing.
+
+Batch normalization's running averages are updated with each minibatch's statistics
+(``torch.nn.BatchNorm1d``: momentum 0.1, the unbiased variance) and used for the test loss and the
+decision boundary.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from landscapes._base import JIT_OPTIONS
+from landscapes.mlp import BN_MOMENTUM, STATS_SHAPE, Network, backward, buffers, forward, mean_loss
+from numba import literally, njit
+
+from . import INDEX_OF, get
+from . import names as all_names
+from ._base import flush
+from ._dispatch import rule_init, rule_step
+from ._kernels import call_specialized
+from ._schedules import lr_factors
+from ._schedules import resolve as resolve_schedule
+from ._surfaces import MINIBATCH
+from .minibatch import SAMPLINGS, sample_batches
+
+MAX_STEPS = 5000
+ESCAPE = 1e6  # a parameter beyond this has diverged
+_NO_ORACLE = (0.0, 0, math.inf, math.inf)
+_NO_SURFACE = (0.0,)
+
+
+def why_not(name: str) -> str:
+    """Why optimizer ``name`` cannot train the network ('' when it can)."""
+    spec = get(name)
+    if spec.uses_hessian:
+        return "needs the Hessian of a surface"
+    if not spec.on_minibatches:
+        return "searches along a line of one fixed function"
+    if spec.needs_oracle:
+        return "takes a second gradient at a point that depends on the whole network, not on two coordinates"
+    return ""
+
+
+def names() -> list[str]:
+    """The registry's optimizers that can train the network, in registry order."""
+    return [name for name in all_names() if not why_not(name)]
+
+
+@njit(**JIT_OPTIONS)
+def clip_global(grad, clip_value, clip_norm):
+    """Clip by value, then scale by max_norm / (norm + 1e-6) when below one (torch's clip_grad_norm_)."""
+    n = grad.shape[0]
+    if clip_value < math.inf:
+        for q in range(n):
+            grad[q] = min(max(grad[q], -clip_value), clip_value)
+    if clip_norm < math.inf:
+        total = 0.0
+        for q in range(n):
+            total += grad[q] * grad[q]
+        coef = clip_norm / (math.sqrt(total) + 1e-6)
+        if coef < 1.0:
+            for q in range(n):
+                grad[q] *= coef
+
+
+@njit(**JIT_OPTIONS)
+def train_trace(oid, lid, hp, theta, widths, offsets, relu, batch_norm, x_train, y_train, x_test, y_test, indices,
+                batch_offsets, lr, lr_factor, clip_value, clip_norm, path, train_loss, train_acc, test_loss, test_acc,
+                batch_loss, grad_norm, lr_used, running_mean, running_var):
+    """Train from θ = ``theta`` (updated in place); fill the records of every step; return the stop index.
+
+    Row t of ``path``/``train_loss``/``train_acc``/``test_loss``/``test_acc``/``running_mean``/``running_var`` is
+    θ_t, its losses (training set with its own batch statistics; test set with the running averages) and
+    the running averages then (row 0 holds their start: mean 0, variance 1); ``batch_loss``,
+    ``grad_norm`` (before clipping) and ``lr_used`` are those of step t. -1 when every step completed,
+    else the first t whose θ or loss was non-finite or escaped (rows 0..t-1 valid)."""
+    literally(oid)
+    literally(lid)
+    n = theta.shape[0]
+    pairs = (n + 1) // 2
+    states = [rule_init(oid, hp) for _ in range(pairs)]
+    layers = widths.shape[0] - 1
+    n_train = y_train.shape[0]
+    all_rows = np.arange(n_train)
+    test_rows = np.arange(y_test.shape[0])
+    acts, normed, inv_std, delta, upstream = buffers(layers, n_train)
+    test_acts, test_normed, test_inv_std, _, _ = buffers(layers, y_test.shape[0])
+    stat_mean = np.zeros(running_mean.shape[1:])
+    stat_var = np.ones(running_var.shape[1:])
+    grad = np.empty(n)
+    steps = lr_factor.shape[0]
+    for t in range(steps + 1):
+        forward(theta, widths, offsets, relu, batch_norm, False, x_train, all_rows, stat_mean, stat_var, acts, normed, inv_std)
+        f, accuracy = mean_loss(widths, y_train, all_rows, acts)
+        escaped = False
+        for q in range(n):
+            if not abs(theta[q]) <= ESCAPE:
+                escaped = True
+        if escaped or not math.isfinite(f):
+            return t
+        path[t] = theta
+        train_loss[t] = f
+        train_acc[t] = accuracy
+        forward(theta, widths, offsets, relu, batch_norm, True, x_test, test_rows, running_mean[t], running_var[t],
+                test_acts, test_normed, test_inv_std)
+        test_loss[t], test_acc[t] = mean_loss(widths, y_test, test_rows, test_acts)
+        if t == steps:
+            break
+        lo = batch_offsets[t]
+        hi = batch_offsets[t + 1]
+        rows = indices[lo:hi]
+        batch = hi - lo
+        if batch == n_train:  # the whole set in order (full batch): the pass above is this step's
+            batch_loss[t] = f
+            backward(theta, widths, offsets, relu, batch_norm, y_train, all_rows, acts, normed, inv_std, grad, delta, upstream)
+        else:
+            forward(theta, widths, offsets, relu, batch_norm, False, x_train, rows, stat_mean, stat_var, acts, normed, inv_std)
+            batch_loss[t] = mean_loss(widths, y_train, rows, acts)[0]
+            backward(theta, widths, offsets, relu, batch_norm, y_train, rows, acts, normed, inv_std, grad, delta, upstream)
+        if batch_norm:
+            unbiased = batch / (batch - 1.0) if batch > 1 else 1.0
+            mean = running_mean[t + 1]
+            var = running_var[t + 1]
+            for layer in range(layers - 1):
+                for j in range(widths[layer + 1]):
+                    mean[layer, j] = (1.0 - BN_MOMENTUM) * running_mean[t, layer, j] + BN_MOMENTUM * stat_mean[layer, j]
+                    var[layer, j] = (1.0 - BN_MOMENTUM) * running_var[t, layer, j] + BN_MOMENTUM * stat_var[layer, j] * unbiased
+        total = 0.0
+        for q in range(n):
+            total += grad[q] * grad[q]
+        grad_norm[t] = math.sqrt(total)
+        clip_global(grad, clip_value, clip_norm)
+        lr_t = lr * lr_factor[t]
+        lr_used[t] = lr_t
+        for k in range(pairs):
+            x = theta[2 * k]
+            gx = grad[2 * k]
+            odd = 2 * k + 1 == n
+            y = 0.0 if odd else theta[2 * k + 1]
+            gy = 0.0 if odd else grad[2 * k + 1]
+            x, y, states[k] = rule_step(oid, lid, t + 1, x, y, f, gx, gy, lr_t, hp, states[k], _NO_SURFACE, _NO_ORACLE)
+            theta[2 * k] = flush(x)
+            if not odd:
+                theta[2 * k + 1] = flush(y)
+    return -1
+
+
+@njit(**JIT_OPTIONS)
+def fit_bend(oid, lid, hp, ends, bend, widths, offsets, relu, batch_norm, x_train, y_train, ts, lr, lr_factor, curve_loss):
+    """Train the bend θ of the quadratic Bézier curve (1−t)² w₁ + 2t(1−t) θ + t² w₂ between ``ends`` = (w₁, w₂)
+    (Garipov et al. 2018): at iteration i, t = ``ts[i]``, the loss at the curve's point and its gradient
+    times ∂φ/∂θ = 2t(1−t) drive one step of the rule. ``curve_loss[i]``: the loss that iteration saw."""
+    literally(oid)
+    literally(lid)
+    n = bend.shape[0]
+    pairs = (n + 1) // 2
+    states = [rule_init(oid, hp) for _ in range(pairs)]
+    layers = widths.shape[0] - 1
+    rows = np.arange(y_train.shape[0])
+    acts, normed, inv_std, delta, upstream = buffers(layers, rows.shape[0])
+    stat_mean = np.zeros(STATS_SHAPE)
+    stat_var = np.ones(STATS_SHAPE)
+    grad = np.empty(n)
+    point = np.empty(n)
+    for i in range(ts.shape[0]):
+        t = ts[i]
+        c_start = (1.0 - t) * (1.0 - t)
+        c_bend = 2.0 * t * (1.0 - t)
+        c_end = t * t
+        for q in range(n):
+            point[q] = c_start * ends[0, q] + c_bend * bend[q] + c_end * ends[1, q]
+        forward(point, widths, offsets, relu, batch_norm, False, x_train, rows, stat_mean, stat_var, acts, normed, inv_std)
+        f = mean_loss(widths, y_train, rows, acts)[0]
+        curve_loss[i] = f
+        if not math.isfinite(f):
+            return i
+        backward(point, widths, offsets, relu, batch_norm, y_train, rows, acts, normed, inv_std, grad, delta, upstream)
+        lr_t = lr * lr_factor[i]
+        for k in range(pairs):
+            odd = 2 * k + 1 == n
+            x = bend[2 * k]
+            y = 0.0 if odd else bend[2 * k + 1]
+            gx = c_bend * grad[2 * k]
+            gy = 0.0 if odd else c_bend * grad[2 * k + 1]
+            x, y, states[k] = rule_step(oid, lid, i + 1, x, y, f, gx, gy, lr_t, hp, states[k], _NO_SURFACE, _NO_ORACLE)
+            bend[2 * k] = flush(x)
+            if not odd:
+                bend[2 * k + 1] = flush(y)
+    return -1
+
+
+# ----- the Python boundary -------------------------------------------------------------------------
+@dataclass
+class Training:
+    """One training run. Arrays end where it diverged; they never hold NaN or inf."""
+
+    optimizer: str
+    hyperparams: dict
+    schedule: dict
+    network: Network
+    seed: int
+    batch_size: int
+    sampling: str
+    path: np.ndarray  # (k+1, n_params): θ_t
+    train_loss: np.ndarray  # (k+1,) training set, batch norm with its own statistics at θ_t
+    train_accuracy: np.ndarray
+    test_loss: np.ndarray  # (k+1,) test set, batch norm with the running averages
+    test_accuracy: np.ndarray
+    batch_loss: np.ndarray  # (k,) the minibatch loss step t saw
+    grad_norm: np.ndarray  # (k,) its gradient's norm, before clipping
+    lr: np.ndarray  # (k,)
+    running_mean: np.ndarray  # (k+1, 4, 32) batch norm's running averages at θ_t (what the test loss used)
+    running_var: np.ndarray
+    diverged_at: int | None
+    elapsed: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        return len(self.path) - 1
+
+    @property
+    def final(self) -> np.ndarray:
+        return self.path[-1]
+
+
+def _whole(value, name, low, high) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"Invalid {name}: {value!r}; expected a whole number in [{low}, {high}]")
+    return int(value)
+
+
+def _threshold(value, name) -> float:
+    if value is None:
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+        raise ValueError(f"Invalid {name}: {value!r}; expected a positive number (None: no clipping)")
+    return float(value)
+
+
+def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int = 0, batch_size: int | None = None,
+          sampling: str = "practical", schedule=None, clip_value=None, clip_norm=None, **hyperparams) -> Training:
+    """``steps`` updates of ``network`` (initialised from ``seed``) on ``data.x_train``, by ``optimizer``'s rule.
+
+    ``batch_size`` None trains on the full batch; minibatches are drawn from ``seed`` too.
+    Hyperparameters use torch's keywords and are validated as everywhere in the app."""
+    reason = why_not(optimizer) if optimizer in INDEX_OF else ""
+    spec = get(optimizer)
+    if reason:
+        raise ValueError(f"{spec.title} cannot train the network: it {reason}; these can: {', '.join(names())}")
+    steps = _whole(steps, "steps", 0, MAX_STEPS)
+    seed = _whole(seed, "seed", 0, 2**31 - 1)
+    n_train = len(data.y_train)
+    batch_size = n_train if batch_size is None else _whole(batch_size, "batch size", 1, n_train)
+    if network.batch_norm and batch_size < 2:
+        raise ValueError("Invalid batch size: 1; batch normalization needs at least 2 examples per batch "
+                         "(a single example's variance is zero)")
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"Unknown sampling {sampling!r}; valid: {', '.join(SAMPLINGS)}")
+    values = spec.resolve(hyperparams)
+    schedule = resolve_schedule(schedule)
+    factors = lr_factors(schedule, steps)
+    indices, offsets = sample_batches(n_train, batch_size, steps, "full" if batch_size == n_train else sampling, seed)
+    theta = network.init(seed)
+    n = network.n_params
+    path = np.empty((steps + 1, n))
+    train_loss, train_acc = np.empty(steps + 1), np.empty(steps + 1)
+    test_loss, test_acc = np.empty(steps + 1), np.empty(steps + 1)
+    batch_loss, grad_norm, lr_used = np.empty(steps), np.empty(steps), np.empty(steps)
+    running_mean, running_var = np.zeros((steps + 1, *STATS_SHAPE)), np.ones((steps + 1, *STATS_SHAPE))
+    began = time.perf_counter()
+    stop = call_specialized(
+        train_trace, 2, INDEX_OF[optimizer], MINIBATCH, spec.pack(values), theta, network.widths, network.offsets,
+        network.relu, network.batch_norm, data.x_train, data.y_train, data.x_test, data.y_test, indices, offsets,
+        float(values["lr"]), factors, _threshold(clip_value, "clip value"), _threshold(clip_norm, "clip norm"), path,
+        train_loss, train_acc, test_loss, test_acc, batch_loss, grad_norm, lr_used, running_mean, running_var)
+    elapsed = time.perf_counter() - began
+    end = steps + 1 if stop < 0 else stop
+    return Training(
+        optimizer=optimizer, hyperparams=values, schedule=schedule, network=network, seed=seed, batch_size=batch_size,
+        sampling="full" if batch_size == n_train else sampling, path=path[:end], train_loss=train_loss[:end],
+        train_accuracy=train_acc[:end], test_loss=test_loss[:end], test_accuracy=test_acc[:end],
+        batch_loss=batch_loss[:end - 1], grad_norm=grad_norm[:end - 1], lr=lr_used[:end - 1],
+        running_mean=running_mean[:end], running_var=running_var[:end], diverged_at=None if stop < 0 else int(stop), elapsed=elapsed)
+
+
+@dataclass
+class Bend:
+    """A trained quadratic Bézier curve between two solutions."""
+
+    bend: np.ndarray
+    iteration_loss: np.ndarray  # the loss each iteration saw at its sampled t
+    diverged_at: int | None
+    elapsed: float
+
+
+def fit_curve(network: Network, data, start: np.ndarray, end: np.ndarray, iterations: int = 1500, *, seed: int = 0,
+              optimizer: str = "adam", schedule="cosine", **hyperparams) -> Bend:
+    """Train the bend of the curve between solutions ``start`` and ``end`` to keep the loss low along it
+    (Garipov et al. 2018, section 3: t uniform in [0, 1] at each iteration, full batch here). The bend
+    starts at the midpoint. Adam with a cosine schedule by default (the authors train with SGD and a
+    schedule over many epochs; Adam gets there here in fewer iterations)."""
+    spec = get(optimizer)
+    if why_not(optimizer):
+        raise ValueError(f"{spec.title} cannot fit the curve: it {why_not(optimizer)}")
+    iterations = _whole(iterations, "iterations", 1, 20_000)
+    values = spec.resolve({"lr": 0.01, **hyperparams} if "lr" in spec.defaults else hyperparams)
+    ends = np.ascontiguousarray(np.stack([start, end]), dtype=np.float64)
+    bend = 0.5 * (ends[0] + ends[1])
+    ts = np.random.default_rng(seed).uniform(0.0, 1.0, iterations)
+    curve_loss = np.empty(iterations)
+    began = time.perf_counter()
+    stop = call_specialized(fit_bend, 2, INDEX_OF[optimizer], MINIBATCH, spec.pack(values), ends, bend, network.widths,
+                            network.offsets, network.relu, network.batch_norm, data.x_train, data.y_train, ts,
+                            float(values["lr"]), lr_factors(schedule, iterations), curve_loss)
+    return Bend(bend, curve_loss[: iterations if stop < 0 else stop], None if stop < 0 else int(stop),
+                time.perf_counter() - began)
+
+
+__all__ = ["Bend", "MAX_STEPS", "Training", "fit_curve", "names", "train", "why_not"]

@@ -1,0 +1,385 @@
+"""The Network page's settings (link, sidebar) and its cached, scheduled computations.
+
+Every setting lives in the link and is read defensively: a malformed or out-of-range value falls
+back to its default with a plain-words warning. The work one request can ask for is bounded
+(≤ 1,000 points, ≤ 3 hidden layers of ≤ 32 units, ≤ 3,000 steps, ≤ 3 runs, a 61 × 61 slice), and
+runs in the server's scheduler (``ui.heavy``) like every other heavy computation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import optimizers
+import streamlit as st
+from landscapes import classification, mlp
+from landscapes import network_views as views
+from optimizers import SCHEDULES
+from optimizers import network as training
+
+from . import heavy
+from . import query as query_text
+from .controls import number_slider, value_grid
+from .scheduler import Chunk
+
+MAX_RUNS = 3
+MAX_STEPS = 3000
+MAX_POINTS = 1000
+SLICE_RESOLUTION = 61
+PLANE_RESOLUTION = 41
+CURVE_ITERATIONS = 1500
+BOUNDARY_FRAMES = 40
+VIEWS = {
+    "slice": "1 · random slice",
+    "plane": "2 · the path's plane",
+    "line": "3 · straight line",
+    "modes": "4 · two seeds",
+}
+MAX_QUERY_KEYS = 40
+MAX_VALUE_LENGTH = 60
+# A first learning rate that trains the default network well in a few hundred full-batch steps, by how the
+# rule scales its step (measured over three data sets and three seeds: /tmp sweep in the notes of issue 19).
+NETWORK_LR = {"curvature": 0.5, "per_coordinate": 0.01, "rectified": 0.01, "accumulating": 0.1, "unit": 1.0}
+DEFAULT_RUNS = ("sgd", "momentum", "adam")
+
+
+@dataclass
+class NetworkState:
+    data_set: str = "moons"
+    points: int = 500
+    noise: float = 0.15
+    data_seed: int = 0
+    hidden: tuple = (16, 16)
+    activation: str = "tanh"
+    batch_norm: bool = False
+    seed: int = 0
+    runs: list = field(default_factory=lambda: list(DEFAULT_RUNS))
+    lrs: dict = field(default_factory=dict)
+    batch: int = 0  # 0: the full batch
+    steps: int = 500
+    schedule: str = "constant"
+    clip_norm: float = 0.0  # 0: no clipping
+    view: str = "slice"
+    shown: str = ""  # the run whose landscape the views draw
+
+    def data(self):
+        return data_set(self.data_set, self.points, self.noise, self.data_seed)
+
+    def network(self) -> mlp.Network:
+        return mlp.Network(tuple(self.hidden), self.activation, self.batch_norm)
+
+    def lr(self, name: str) -> float:
+        return float(self.lrs.get(name, suggested_lr(name)))
+
+
+def suggested_lr(name: str) -> float:
+    return NETWORK_LR[optimizers.get(name).step_scale]
+
+
+@st.cache_resource(max_entries=16, ttl=heavy.RESULT_SECONDS, show_spinner=False)
+def data_set(name: str, points: int, noise: float, seed: int):
+    return classification.make(name, points, noise, seed)
+
+
+# ----- the link ------------------------------------------------------------------------------------
+def from_query(query: dict) -> tuple[NetworkState, list[str]]:
+    """The settings a link asks for, each checked; a warning for each one that was not usable."""
+    state = NetworkState()
+    q, warnings = query_text.clean(query, max_keys=MAX_QUERY_KEYS, max_value_length=MAX_VALUE_LENGTH)
+    if q is None:
+        return state, warnings
+
+    def read(key, parse, what):
+        if key not in q:
+            return None
+        try:
+            return parse(q[key])
+        except (ValueError, TypeError):
+            warnings.append(f"Ignored {what} '{q[key][:40]}' in the link: {HELP[key]}")
+            return None
+
+    state.data_set = query_text.known(q, "set", classification.SETS, state.data_set, warnings, kind="data set",
+                                      instead=f"'{state.data_set}'")
+    for key, attribute, parse, what in (
+            ("n", "points", lambda t: query_text.whole(t, 100, MAX_POINTS), "number of points"),
+            ("noise", "noise", _noise, "noise"),
+            ("dseed", "data_seed", lambda t: query_text.whole(t, 0, classification.MAX_SEED), "data seed"),
+            ("layers", "hidden", _layers, "hidden layers"),
+            ("act", "activation", _activation, "activation"),
+            ("bn", "batch_norm", _flag, "batch norm switch"),
+            ("seed", "seed", lambda t: query_text.whole(t, 0, mlp.MAX_SEED), "initialisation seed"),
+            ("opts", "runs", _runs, "optimizers"),
+            ("batch", "batch", lambda t: query_text.whole(t, 0, MAX_POINTS), "batch size"),
+            ("steps", "steps", lambda t: query_text.whole(t, 10, MAX_STEPS), "number of steps"),
+            ("sched", "schedule", _schedule, "schedule"),
+            ("clip", "clip_norm", _clip, "clipping threshold"),
+            ("view", "view", _view, "view")):
+        value = read(key, parse, what)
+        if value is not None:
+            setattr(state, attribute, value)
+    for name in state.runs:
+        value = read(f"lr.{name}", lambda t: optimizers.get(name).hyper("lr").validate(query_text.number(t)),
+                     f"learning rate of {name}") if f"lr.{name}" in q else None
+        if value is not None:
+            state.lrs[name] = value
+    if "show" in q and q["show"] in state.runs:
+        state.shown = q["show"]
+    return state, warnings
+
+
+HELP = {
+    "n": f"a whole number of points in [100, {MAX_POINTS}].", "noise": "a number in [0, 1].",
+    "dseed": "a whole number.", "layers": "1 to 3 widths of 1 to 32 units, like 16,16.", "act": "tanh or relu.",
+    "bn": "1 or 0.", "seed": "a whole number.", "opts": f"1 to {MAX_RUNS} optimizer names that can train a network.",
+    "batch": "0 (the full batch) or a number of examples.", "steps": f"a whole number in [10, {MAX_STEPS}].",
+    "sched": f"one of {', '.join(SCHEDULES)}.", "clip": "0 (off) or a positive number.", "view": f"one of {', '.join(VIEWS)}.",
+}
+
+
+def _noise(text):
+    value = query_text.number(text)
+    if not 0.0 <= value <= classification.MAX_NOISE:
+        raise ValueError(text)
+    return value
+
+
+def _layers(text):
+    widths = tuple(query_text.whole(part, 1, mlp.MAX_UNITS) for part in text.split(","))
+    if not 1 <= len(widths) <= mlp.MAX_HIDDEN_LAYERS:
+        raise ValueError(text)
+    return widths
+
+
+def _activation(text):
+    if text not in mlp.ACTIVATIONS:
+        raise ValueError(text)
+    return text
+
+
+def _flag(text):
+    if text not in ("0", "1"):
+        raise ValueError(text)
+    return text == "1"
+
+
+def _runs(text):
+    names = [part for part in text.split(",") if part]
+    allowed = training.names()
+    if not 1 <= len(names) <= MAX_RUNS or any(name not in allowed for name in names) or len(set(names)) != len(names):
+        raise ValueError(text)
+    return names
+
+
+def _schedule(text):
+    if text not in SCHEDULES:
+        raise ValueError(text)
+    return text
+
+
+def _clip(text):
+    value = query_text.number(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def _view(text):
+    if text not in VIEWS:
+        raise ValueError(text)
+    return text
+
+
+def to_query(state: NetworkState) -> dict:
+    query = {"set": state.data_set, "n": str(state.points), "noise": query_text.as_text(state.noise),
+             "dseed": str(state.data_seed), "layers": ",".join(str(w) for w in state.hidden), "act": state.activation,
+             "bn": "1" if state.batch_norm else "0", "seed": str(state.seed), "opts": ",".join(state.runs),
+             "batch": str(state.batch), "steps": str(state.steps), "sched": state.schedule,
+             "clip": query_text.as_text(state.clip_norm), "view": state.view}
+    for name in state.runs:
+        query[f"lr.{name}"] = query_text.as_text(state.lr(name))
+    if state.shown:
+        query["show"] = state.shown
+    return query
+
+
+def seed_widgets(state: NetworkState) -> None:
+    """Put a state's values in the widgets' session keys (a link's first visit, or Reset)."""
+    ss = st.session_state
+    ss["net.set"], ss["net.n"], ss["net.noise"], ss["net.dseed"] = state.data_set, state.points, state.noise, state.data_seed
+    ss["net.depth"] = len(state.hidden)
+    for layer, width in enumerate(state.hidden):
+        ss[f"net.width{layer}"] = width
+    ss["net.act"], ss["net.bn"], ss["net.seed"] = state.activation, state.batch_norm, state.seed
+    ss["net.runs"] = list(state.runs)
+    for name in state.runs:
+        ss[f"net.lr.{name}"] = state.lr(name)
+    ss["net.full"] = state.batch == 0
+    if state.batch:
+        ss["net.batch"] = state.batch
+    ss["net.steps"], ss["net.sched"], ss["net.view"] = state.steps, state.schedule, state.view
+    ss["net.clip_on"] = state.clip_norm > 0
+    if state.clip_norm > 0:
+        ss["net.clip"] = state.clip_norm
+    if state.shown:
+        ss["net.shown"] = state.shown
+
+
+# ----- the sidebar ---------------------------------------------------------------------------------
+MIRRORED = {"net.set": "Data set", "net.runs": "Optimizers", "net.lr.*": None, "net.bn": "Batch norm",
+            "net.act": {"label": "Activation", "horizontal": True}}
+
+
+def sidebar(sb=None) -> NetworkState:
+    """Draw the controls (in the sidebar, or ``sb``: a ``ui.strip.MirroredSidebar``); return the state they describe."""
+    sb = sb or st.sidebar
+    ss = st.session_state
+    state = NetworkState()
+    sb.subheader("Data")
+    ss.setdefault("net.set", state.data_set)
+    state.data_set = sb.selectbox("Data set", list(classification.SETS), key="net.set", persist_state="session",
+                                  format_func=lambda name: f"{name}: {classification.SETS[name]}")
+    ss.setdefault("net.n", state.points)
+    state.points = int(sb.slider("Points (a quarter kept for testing)", 100, MAX_POINTS, step=50, key="net.n",
+                                 persist_state="session"))
+    ss.setdefault("net.noise", state.noise)
+    state.noise = float(sb.slider("Noise", 0.0, 0.5, step=0.05, key="net.noise", persist_state="session",
+                                  help="Standard deviation of the Gaussian noise added to every input point."))
+    ss.setdefault("net.dseed", 0)
+    state.data_seed = int(sb.number_input("Data seed", 0, classification.MAX_SEED, key="net.dseed", persist_state="session"))
+
+    sb.subheader("Network")
+    ss.setdefault("net.depth", len(state.hidden))
+    depth = int(sb.select_slider("Hidden layers", [1, 2, 3], key="net.depth", persist_state="session"))
+    widths = []
+    for layer in range(depth):
+        ss.setdefault(f"net.width{layer}", 16)
+        widths.append(int(sb.slider(f"Units in hidden layer {layer + 1}", 1, mlp.MAX_UNITS, key=f"net.width{layer}",
+                                    persist_state="session")))
+    state.hidden = tuple(widths)
+    ss.setdefault("net.act", state.activation)
+    state.activation = sb.radio("Activation", mlp.ACTIVATIONS, key="net.act", horizontal=True, persist_state="session")
+    ss.setdefault("net.bn", False)
+    state.batch_norm = bool(sb.toggle("Batch normalization", key="net.bn", persist_state="session",
+                                      help="Linear → BatchNorm → activation in every hidden layer: batch statistics "
+                                           "while training, running averages at test time (Ioffe & Szegedy 2015)."))
+    ss.setdefault("net.seed", 0)
+    state.seed = int(sb.number_input("Initialisation seed", 0, mlp.MAX_SEED, key="net.seed", persist_state="session",
+                                     help="Draws the initial weights (as torch.nn.Linear does) and the minibatches."))
+
+    sb.subheader("Training")
+    ss.setdefault("net.runs", list(DEFAULT_RUNS))
+    runs = sb.multiselect("Optimizers", training.names(), key="net.runs", max_selections=MAX_RUNS,
+                          format_func=lambda name: optimizers.get(name).title, persist_state="session",
+                          help="The same update rules as on the surfaces, applied to every weight. Not here: "
+                               + "; ".join(f"{optimizers.get(n).title} ({training.why_not(n)})"
+                                           for n in optimizers.names() if training.why_not(n)) + ".")
+    state.runs = list(runs) or [DEFAULT_RUNS[0]]
+    for name in state.runs:
+        spec = optimizers.get(name)
+        state.lrs[name] = float(number_slider(f"η of {spec.title}", value_grid(spec.hypers[0]), suggested_lr(name),
+                                              f"net.lr.{name}", spec.hypers[0].help, sb))
+    ss.setdefault("net.full", True)
+    full = sb.toggle("Full batch", key="net.full", persist_state="session",
+                     help="Every training example in every step; off: minibatches, reshuffled every epoch.")
+    n_train = state.data().n_train
+    if not full:
+        ss.setdefault("net.batch", min(32, n_train))
+        if ss["net.batch"] > n_train:
+            ss["net.batch"] = n_train
+        state.batch = int(sb.slider("Batch size", 2, n_train, key="net.batch", persist_state="session"))
+    ss.setdefault("net.steps", state.steps)
+    state.steps = int(sb.slider("Steps", 50, MAX_STEPS, step=50, key="net.steps", persist_state="session"))
+    ss.setdefault("net.sched", "constant")
+    state.schedule = sb.selectbox("Learning-rate schedule", list(SCHEDULES), key="net.sched", persist_state="session",
+                                  format_func=lambda name: SCHEDULES[name]["title"],
+                                  help="With each schedule's default settings (the Compare page sets them in detail).")
+    ss.setdefault("net.clip_on", False)
+    if sb.toggle("Clip the gradient's global norm", key="net.clip_on", persist_state="session",
+                 help="torch.nn.utils.clip_grad_norm_ over all the network's parameters at once."):
+        ss.setdefault("net.clip", 1.0)
+        state.clip_norm = float(sb.select_slider("Max norm", [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0], key="net.clip",
+                                                 persist_state="session"))
+    return state
+
+
+# ----- computations --------------------------------------------------------------------------------
+def _network_key(state: NetworkState) -> tuple:
+    return (state.data_set, state.points, state.noise, state.data_seed, tuple(state.hidden), state.activation,
+            state.batch_norm)
+
+
+def _train(state: NetworkState, name: str, seed: int):
+    return training.train(name, state.network(), state.data(), state.steps, seed=seed, batch_size=state.batch or None,
+                          schedule=state.schedule, clip_norm=state.clip_norm or None, lr=state.lr(name))
+
+
+def _work(state: NetworkState, steps: int) -> float:
+    return steps * state.data().n_train * state.network().n_params / 1e6
+
+
+def trainings(state: NetworkState) -> dict:
+    """Every run of the page, by optimizer name, in the scheduler."""
+    key = ("network-runs", _network_key(state), state.seed, tuple((n, state.lr(n)) for n in state.runs), state.batch,
+           state.steps, state.schedule, state.clip_norm)
+    chunks = [Chunk(lambda name=name: (name, _train(state, name, state.seed)), _work(state, state.steps))
+              for name in state.runs]
+    return heavy.compute(key, chunks, dict, "Training the networks")
+
+
+def boundary_frames(state: NetworkState, run) -> tuple[np.ndarray, list]:
+    """P(class 1) over the input plane at about ``BOUNDARY_FRAMES`` steps of ``run``."""
+    from viz.network import probability_grid
+
+    axis, points = probability_grid(classification.EXTENT + 0.2, 81)
+    network = run.network
+    steps = np.unique(np.linspace(0, run.steps, min(BOUNDARY_FRAMES, run.steps + 1)).round().astype(int))
+    frames = []
+    for step in steps:
+        scores = mlp.predict_scores(network, run.path[step], points, run.running_mean[step], run.running_var[step])
+        frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores))))
+    return axis, frames
+
+
+def landscape_view(state: NetworkState, run, view: str):
+    """The chosen view of ``run``'s landscape, computed in the scheduler (a finished one is shared)."""
+    network, data = state.network(), state.data()
+    base = ("network-view", view, _network_key(state), run.optimizer, state.seed, state.lr(run.optimizer), state.batch,
+            state.steps, state.schedule, state.clip_norm)
+    if view == "slice":
+        call = lambda: views.random_slice(network, data, run.final, seed=state.seed, resolution=SLICE_RESOLUTION)  # noqa: E731
+        work = SLICE_RESOLUTION ** 2 * data.n_train * network.n_params / 1e6
+    elif view == "plane":
+        call = lambda: views.path_plane(network, data, run.path, run.train_loss, resolution=PLANE_RESOLUTION)  # noqa: E731
+        work = (PLANE_RESOLUTION ** 2 + run.steps) * data.n_train * network.n_params / 1e6
+    elif view == "line":
+        call = lambda: views.interpolation(network, data, run.path[0], run.final)  # noqa: E731
+        work = 81 * data.n_train * network.n_params / 1e6
+    else:
+        call = lambda: two_seeds(state, run)  # noqa: E731
+        work = (state.steps + CURVE_ITERATIONS) * data.n_train * network.n_params / 1e6
+    return heavy.compute(base, [Chunk(call, work)], lambda results: results[0], "Drawing the landscape")
+
+
+@dataclass
+class TwoSeeds:
+    other: object  # the run from the next seed
+    line: object  # views.LineView between the two solutions
+    curve: object  # views.LineView along the trained Bézier curve
+    bend: object  # training.Bend
+    line_barrier: float
+    curve_barrier: float
+
+
+def two_seeds(state: NetworkState, run) -> TwoSeeds:
+    """View 4: the same run from seed + 1, the straight line between the two solutions and the trained curve."""
+    network, data = state.network(), state.data()
+    other = _train(state, run.optimizer, state.seed + 1 if state.seed < mlp.MAX_SEED else state.seed - 1)
+    ts = np.linspace(0.0, 1.0, 61)
+    line = views.interpolation(network, data, run.final, other.final, ts)
+    bend = training.fit_curve(network, data, run.final, other.final, CURVE_ITERATIONS, seed=state.seed)
+    curve = views.bezier(network, data, run.final, bend.bend, other.final, ts)
+    return TwoSeeds(other, line, curve, bend, views.barrier(line), views.barrier(curve))
+
+
+__all__ = ["BOUNDARY_FRAMES", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames",
+           "from_query", "landscape_view", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings"]

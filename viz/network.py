@@ -1,0 +1,168 @@
+"""Figures of the Network page: the decision boundary over training, the loss curves, and the four views of
+the network's loss landscape (``landscapes.network_views``). Plotly only, headless.
+
+Loss values span many decades near a solution, so the maps are drawn in log10 of the loss.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .figures import FONT, enlarge_text, typed_array
+from .palette import colour as optimizer_colour
+
+FLOOR = 1e-12  # losses below this are drawn at it (a log scale cannot show 0)
+# P(class 1) from one soft colour to another through white: the boundary (0.5) is where the colour fades
+_PROBABILITY_SCALE = [[0.0, "#3B6FB6"], [0.5, "#F7F7F7"], [1.0, "#D4792A"]]
+_CLASS_COLOURS = ("#1F4E8C", "#A4501A")
+_LOSS_SCALE = "Viridis"
+
+
+def _layout(figure: go.Figure, height: int, presentation: bool, **extra) -> go.Figure:
+    figure.update_layout(height=height, font=dict(FONT, size=13), margin=dict(l=10, r=10, t=48, b=10),
+                         plot_bgcolor="#fafafa", paper_bgcolor="white", **extra)
+    return go.Figure(enlarge_text(figure.to_dict())) if presentation else figure
+
+
+def probability_grid(extent: float = 2.2, resolution: int = 81) -> tuple[np.ndarray, np.ndarray]:
+    """The input-plane axis and its (resolution², 2) points, where the boundary is drawn."""
+    axis = np.linspace(-extent, extent, resolution)
+    a, b = np.meshgrid(axis, axis)
+    return axis, np.column_stack([a.ravel(), b.ravel()])
+
+
+def boundary_figure(data, axis: np.ndarray, frames: list[tuple[int, np.ndarray]], title: str,
+                    presentation: bool = False, height: int = 520) -> go.Figure:
+    """P(class 1) over the input plane at each (step, probabilities) of ``frames``, animated, with the data:
+    training points filled, test points open."""
+    first = frames[-1][1]
+    figure = go.Figure()
+    figure.add_trace(go.Heatmap(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=first.reshape(len(axis), -1),
+                                zmin=0.0, zmax=1.0, colorscale=_PROBABILITY_SCALE, showscale=True,
+                                colorbar=dict(title=dict(text="P(class 1)", side="right"), thickness=14, len=0.8),
+                                hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(class 1) = %{z:.3f}<extra></extra>"))
+    figure.add_trace(go.Contour(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=first.reshape(len(axis), -1),
+                                contours=dict(start=0.5, end=0.5, size=1.0, coloring="lines"), showscale=False,
+                                line=dict(color="black", width=2.5), hoverinfo="skip", name="boundary (P = ½)"))
+    for label, colour in enumerate(_CLASS_COLOURS):
+        for part, x, y, symbol in (("train", data.x_train, data.y_train, "circle"),
+                                   ("test", data.x_test, data.y_test, "circle-open")):
+            chosen = x[y == label]
+            figure.add_trace(go.Scatter(
+                x=typed_array(chosen[:, 0], "f8"), y=typed_array(chosen[:, 1], "f8"), mode="markers",
+                name=f"class {label}, {part}", marker=dict(symbol=symbol, size=7 if part == "train" else 9, color=colour,
+                                                          line=dict(width=1.2, color="white" if part == "train" else colour)),
+                hoverinfo="skip"))
+    figure.frames = [go.Frame(name=str(step), data=[go.Heatmap(z=p.reshape(len(axis), -1)),
+                                                    go.Contour(z=p.reshape(len(axis), -1))], traces=[0, 1])
+                     for step, p in frames]
+    slider_steps = [dict(method="animate", label=str(step),
+                         args=[[str(step)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                                 transition=dict(duration=0))]) for step, _ in frames]
+    figure.update_layout(
+        title=dict(text=title, x=0.01), xaxis=dict(title="x₁", range=[axis[0], axis[-1]], constrain="domain"),
+        yaxis=dict(title="x₂", range=[axis[0], axis[-1]], scaleanchor="x"),
+        legend=dict(orientation="h", y=-0.12, x=0.0),
+        updatemenus=[dict(type="buttons", showactive=False, x=0.0, y=1.0, xanchor="right", yanchor="top",
+                          buttons=[dict(label="▶", method="animate",
+                                        args=[None, dict(frame=dict(duration=120, redraw=True), fromcurrent=True,
+                                                         transition=dict(duration=0), mode="immediate")]),
+                                   dict(label="❚❚", method="animate",
+                                        args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
+        sliders=[dict(active=len(frames) - 1, steps=slider_steps, currentvalue=dict(prefix="step "), y=-0.02,
+                      pad=dict(t=50))])
+    return _layout(figure, height, presentation)
+
+
+def loss_curves_figure(runs: list[tuple[str, str, object]], presentation: bool = False, height: int = 420) -> go.Figure:
+    """Training loss (solid) and test loss (dashed) of each run by step, and test accuracy."""
+    figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, column_widths=[0.6, 0.4],
+                           subplot_titles=("loss (train solid, test dashed)", "test accuracy"))
+    for label, colour, training in runs:
+        steps = np.arange(len(training.train_loss), dtype=float)
+        figure.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(np.maximum(training.train_loss, FLOOR), "f8"),
+                                    mode="lines", line=dict(color=colour, width=2.4), name=label, legendgroup=label,
+                                    hovertemplate="step %{x}<br>train loss %{y:.4g}<extra>" + label + "</extra>"), 1, 1)
+        figure.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(np.maximum(training.test_loss, FLOOR), "f8"),
+                                    mode="lines", line=dict(color=colour, width=1.8, dash="dash"), name=label + " (test)",
+                                    legendgroup=label, showlegend=False,
+                                    hovertemplate="step %{x}<br>test loss %{y:.4g}<extra>" + label + "</extra>"), 1, 1)
+        figure.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(training.test_accuracy, "f8"), mode="lines",
+                                    line=dict(color=colour, width=2.0), legendgroup=label, showlegend=False,
+                                    hovertemplate="step %{x}<br>test accuracy %{y:.1%}<extra>" + label + "</extra>"), 1, 2)
+    figure.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    figure.update_yaxes(range=[0.0, 1.02], tickformat=".0%", row=1, col=2)
+    figure.update_xaxes(title_text="step")
+    return _layout(figure, height, presentation, legend=dict(orientation="h", y=-0.25))
+
+
+def _log_loss(grid: np.ndarray) -> np.ndarray:
+    return np.log10(np.maximum(grid, FLOOR))
+
+
+def plane_figure(view, title: str, axis_titles: tuple[str, str], path=None, path_colour: str = "#D55E00",
+                 presentation: bool = False, height: int = 560) -> go.Figure:
+    """log10 of the training loss over a plane (``PlaneView``), the centre marked, and a projected path if given."""
+    figure = go.Figure()
+    figure.add_trace(go.Contour(
+        x=typed_array(view.alphas, "f8"), y=typed_array(view.betas, "f8"), z=_log_loss(view.train_loss),
+        colorscale=_LOSS_SCALE, ncontours=24, contours=dict(coloring="heatmap", showlines=True),
+        line=dict(width=0.6, color="rgba(255,255,255,0.55)"),
+        colorbar=dict(title=dict(text="log₁₀ train loss", side="right"), thickness=14),
+        hovertemplate="%{x:.3g}, %{y:.3g}<br>log₁₀ loss %{z:.3f}<extra></extra>", name="loss"))
+    if path is not None:
+        figure.add_trace(go.Scatter(x=typed_array(path[:, 0], "f8"), y=typed_array(path[:, 1], "f8"), mode="lines",
+                                    line=dict(color=path_colour, width=3), name="path, projected",
+                                    hovertemplate="step %{pointNumber}<extra>projected path</extra>"))
+        figure.add_trace(go.Scatter(x=[float(path[0, 0])], y=[float(path[0, 1])], mode="markers", name="start θ₀",
+                                    marker=dict(symbol="circle", size=12, color="white", line=dict(color="black", width=2))))
+    figure.add_trace(go.Scatter(x=[0.0], y=[0.0], mode="markers", name="trained θ*",
+                                marker=dict(symbol="star", size=17, color="white", line=dict(color="black", width=1.5))))
+    figure.update_layout(title=dict(text=title, x=0.01), xaxis=dict(title=axis_titles[0]),
+                         yaxis=dict(title=axis_titles[1]), legend=dict(orientation="h", y=-0.14))
+    return _layout(figure, height, presentation)
+
+
+def projection_figure(path_plane, colour: str, presentation: bool = False, height: int = 360) -> go.Figure:
+    """The loss the path really had, beside the loss the contours show under its projection, by step."""
+    steps = np.arange(len(path_plane.true_loss), dtype=float)
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(np.maximum(path_plane.true_loss, FLOOR), "f8"),
+                                mode="lines", line=dict(color=colour, width=2.6), name="true loss along the path"))
+    figure.add_trace(go.Scatter(x=typed_array(steps, "f8"),
+                                y=typed_array(np.maximum(path_plane.projected_loss, FLOOR), "f8"), mode="lines",
+                                line=dict(color="#555555", width=2.2, dash="dash"),
+                                name="loss under the projected path (what the contours show)"))
+    figure.update_yaxes(type="log", exponentformat="power", title_text="training loss")
+    figure.update_xaxes(title_text="step")
+    return _layout(figure, height, presentation, legend=dict(orientation="h", y=-0.3))
+
+
+def line_figure(lines: list[tuple[str, str, object]], x_title: str, marks: dict[float, str], title: str,
+                presentation: bool = False, height: int = 420, log: bool = True) -> go.Figure:
+    """Train (solid) and test (dashed) loss along lines or curves (``LineView``), with labelled marks on the axis."""
+    figure = go.Figure()
+    for label, colour, view in lines:
+        figure.add_trace(go.Scatter(x=typed_array(view.t, "f8"), y=typed_array(np.maximum(view.train_loss, FLOOR), "f8"),
+                                    mode="lines", line=dict(color=colour, width=2.6), name=f"{label}: train",
+                                    hovertemplate=x_title + " %{x:.3f}<br>train loss %{y:.4g}<extra>" + label + "</extra>"))
+        figure.add_trace(go.Scatter(x=typed_array(view.t, "f8"), y=typed_array(np.maximum(view.test_loss, FLOOR), "f8"),
+                                    mode="lines", line=dict(color=colour, width=1.8, dash="dash"), name=f"{label}: test",
+                                    hovertemplate=x_title + " %{x:.3f}<br>test loss %{y:.4g}<extra>" + label + "</extra>"))
+    for where, text in marks.items():
+        figure.add_vline(x=where, line=dict(color="#888888", width=1, dash="dot"), annotation_text=text,
+                         annotation_position="top")
+    figure.update_yaxes(type="log" if log else "linear", exponentformat="power", title_text="loss")
+    figure.update_xaxes(title_text=x_title)
+    figure.update_layout(title=dict(text=title, x=0.01), legend=dict(orientation="h", y=-0.25))
+    return _layout(figure, height, presentation)
+
+
+def run_colour(optimizer: str) -> str:
+    """An optimizer's own colour, as on every other page."""
+    return optimizer_colour(optimizer)
+
+
+__all__ = ["boundary_figure", "line_figure", "loss_curves_figure", "plane_figure", "probability_grid",
+           "projection_figure", "run_colour"]
