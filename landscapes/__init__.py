@@ -9,7 +9,7 @@ from . import _numba_env  # noqa: F401  (must run before numba is imported)
 from ._base import CATEGORIES, CUSTOM_CATEGORY, Landscape, Minimum, Param, SurfaceSpec
 from . import formula
 from .formula import FormulaError, from_formula
-from . import (ackley, beale, booth, bowl, cliff, double_well, flat_sharp, himmelblau, monkey_saddle, plateau,
+from . import (ackley, beale, booth, bowl, chain, cliff, double_well, flat_sharp, himmelblau, monkey_saddle, plateau,
                quadratic, rastrigin, rosenbrock, rotated_quadratic, saddle, six_hump_camel)
 
 # The registry: one line per surface, in the order the app lists them. A surface's position
@@ -23,6 +23,7 @@ SURFACES: tuple[SurfaceSpec, ...] = (
     saddle.SPEC,
     monkey_saddle.SPEC,
     double_well.SPEC,
+    chain.SPEC,
     # cliff
     cliff.SPEC,
     # plateau

@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import landscapes
-from landscapes import CATEGORIES
+from landscapes import CATEGORIES, analysis
 
 NAMES = landscapes.names()
 EPS = np.finfo(float).eps
@@ -128,6 +131,7 @@ SYMBOLIC = {
     "saddle": lambda p: X**2 - Y**2 + p["quartic"] * Y**4,
     "monkey_saddle": lambda p: X**3 - 3 * X * Y**2 + p["quartic"] * (X**2 + Y**2) ** 2,
     "double_well": lambda p: (X**2 - 1) ** 2 + Y**2 + p["tilt"] * X,
+    "chain": lambda p: (1 - p["depth"] * X * Y) ** 2,
     "cliff": lambda p: (
         R(3, 4) * (sp.sqrt(R(9, 16) + (X + R(3, 2)) ** 2 + Y**2) - R(3, 4))
         + p["height"] / R(1, 4) * R(1, 2000) * (_sp_softplus(X * 2000) - _sp_softplus((X - R(1, 4)) * 2000))
@@ -242,6 +246,51 @@ def test_rastrigin_lists_the_ring_of_nearest_local_minima():
         (i, j) for i in (-1, 0, 1) for j in (-1, 0, 1) if (i, j) != (0, 0))
 
 
+# ----- the chain of weights: a saddle at zero and a hyperbola of minima ------------------------------
+def test_the_chains_origin_is_a_saddle_with_curvatures_minus_and_plus_two_c():
+    for surface in surfaces_to_check("chain"):
+        c = surface.param_values["depth"]
+        assert surface.grad(0.0, 0.0) == (0.0, 0.0)
+        np.testing.assert_allclose(np.linalg.eigvalsh(surface.hessian(0.0, 0.0)), [-2 * c, 2 * c], rtol=1e-15)
+        assert analysis.curvature_at(surface, 0.0, 0.0).kind.startswith("saddle")
+
+
+@settings(max_examples=200, deadline=None)
+@given(depth=st.floats(0.25, 4.0), t=st.floats(0.1, 10.0), sign=st.sampled_from([1.0, -1.0]))
+def test_every_point_of_the_chains_hyperbola_is_a_minimum_with_a_flat_direction_along_it(depth, t, sign):
+    surface = landscapes.get("chain", depth=depth)
+    x, y = sign * t / math.sqrt(depth), sign / (t * math.sqrt(depth))  # x·y = 1/c, up to rounding
+    scale = max(abs(x), abs(y))
+    assert surface.f(x, y) <= (10 * EPS) ** 2
+    assert math.hypot(*surface.grad(x, y)) <= 1e-14 * depth * scale
+    values, vectors = np.linalg.eigh(surface.hessian(x, y))
+    across = 2 * depth**2 * (x * x + y * y)
+    assert abs(values[0]) <= 1e-14 * across and values[1] == pytest.approx(across, rel=1e-13)
+    along = np.array([x, -y]) / math.hypot(x, y)  # the hyperbola's tangent: d(xy) = y dx + x dy = 0
+    assert abs(vectors[:, 0] @ along) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_the_chains_listed_minima_are_the_two_balanced_points_of_its_hyperbola():
+    for surface in surfaces_to_check("chain"):
+        c = surface.param_values["depth"]
+        assert len(surface.minima) == 2
+        for m in surface.minima:
+            assert m.kind == "global" and m.value == 0.0 and m.x == m.y
+            assert c * m.x * m.y == pytest.approx(1.0, rel=1e-15)
+        assert {math.copysign(1.0, m.x) for m in surface.minima} == {1.0, -1.0}
+
+
+def test_the_chains_depth_factor_only_rescales_the_weights_and_the_gradient():
+    # f_c(w) = f_1(√c·w), so ∇f_c(w) = √c·∇f_1(√c·w): a step of η at depth c is a step of c·η at depth 1
+    one = landscapes.get("chain", depth=1.0)
+    for surface in surfaces_to_check("chain"):
+        root = math.sqrt(surface.param_values["depth"])
+        x, y = draw_points(surface, rng_for("chain", 6), 30)
+        np.testing.assert_allclose(surface.f(x, y), one.f(root * x, root * y), rtol=1e-12, atol=1e-15)
+        for mine, scaled in zip(surface.grad(x, y), one.grad(root * x, root * y)):
+            np.testing.assert_allclose(mine, root * scaled, rtol=1e-12, atol=1e-14)
+
+
 # ----- metadata -------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
 def test_metadata_is_complete(name):
@@ -346,3 +395,22 @@ def test_adaptive_methods_cross_the_plateau_far_sooner_than_sgd(adaptive, lr):
     sgd = _steps_to_reach(optimizers.run("sgd", "plateau", steps=10_000, lr=lr), well)
     fast = _steps_to_reach(optimizers.run(adaptive, "plateau", steps=10_000, lr=lr), well)
     assert fast * 10 <= sgd, (fast, sgd)
+
+
+def test_gradient_descent_started_on_the_chains_line_w1_equals_minus_w2_slides_into_the_saddle():
+    import optimizers
+
+    on_line = optimizers.run("sgd", "chain", start=(1.5, -1.5), steps=300, lr=0.05)
+    assert math.hypot(*on_line.final) < 1e-9  # the line is the saddle's downhill-free direction: it stays on it
+    beside = optimizers.run("sgd", "chain", start=(1.5, -1.49), steps=300, lr=0.05)
+    assert beside.loss[-1] < 1e-12 and beside.final[0] * beside.final[1] == pytest.approx(1.0)
+
+
+def test_a_small_step_on_the_chain_keeps_w1_squared_minus_w2_squared_so_the_start_picks_the_minimum():
+    import optimizers
+
+    for start in [(2.5, 0.2), (0.3, -2.0), (-1.0, -0.2)]:
+        result = optimizers.run("sgd", "chain", start=start, steps=3000, lr=0.002)
+        x, y = result.final
+        assert result.loss[-1] < 1e-12
+        assert x * x - y * y == pytest.approx(start[0] ** 2 - start[1] ** 2, abs=0.01), (start, result.final)
