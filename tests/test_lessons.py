@@ -510,6 +510,23 @@ def test_the_noisy_saddle_run_leaves_the_ridge_within_200_steps_on_60_draws():
         assert left.size and left[0] < 200
 
 
+def test_the_deep_chain_text_says_where_each_run_ends_and_how_long_each_depth_stays_on_the_plateau():
+    from ui.lessons import deep
+
+    lesson = lessons.get("deep-chain")
+    results, surface = _results(lesson), lesson.scene.surface()
+    start = np.array(lesson.scene.start)
+    assert start @ (start * [1, -1]) == pytest.approx(6.21)  # "its value at the start (6.21)"
+    for result, stated in zip(results, [(2.52, 0.40), (1.57, 0.64), (0.94, 1.07)]):
+        np.testing.assert_allclose(result.path[-1], stated, atol=0.005)
+    assert round(deep._valley_curvature(surface, results[0].path[-1])) == 13
+    assert deep._valley_curvature(surface, results[2].path[-1]) == pytest.approx(4.0, abs=0.05)  # "beside the flattest"
+    short, one, long = deep.depth_runs()
+    assert 3.5 < measures.first_below(short.loss, 0.5) / measures.first_below(one.loss, 0.5) < 5  # "about four times"
+    assert long.diverged_at <= 10  # "within a few steps"
+    assert 0.84**8 == pytest.approx(deep.DEPTHS[0], abs=0.01) and 1.19**8 == pytest.approx(deep.DEPTHS[2], abs=0.05)
+
+
 def test_random_search_beats_the_grid_in_17_of_20_draws_and_about_two_in_three_over_shifted_ranges():
     from ui.lessons import tuning
 

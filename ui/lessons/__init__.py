@@ -11,7 +11,7 @@ Adding a lesson: a function in one of the topic modules, and its line in ``LESSO
 """
 from __future__ import annotations
 
-from . import adaptive, first_order, on_data, schedules, second_order, stability, terrain, tuning
+from . import adaptive, deep, first_order, on_data, schedules, second_order, stability, terrain, tuning
 from .records import (COURSES, Choice, Claim, DataRun, DataScene, EndPoint, Lesson, Source, Verdict, check_claims,
                       is_noisy, judge, reseeded, run_scene)
 
@@ -32,6 +32,7 @@ LESSONS: tuple[Lesson, ...] = (
     terrain.cliffs(),
     terrain.local_minima(),
     terrain.sharp_minima(),
+    deep.chain(),
     on_data.gd_against_sgd(),
     on_data.sampling(),
     on_data.diagnose_learning_rate(),

@@ -130,6 +130,17 @@ def _search(view: View):
                                  "steps to a loss of 10⁻⁶", log_colour=True)
 
 
+def _depths(view: View):
+    from viz import figures
+
+    from . import deep
+
+    tracks = figures.tracks_from_results(list(deep.depth_runs()), list(deep.depth_captions()))
+    return lesson_figures.loss_one_axis_figure(
+        tracks, deep.depth_captions(), 0.0, view.presentation,
+        title=f"The same step (η = {deep.DEPTH_LR:g}) from small weights {deep.DEPTH_START} on chains of three depths")
+
+
 EXTRAS: dict[str, Callable[[View], object]] = {
     "directions": _directions,
     "loss-one-axis": _loss_one_axis,
@@ -143,6 +154,7 @@ EXTRAS: dict[str, Callable[[View], object]] = {
     "held-out": _held_out,
     "curvature-along-path": _curvature_along_path,
     "search": _search,
+    "depths": _depths,
 }
 
 
