@@ -29,6 +29,7 @@ WHAT_EACH_PAGE_IS_FOR = {
     "pages/7_Your_landscape.py": "type a loss in x and y and race optimizers on it",
     "pages/8_Data_landscape.py": "gradient descent against minibatch SGD on real data",
     "pages/9_Live_class.py": "every student answers each lesson's question on their own screen; the projector shows the class",
+    "pages/10_Network.py": "train a small neural network live and see its own loss landscape four ways: how real are the pictures?",
 }
 for path, label, icon in shell.PAGES[1:]:
     st.page_link(path, label=f"**{label}**: {WHAT_EACH_PAGE_IS_FOR.get(path, '')}", icon=icon)

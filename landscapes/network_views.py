@@ -167,6 +167,22 @@ def bezier(network: Network, data, start, bend, end, ts=None) -> LineView:
     return _line(network, data, np.stack([start, bend, end]), coefficients, ts)
 
 
+def rises(view: LineView, low: float = 0.0, high: float = 1.0, tolerance: float = 1e-9) -> int:
+    """How many times the training loss goes up (by more than ``tolerance`` relative) between t = low and high."""
+    inside = view.train_loss[(view.t >= low) & (view.t <= high)]
+    return int(np.sum(np.diff(inside) > tolerance * np.maximum(np.abs(inside[:-1]), 1e-300)))
+
+
+def projection_gap(path_plane: PathPlane) -> tuple[int, float]:
+    """(step, factor): where the loss under the projected path differs most from the path's true loss, and by
+    what factor (≥ 1, whichever is larger)."""
+    true = np.maximum(path_plane.true_loss, 1e-300)
+    projected = np.maximum(path_plane.projected_loss, 1e-300)
+    factor = np.maximum(true / projected, projected / true)
+    step = int(np.argmax(factor))
+    return step, float(factor[step])
+
+
 def barrier(view: LineView, kind: str = "train_loss") -> float:
     """The largest excess of the loss over the straight interpolation of its two end values (Frankle et al. 2020)."""
     values = getattr(view, kind)
@@ -175,5 +191,5 @@ def barrier(view: LineView, kind: str = "train_loss") -> float:
 
 
 __all__ = ["LineView", "MAX_RESOLUTION", "PathPlane", "PlaneView", "barrier", "bezier", "filter_norms",
-           "filter_normalized", "interpolation", "path_plane", "plane", "principal_directions", "random_directions",
-           "random_slice"]
+           "filter_normalized", "interpolation", "path_plane", "plane", "principal_directions", "projection_gap",
+           "random_directions", "random_slice", "rises"]

@@ -76,10 +76,11 @@ WORKER = CompileWorker()
 
 def serve(requests=None, replies=None) -> None:
     """The child's loop: compile each requested call, answer, until the server closes the pipe."""
-    from optimizers import _kernels, minibatch  # configures numba exactly as the server did: the same cache directory
+    from optimizers import _kernels, minibatch, network  # configures numba exactly as the server did: the same cache directory
 
     requests, replies = requests or sys.stdin.buffer, replies or sys.stdout.buffer
-    kernels = {kernel.py_func.__name__: kernel for kernel in (*_kernels.COMPILED_IN_BACKGROUND, minibatch.minibatch_trace)}
+    kernels = {kernel.py_func.__name__: kernel
+               for kernel in (*_kernels.COMPILED_IN_BACKGROUND, minibatch.minibatch_trace, *network.COMPILED_IN_BACKGROUND)}
     while True:
         try:
             kernel_name, args = pickle.loads(receive_message(requests))

@@ -334,4 +334,7 @@ def fit_curve(network: Network, data, start: np.ndarray, end: np.ndarray, iterat
                 time.perf_counter() - began)
 
 
-__all__ = ["Bend", "MAX_STEPS", "Training", "fit_curve", "names", "train", "why_not"]
+# What the compile worker process may be asked to compile (optimizers.compile_worker).
+COMPILED_IN_BACKGROUND = (train_trace, fit_bend)
+
+__all__ = ["Bend", "COMPILED_IN_BACKGROUND", "MAX_STEPS", "Training", "fit_curve", "names", "train", "why_not"]

@@ -1,7 +1,7 @@
 """How real are these pictures? A small network trained live, and four honest views of its own loss landscape."""
-import numpy as np
 import optimizers
 import streamlit as st
+from landscapes import network_views as views
 
 from ui import charts, network_page, shell, strip
 from viz import network as network_viz
@@ -47,9 +47,11 @@ with left:
     state.shown = shown
     run = runs[shown]
     axis, frames = network_page.boundary_frames(state, run)
-    charts.plotly_chart(network_viz.boundary_figure(data, axis, frames, f"{titles[shown]}: the decision boundary",
+    charts.plotly_chart(network_viz.boundary_figure(data, axis, frames, f"Decision boundary ({titles[shown]})",
                                                     presentation, height=640 if presentation else 520),
                         key="net_boundary", filename=f"network-{state.data_set}-{shown}-boundary")
+    st.caption("The colour is the network's probability of class 1 (orange) against class 0 (blue); the black line is "
+               "where it is ½. Filled dots: training points; open circles: test points. ▶ plays the training.")
 with right:
     charts.plotly_chart(network_viz.loss_curves_figure([(titles[n], colours[n], r) for n, r in runs.items()],
                                                        presentation, height=480 if presentation else 400),
@@ -64,6 +66,8 @@ with right:
         st.caption("With batch normalization the training loss uses the training set's own statistics at each step; "
                    "the test loss and the boundary use the running averages, as a trained model would at test time.")
 
+network_page.lesson(state, run, titles[shown])
+
 st.subheader("Its loss landscape, four ways")
 st.session_state.setdefault("net.view", "slice")
 view = st.segmented_control("View", list(network_page.VIEWS), key="net.view", format_func=network_page.VIEWS.get,
@@ -74,7 +78,7 @@ colour = colours[shown]
 if view == "slice":
     graph, words = st.columns([3, 2])
     with graph:
-        charts.plotly_chart(network_viz.plane_figure(result, f"{titles[shown]}: a random slice through the trained weights",
+        charts.plotly_chart(network_viz.plane_figure(result, f"Random slice through θ* ({titles[shown]})",
                                                      ("α (filter-normalized direction δ)", "β (filter-normalized direction η)"),
                                                      presentation=presentation, height=640 if presentation else 560),
                             key="net_slice", filename=f"network-{state.data_set}-{shown}-random-slice")
@@ -92,15 +96,14 @@ elif view == "plane":
     graph, words = st.columns([3, 2])
     with graph:
         share = float(result.explained.sum())
-        charts.plotly_chart(network_viz.plane_figure(result.view, f"{titles[shown]}: the plane of the path's two principal directions",
+        charts.plotly_chart(network_viz.plane_figure(result.view, f"The path's own plane ({titles[shown]})",
                                                      (f"1st principal direction ({result.explained[0]:.1%} of the path's variance)",
                                                       f"2nd ({result.explained[1]:.1%})"),
                                                      path=result.coordinates, path_colour=colour, presentation=presentation,
                                                      height=640 if presentation else 560),
                             key="net_plane", filename=f"network-{state.data_set}-{shown}-pca-plane")
     with words:
-        gap = np.abs(np.log10(np.maximum(result.projected_loss, 1e-12)) - np.log10(np.maximum(result.true_loss, 1e-12)))
-        worst = int(np.argmax(gap))
+        worst, factor = views.projection_gap(result)
         st.markdown(
             f"**What it is.** The plane through the trained weights spanned by the two directions along which the "
             f"path varied most (principal components of θ_t − θ_T, Li et al. 2018, section 7); the line is the path "
@@ -108,20 +111,18 @@ elif view == "plane":
             "**What it is not.** The path itself: the contours under a projected point show the loss of the "
             "*projected* weights, not of the weights the optimizer visited. Below, the two side by side: at step "
             f"{worst} the path's true loss was {result.true_loss[worst]:.3g} and the map shows "
-            f"{result.projected_loss[worst]:.3g} under it (a factor {10 ** gap[worst]:.3g}).")
+            f"{result.projected_loss[worst]:.3g} under it (a factor {factor:.3g}).")
     charts.plotly_chart(network_viz.projection_figure(result, colour, presentation, height=400 if presentation else 340),
                         key="net_projection", filename=f"network-{state.data_set}-{shown}-projection-gap")
 elif view == "line":
     graph, words = st.columns([3, 2])
     with graph:
         charts.plotly_chart(network_viz.line_figure([(titles[shown], colour, result)], "α", {0.0: "θ₀ (initial)", 1.0: "θ* (trained)"},
-                                                    f"{titles[shown]}: the straight line from the initial to the trained weights",
+                                                    f"From θ₀ to θ* in a straight line ({titles[shown]})",
                                                     presentation, height=560 if presentation else 460),
                             key="net_line", filename=f"network-{state.data_set}-{shown}-interpolation")
     with words:
-        inside = (result.t >= 0.0) & (result.t <= 1.0)
-        train = result.train_loss[inside]
-        rises = int(np.sum(np.diff(train) > 1e-9 * np.maximum(train[:-1], 1e-12)))
+        rises = views.rises(result)
         st.markdown(
             "**What it is.** The loss at (1 − α)θ₀ + αθ* (Goodfellow, Vinyals & Saxe 2015), beyond both ends too. "
             + ("Between the two ends it only falls here: along this line the problem looks easy."
@@ -135,7 +136,7 @@ else:
         charts.plotly_chart(network_viz.line_figure(
             [("straight line", "#555555", result.line), ("trained curve", colour, result.curve)], "t",
             {0.0: f"w₁ (seed {state.seed})", 1.0: f"w₂ (seed {other_seed})"},
-            f"{titles[shown]}: two solutions, joined by a line and by a trained curve", presentation,
+            f"Two solutions: a line and a trained curve ({titles[shown]})", presentation,
             height=560 if presentation else 460),
             key="net_modes", filename=f"network-{state.data_set}-{shown}-mode-connectivity")
     with words:

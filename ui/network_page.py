@@ -381,5 +381,103 @@ def two_seeds(state: NetworkState, run) -> TwoSeeds:
     return TwoSeeds(other, line, curve, bend, views.barrier(line), views.barrier(curve))
 
 
+# ----- the lesson: how real are these pictures? -----------------------------------------------------
+BARRIER = 0.05  # a rise of the training loss above the straight line between its ends that counts as a barrier
+PROJECTION_FACTOR = 1.5
+QUESTIONS = (
+    ("line", "3 · Along the straight line from the initial weights θ₀ to the trained θ*, the training loss …",
+     ("only falls", "rises somewhere on the way")),
+    ("share", "2 · The two directions along which the path varied most hold … of its variance",
+     ("less than half", "half to 90 %", "more than 90 %")),
+    ("projection", "2 · On that plane, under the path drawn on it, the map shows the loss the network really had …",
+     (f"within a factor {PROJECTION_FACTOR:g} at every step", f"off by more than a factor {PROJECTION_FACTOR:g} somewhere")),
+    ("modes", "4 · Two networks trained from different seeds: on the straight line between their solutions the loss …",
+     (f"never rises more than {BARRIER:g} above the line joining the end losses", f"rises more than {BARRIER:g} (a barrier)")),
+)
+
+
+def lesson_answers(state: NetworkState, run) -> dict:
+    """The index of the true option of every question, and the number it was judged on, on this page's own run."""
+    line = landscape_view(state, run, "line")
+    plane = landscape_view(state, run, "plane")
+    modes = landscape_view(state, run, "modes")
+    share = float(plane.explained.sum())
+    step, factor = views.projection_gap(plane)
+    rises = views.rises(line)
+    return {
+        "line": (0 if rises == 0 else 1, "it falls all the way" if rises == 0 else f"it rises {rises} time(s) between the ends"),
+        "share": (0 if share < 0.5 else 1 if share <= 0.9 else 2, f"the plane holds {share:.1%} of the path's variance"),
+        "projection": (0 if factor <= PROJECTION_FACTOR else 1,
+                       f"at step {step} the map shows {plane.projected_loss[step]:.3g} where the network had "
+                       f"{plane.true_loss[step]:.3g} (a factor {factor:.3g})"),
+        "modes": (0 if modes.line_barrier <= BARRIER else 1,
+                  f"the straight line rises {modes.line_barrier:.3g} above its ends' line; the trained curve "
+                  f"{modes.curve_barrier:.3g}"),
+    }
+
+
+def lesson(state: NetworkState, run, title: str) -> None:
+    """Predict, then see: four questions about the views, answered on this page's own run."""
+    ss = st.session_state
+    with st.expander("**Lesson: how real are these pictures?** Predict first, then reveal.", expanded=True):
+        st.markdown(
+            "Every surface on the other pages is a picture of a loss of **two** numbers; the lecture notes show "
+            "such pictures of ResNets and warn that they are our own imagination. The *Two weights of a deep chain* "
+            f"lesson (Lessons page) is the bridge: a network of two weights is a surface. This one has "
+            f"**{state.network().n_params}** weights. Before you open the four views below, predict for "
+            f"**{title}**:")
+        key = ("lesson", _network_key(state), run.optimizer, state.seed, state.lr(run.optimizer), state.batch,
+               state.steps, state.schedule, state.clip_norm)
+        revealed = ss.get("net.lesson.revealed") == key
+        guesses = {}
+        for name, question, options in QUESTIONS:
+            guesses[name] = st.radio(question, range(len(options)), format_func=options.__getitem__, index=None,
+                                     key=f"net.q.{name}", horizontal=True, persist_state="session")
+        if not revealed:
+            if st.button("Reveal the answers ▶", type="primary", key="net.lesson.reveal"):
+                ss["net.lesson.revealed"] = key
+                st.rerun()
+            return
+        answers = lesson_answers(state, run)
+        right = 0
+        for name, question, options in QUESTIONS:
+            truth, evidence = answers[name]
+            guess = guesses[name]
+            says = f"{question.split('·', 1)[1].strip()} **{options[truth]}**: {evidence}."
+            if guess is None:
+                st.info(says, icon=":material/visibility:")
+            elif guess == truth:
+                right += 1
+                st.success(says, icon=":material/check_circle:")
+            else:
+                st.error(says, icon=":material/cancel:")
+        st.markdown(
+            f"**{right} of {len(QUESTIONS)} right.** Each picture is true of what it shows and silent about the rest: "
+            "a random slice never contains the path; the path's plane misses whatever variance it does not hold, and "
+            "its contours show the loss of projected weights; a straight line says nothing of the path; a barrier on "
+            "one line does not mean the solutions are apart. Change the data, the network or the optimizer and predict "
+            "again.")
+        if st.button("Ask again", key="net.lesson.again"):
+            ss.pop("net.lesson.revealed", None)
+            for name, _, _ in QUESTIONS:
+                ss.pop(f"net.q.{name}", None)
+            st.rerun()
+
+
+def warm_up_calls(first: bool):
+    """The page's kernels compiled on a tiny problem: ``first``, those of its first view (its default runs, the
+    maps, the curve fit); else every other optimizer's training kernel."""
+    network, data = mlp.Network((2,)), classification.make("xor", 20, 0.1, 0)
+    names = list(DEFAULT_RUNS) if first else [name for name in training.names() if name not in DEFAULT_RUNS]
+    for name in names:
+        yield lambda name=name: training.train(name, network, data, 1, lr=suggested_lr(name))
+    if first:
+        theta = network.init(0)
+        yield lambda: views.interpolation(network, data, theta, theta, np.linspace(0.0, 1.0, 3))
+        yield lambda: mlp.predict_scores(network, theta, data.x_test)
+        yield lambda: training.fit_curve(network, data, theta, theta, 1)
+
+
 __all__ = ["BOUNDARY_FRAMES", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames",
-           "from_query", "landscape_view", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings"]
+           "from_query", "landscape_view", "lesson", "lesson_answers", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings",
+           "warm_up_calls"]

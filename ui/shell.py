@@ -34,6 +34,7 @@ _ALL_PAGES = (
     ("pages/7_Your_landscape.py", "Your own landscape", ":material/function:"),
     ("pages/8_Data_landscape.py", "Minibatch SGD on data", ":material/scatter_plot:"),
     ("pages/9_Live_class.py", "Live class", ":material/groups:"),
+    ("pages/10_Network.py", "A real network", ":material/hub:"),
 )
 PAGES = tuple(page for page in _ALL_PAGES if (_ROOT / page[0]).exists())
 

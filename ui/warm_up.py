@@ -5,10 +5,11 @@ goes to ``optimizers.kernel_queue``'s one thread, behind any kernel a page is wa
 
 1. the trajectory kernels of every page's first view (Compare, the first lesson, Sweep's and
    Basins' default optimizers: until their batch kernels are ready those pages run their batches
-   one by one through these), and the minibatch runs of the data page's defaults;
+   one by one through these), the minibatch runs of the data page's defaults, and the Network
+   page's default runs and maps;
 2. the default runs of every other landscape;
 3. the batch kernels of Sweep and Basins (5-12 s each);
-4. every other (landscape, optimizer) pair.
+4. every other (landscape, optimizer) pair, and the network training of every other optimizer.
 """
 from __future__ import annotations
 
@@ -39,13 +40,14 @@ def first_view_pairs() -> list[tuple[str, str]]:
 
 
 def _calls():
-    from . import basins, data_page, sweep
+    from . import basins, data_page, network_page, sweep
 
     seen = set()
     for landscape, optimizer in first_view_pairs():
         seen.add((landscape, optimizer))
         yield _trajectory(landscape, optimizer)
     yield lambda: data_page.runs(data_page.default_state())
+    yield from network_page.warm_up_calls(first=True)
     yield from _formula_worker_calls()
     for landscape, optimizer in [(land, name) for land in landscapes.names() for name in defaults.default_runs(land)]:
         if (landscape, optimizer) not in seen:
@@ -57,6 +59,7 @@ def _calls():
         for name in optimizers.names():
             if (land, name) not in seen:
                 yield _trajectory(land, name)
+    yield from network_page.warm_up_calls(first=False)
 
 
 def _formula_worker_calls():

@@ -295,7 +295,7 @@ def trajectory_figure(landscape, grid: SurfaceGrid, tracks: list[Track], start, 
                 frame["data"].append(dict(crosses(min(int(frame_steps[j]), track.steps)), type="scatter"))
                 frame["traces"].append(index)
     figure = {"data": shown, "layout": layout}
-    figure["layout"].update(_player(frame_steps, slider_steps, presentation))
+    figure["layout"].update(player(frame_steps, slider_steps, presentation))
     figure["frames"] = frames
     return PrebuiltFigure(figure)
 
@@ -359,11 +359,12 @@ def _race_frames(tracks: list[Track], frame_steps, animated: list[int], coordina
     return frames, slider_steps
 
 
-def _player(frame_steps, slider_steps: list[dict], presentation: bool, redraw: bool = False, below: float = 0.06) -> dict:
+def player(frame_steps, slider_steps: list[dict], presentation: bool, redraw: bool = False, below: float = 0.06,
+           frame_ms: int = FRAME_MS) -> dict:
     """Play and pause buttons and the frame slider, ``below`` (a share of the plot's height) under the plot:
     the layout's ``updatemenus`` and ``sliders`` (ui/live_chart.py draws them as HTML)."""
     play = dict(label="▶ play", method="animate",
-                args=[None, dict(frame=dict(duration=FRAME_MS, redraw=redraw), fromcurrent=True,
+                args=[None, dict(frame=dict(duration=frame_ms, redraw=redraw), fromcurrent=True,
                                  transition=dict(duration=0), mode="immediate")])
     pause = dict(label="❚❚ pause", method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=redraw), transition=dict(duration=0), mode="immediate")])
@@ -677,7 +678,7 @@ def surface3d_figure(landscape, grid: SurfaceGrid, tracks: list[Track], presenta
         margin=dict(l=0, r=0, t=legend_height + 10, b=90 if presentation else 70),
         scene=scene_layout(landscape, "log₁₀(f − f_min)" if grid.log_scale else "f", presentation),
         legend=dict(orientation="h", yref="container", y=1, yanchor="top", x=0, font=dict(size=font_size)),
-        **_player(frame_steps, slider_steps, presentation, redraw=True, below=0.02))
+        **player(frame_steps, slider_steps, presentation, redraw=True, below=0.02))
     return PrebuiltFigure({"data": shown, "layout": layout, "frames": frames})
 
 

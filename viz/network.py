@@ -9,19 +9,20 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import FONT, enlarge_text, typed_array
+from .figures import FONT, enlarge_text, player, typed_array
 from .palette import colour as optimizer_colour
 
 FLOOR = 1e-12  # losses below this are drawn at it (a log scale cannot show 0)
 # P(class 1) from one soft colour to another through white: the boundary (0.5) is where the colour fades
-_PROBABILITY_SCALE = [[0.0, "#3B6FB6"], [0.5, "#F7F7F7"], [1.0, "#D4792A"]]
-_CLASS_COLOURS = ("#1F4E8C", "#A4501A")
+_PROBABILITY_SCALE = [[0.0, "#7FA7D9"], [0.5, "#FFFFFF"], [1.0, "#EFAA70"]]
+_CLASS_COLOURS = ("#0B3C7A", "#8A3A0A")
 _LOSS_SCALE = "Viridis"
 
 
 def _layout(figure: go.Figure, height: int, presentation: bool, **extra) -> go.Figure:
-    figure.update_layout(height=height, font=dict(FONT, size=13), margin=dict(l=10, r=10, t=48, b=10),
-                         plot_bgcolor="#fafafa", paper_bgcolor="white", **extra)
+    figure.update_layout(height=height, font=dict(FONT, size=13), plot_bgcolor="#fafafa", paper_bgcolor="white", **extra)
+    if not figure.layout.margin.b:
+        figure.update_layout(margin=dict(l=10, r=10, t=48, b=10))
     return go.Figure(enlarge_text(figure.to_dict())) if presentation else figure
 
 
@@ -51,9 +52,10 @@ def boundary_figure(data, axis: np.ndarray, frames: list[tuple[int, np.ndarray]]
             chosen = x[y == label]
             figure.add_trace(go.Scatter(
                 x=typed_array(chosen[:, 0], "f8"), y=typed_array(chosen[:, 1], "f8"), mode="markers",
-                name=f"class {label}, {part}", marker=dict(symbol=symbol, size=7 if part == "train" else 9, color=colour,
-                                                          line=dict(width=1.2, color="white" if part == "train" else colour)),
-                hoverinfo="skip"))
+                name=f"class {label}, {part}", showlegend=False,
+                marker=dict(symbol=symbol, size=7 if part == "train" else 9, color=colour,
+                            line=dict(width=1.0 if part == "train" else 2.0, color="white" if part == "train" else colour)),
+                hovertemplate=f"class {label} ({part})<extra></extra>"))
     figure.frames = [go.Frame(name=str(step), data=[go.Heatmap(z=p.reshape(len(axis), -1)),
                                                     go.Contour(z=p.reshape(len(axis), -1))], traces=[0, 1])
                      for step, p in frames]
@@ -63,15 +65,8 @@ def boundary_figure(data, axis: np.ndarray, frames: list[tuple[int, np.ndarray]]
     figure.update_layout(
         title=dict(text=title, x=0.01), xaxis=dict(title="x₁", range=[axis[0], axis[-1]], constrain="domain"),
         yaxis=dict(title="x₂", range=[axis[0], axis[-1]], scaleanchor="x"),
-        legend=dict(orientation="h", y=-0.12, x=0.0),
-        updatemenus=[dict(type="buttons", showactive=False, x=0.0, y=1.0, xanchor="right", yanchor="top",
-                          buttons=[dict(label="▶", method="animate",
-                                        args=[None, dict(frame=dict(duration=120, redraw=True), fromcurrent=True,
-                                                         transition=dict(duration=0), mode="immediate")]),
-                                   dict(label="❚❚", method="animate",
-                                        args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])])],
-        sliders=[dict(active=len(frames) - 1, steps=slider_steps, currentvalue=dict(prefix="step "), y=-0.02,
-                      pad=dict(t=50))])
+        margin=dict(l=10, r=10, t=48, b=70),
+        **player([step for step, _ in frames], slider_steps, presentation, redraw=True, below=0.1, frame_ms=150))
     return _layout(figure, height, presentation)
 
 
