@@ -34,6 +34,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 ADADELTA = OptimizerSpec(
     name="adadelta",
+    network_lr=5,
     colour="#997700",
     step_scale="unit",
     sweep_axis="rho",

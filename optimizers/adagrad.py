@@ -29,6 +29,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 ADAGRAD = OptimizerSpec(
     name="adagrad",
+    network_lr=0.5,
     colour="#D55E00",
     step_scale="accumulating",
     sweep_axis="lr_decay",

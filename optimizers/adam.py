@@ -99,6 +99,7 @@ _ADAM_CONVENTION = (
 
 ADAM = OptimizerSpec(
     name="adam",
+    network_lr=0.03,
     colour="#56B4E9",
     step_scale="per_coordinate",
     sweep_axis="betas[1]",
@@ -115,6 +116,7 @@ ADAM = OptimizerSpec(
 
 ADAM_NOBIAS = OptimizerSpec(
     name="adam_nobias",
+    network_lr=0.03,
     colour="#882255",
     step_scale="per_coordinate",
     sweep_axis="betas[1]",
@@ -138,6 +140,7 @@ ADAM_NOBIAS = OptimizerSpec(
 
 ADAMW = OptimizerSpec(
     name="adamw",
+    network_lr=0.05,
     colour="#117733",
     step_scale="per_coordinate",
     sweep_axis="betas[1]",
@@ -155,6 +158,7 @@ ADAMW = OptimizerSpec(
 
 AMSGRAD = OptimizerSpec(
     name="amsgrad",
+    network_lr=0.03,
     colour="#999933",
     step_scale="per_coordinate",
     sweep_axis="betas[1]",

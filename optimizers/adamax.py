@@ -36,6 +36,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 ADAMAX = OptimizerSpec(
     name="adamax",
+    network_lr=0.1,
     colour="#661100",
     step_scale="per_coordinate",
     sweep_axis="betas[1]",

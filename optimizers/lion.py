@@ -34,6 +34,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 LION = OptimizerSpec(
     name="lion",
+    network_lr=0.01,
     colour="#7570B3",
     step_scale="per_coordinate",
     sweep_axis="betas[1]",

@@ -46,6 +46,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 NADAM = OptimizerSpec(
     name="nadam",
+    network_lr=0.05,
     colour="#332288",
     step_scale="per_coordinate",
     sweep_axis="betas[1]",

@@ -56,6 +56,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 RADAM = OptimizerSpec(
     name="radam",
+    network_lr=0.5,
     colour="#EE3377",
     step_scale="rectified",
     sweep_axis="betas[1]",

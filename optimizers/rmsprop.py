@@ -45,6 +45,7 @@ def step(t, x, y, f, gx, gy, h, lr, hp, state):
 
 RMSPROP = OptimizerSpec(
     name="rmsprop",
+    network_lr=0.01,
     colour="#CC79A7",
     step_scale="per_coordinate",
     sweep_axis="momentum",

@@ -48,6 +48,7 @@ def _check(values):
 
 RPROP = OptimizerSpec(
     name="rprop",
+    network_lr=0.01,
     colour="#666666",
     step_scale="per_coordinate",
     sweep_axis="etas[1]",

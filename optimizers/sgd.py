@@ -87,6 +87,7 @@ _MOMENTUM_CONVENTION = (
 
 SGD = OptimizerSpec(
     name="sgd",
+    network_lr=3,
     colour="#0072B2",
     step_scale="curvature",
     sweep_axis="momentum",
@@ -103,6 +104,7 @@ SGD = OptimizerSpec(
 
 MOMENTUM = OptimizerSpec(
     name="momentum",
+    network_lr=0.5,
     colour="#E69F00",
     step_scale="curvature",
     sweep_axis="momentum",
@@ -120,6 +122,7 @@ MOMENTUM = OptimizerSpec(
 
 NESTEROV = OptimizerSpec(
     name="nesterov",
+    network_lr=0.5,
     colour="#009E73",
     step_scale="curvature",
     sweep_axis="momentum",

@@ -20,9 +20,6 @@ for warning in st.session_state.get("net_warnings", []):
 presentation = shell.presentation_on()
 controls = strip.sidebar(network_page.MIRRORED, presentation)
 state = network_page.sidebar(controls)
-if st.sidebar.button("Reset to defaults", icon=":material/restart_alt:", key="net.reset"):
-    shell.reset_to_defaults()
-    st.rerun()
 controls.draw(columns=4)
 network, data = state.network(), state.data()
 runs = network_page.trainings(state)
@@ -48,7 +45,7 @@ with left:
     run = runs[shown]
     axis, frames = network_page.boundary_frames(state, run)
     charts.plotly_chart(network_viz.boundary_figure(data, axis, frames, f"Decision boundary ({titles[shown]})",
-                                                    presentation, height=640 if presentation else 520),
+                                                    presentation, height=600 if presentation else 520),
                         key="net_boundary", filename=f"network-{state.data_set}-{shown}-boundary")
     st.caption("The colour is the network's probability of class 1 (orange) against class 0 (blue); the black line is "
                "where it is ½. Filled dots: training points; open circles: test points. ▶ plays the training.")
@@ -59,8 +56,8 @@ with right:
     st.dataframe(
         [{"optimizer": titles[n], "η": f"{state.lr(n):g}", "train loss": f"{r.train_loss[-1]:.4g}",
           "test loss": f"{r.test_loss[-1]:.4g}", "test accuracy": f"{r.test_accuracy[-1]:.1%}",
-          "stopped": "diverged at step " + str(r.diverged_at) if r.diverged_at is not None else "—",
-          "kernel time": f"{r.elapsed * 1000:.0f} ms"} for n, r in runs.items()],
+          "stopped": "diverged at step " + str(r.diverged_at) if r.diverged_at is not None else "—"}
+         for n, r in runs.items()],
         hide_index=True, width="stretch")
     if network.batch_norm:
         st.caption("With batch normalization the training loss uses the training set's own statistics at each step; "
@@ -146,9 +143,9 @@ else:
             f"On the straight line between them the loss rises by up to **{result.line_barrier:.3g}** above the "
             "line joining the end losses (the barrier). A quadratic Bézier curve (1−t)²w₁ + 2t(1−t)θ + t²w₂ whose bend "
             f"θ was trained to keep the loss low ({len(result.bend.iteration_loss)} Adam steps, Garipov et al. 2018) "
-            f"rises by **{result.curve_barrier:.3g}**.\n\n"
-            "**What it is not.** Two separate valleys: the low curve says the solutions may be joined, the barrier "
-            "only that the straight way between them is blocked. Both are one-dimensional paths through the "
-            f"{network.n_params}-dimensional space.")
+            f"rises by **{result.curve_barrier:.3g}**. "
+            + network_page.connectivity_sentence(result) + "\n\n"
+            "**What it is not.** A map of the valley: both are one-dimensional paths through the "
+            f"{network.n_params}-dimensional space, and the curve is only as low as its training made it.")
 
 shell.keep_in_link(network_page.to_query(state))

@@ -414,7 +414,8 @@ def test_reset_to_defaults_brings_compare_back_to_its_first_view_and_keeps_prese
 
 
 @pytest.mark.parametrize("page", ["pages/2_Lessons.py", "pages/3_Gallery.py", "pages/4_Anatomy.py", "pages/5_Sweep.py",
-                                  "pages/6_Basins.py", "pages/7_Your_landscape.py", "pages/8_Data_landscape.py"])
+                                  "pages/6_Basins.py", "pages/7_Your_landscape.py", "pages/8_Data_landscape.py",
+                                  "pages/10_Network.py"])
 def test_every_page_has_a_reset_to_defaults_that_reopens_it_cleanly(page):
     at = _page(page, {})
     assert not at.exception

@@ -8,7 +8,7 @@ import pytest
 from app_kit import run_page
 
 PAGES = ["pages/1_Compare.py", "pages/2_Lessons.py", "pages/3_Gallery.py", "pages/4_Anatomy.py", "pages/5_Sweep.py",
-         "pages/6_Basins.py", "pages/7_Your_landscape.py", "pages/8_Data_landscape.py"]
+         "pages/6_Basins.py", "pages/7_Your_landscape.py", "pages/8_Data_landscape.py", "pages/10_Network.py"]
 
 
 def _values(at) -> dict:

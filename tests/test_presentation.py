@@ -108,6 +108,9 @@ PAGES_WITH_A_STRIP = {
     "pages/8_Data_landscape.py": ({"problem": "linear", "batch": "10", "steps": "200"},
                                   {"data.problem", "data.batch", "data.sampling", "data.opt", "data.linear.sgd.lr"},
                                   [("data.batch", 25), ("data.sampling", "canonical"), ("data.linear.sgd.lr", 0.05)]),
+    "pages/10_Network.py": ({"steps": "100", "opts": "sgd,adam"},
+                            {"net.set", "net.runs", "net.lr.sgd", "net.lr.adam", "net.bn", "net.act"},
+                            [("net.lr.adam", 0.02), ("net.bn", True), ("net.set", "xor")]),
 }
 
 

@@ -37,9 +37,8 @@ VIEWS = {
 }
 MAX_QUERY_KEYS = 40
 MAX_VALUE_LENGTH = 60
-# A first learning rate that trains the default network well in a few hundred full-batch steps, by how the
-# rule scales its step (measured over three data sets and three seeds: /tmp sweep in the notes of issue 19).
-NETWORK_LR = {"curvature": 0.5, "per_coordinate": 0.01, "rectified": 0.01, "accumulating": 0.1, "unit": 1.0}
+# A first learning rate for an optimizer that declares none (OptimizerSpec.network_lr), by how its rule scales its step.
+NETWORK_LR = {"curvature": 1.0, "per_coordinate": 0.01, "rectified": 0.01, "accumulating": 0.1, "unit": 1.0}
 DEFAULT_RUNS = ("sgd", "momentum", "adam")
 
 
@@ -73,7 +72,8 @@ class NetworkState:
 
 
 def suggested_lr(name: str) -> float:
-    return NETWORK_LR[optimizers.get(name).step_scale]
+    spec = optimizers.get(name)
+    return spec.network_lr or NETWORK_LR[spec.step_scale]
 
 
 @st.cache_resource(max_entries=16, ttl=heavy.RESULT_SECONDS, show_spinner=False)
@@ -95,7 +95,7 @@ def from_query(query: dict) -> tuple[NetworkState, list[str]]:
         try:
             return parse(q[key])
         except (ValueError, TypeError):
-            warnings.append(f"Ignored {what} '{q[key][:40]}' in the link: {HELP[key]}")
+            warnings.append(f"Ignored {what} '{q[key][:40]}' in the link: {HELP.get(key, 'a positive number.')}")
             return None
 
     state.data_set = query_text.known(q, "set", classification.SETS, state.data_set, warnings, kind="data set",
@@ -381,6 +381,16 @@ def two_seeds(state: NetworkState, run) -> TwoSeeds:
     return TwoSeeds(other, line, curve, bend, views.barrier(line), views.barrier(curve))
 
 
+def connectivity_sentence(result: TwoSeeds) -> str:
+    """What the two barriers of view 4 say, in words that follow the numbers."""
+    if result.line_barrier <= BARRIER:
+        return "Here even the straight line stays low: the two solutions are linearly connected."
+    if result.curve_barrier <= BARRIER:
+        return ("The straight way between the two solutions is blocked, yet a low curved path joins them: they lie in "
+                "one connected valley, not in two separate ones.")
+    return "Here the trained curve did not find a low path either: the barrier may be real, or the bend needs more training."
+
+
 # ----- the lesson: how real are these pictures? -----------------------------------------------------
 BARRIER = 0.05  # a rise of the training loss above the straight line between its ends that counts as a barrier
 PROJECTION_FACTOR = 1.5
@@ -479,5 +489,5 @@ def warm_up_calls(first: bool):
 
 
 __all__ = ["BOUNDARY_FRAMES", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames",
-           "from_query", "landscape_view", "lesson", "lesson_answers", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings",
+           "connectivity_sentence", "from_query", "landscape_view", "lesson", "lesson_answers", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings",
            "warm_up_calls"]

@@ -44,7 +44,7 @@ def boundary_figure(data, axis: np.ndarray, frames: list[tuple[int, np.ndarray]]
                                 colorbar=dict(title=dict(text="P(class 1)", side="right"), thickness=14, len=0.8),
                                 hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(class 1) = %{z:.3f}<extra></extra>"))
     figure.add_trace(go.Contour(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=first.reshape(len(axis), -1),
-                                contours=dict(start=0.5, end=0.5, size=1.0, coloring="lines"), showscale=False,
+                                contours=dict(start=0.5, end=0.5, size=1.0, coloring="none"), showscale=False,
                                 line=dict(color="black", width=2.5), hoverinfo="skip", name="boundary (P = ½)"))
     for label, colour in enumerate(_CLASS_COLOURS):
         for part, x, y, symbol in (("train", data.x_train, data.y_train, "circle"),
@@ -86,10 +86,20 @@ def loss_curves_figure(runs: list[tuple[str, str, object]], presentation: bool =
         figure.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(training.test_accuracy, "f8"), mode="lines",
                                     line=dict(color=colour, width=2.0), legendgroup=label, showlegend=False,
                                     hovertemplate="step %{x}<br>test accuracy %{y:.1%}<extra>" + label + "</extra>"), 1, 2)
-    figure.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    figure.update_yaxes(**log_axis(*[r.train_loss for _, _, r in runs], *[r.test_loss for _, _, r in runs]), row=1, col=1)
     figure.update_yaxes(range=[0.0, 1.02], tickformat=".0%", row=1, col=2)
     figure.update_xaxes(title_text="step")
     return _layout(figure, height, presentation, legend=dict(orientation="h", y=-0.25))
+
+
+def log_axis(*arrays) -> dict:
+    """A readable log axis for these values: decades only (10⁻³, 10⁻²) when they span more than three,
+    else 0.02, 0.05, 0.1 … (plotly's default put a small digit at every minor tick)."""
+    values = np.concatenate([np.ravel(np.maximum(a, FLOOR)) for a in arrays])
+    span = float(np.log10(values.max() / values.min())) if values.size else 1.0
+    if span > 3.0:
+        return dict(type="log", dtick=1, exponentformat="power")
+    return dict(type="log", dtick="D2", tickformat=".2~g")
 
 
 def _log_loss(grid: np.ndarray) -> np.ndarray:
@@ -129,7 +139,7 @@ def projection_figure(path_plane, colour: str, presentation: bool = False, heigh
                                 y=typed_array(np.maximum(path_plane.projected_loss, FLOOR), "f8"), mode="lines",
                                 line=dict(color="#555555", width=2.2, dash="dash"),
                                 name="loss under the projected path (what the contours show)"))
-    figure.update_yaxes(type="log", exponentformat="power", title_text="training loss")
+    figure.update_yaxes(**log_axis(path_plane.true_loss, path_plane.projected_loss), title_text="training loss")
     figure.update_xaxes(title_text="step")
     return _layout(figure, height, presentation, legend=dict(orientation="h", y=-0.3))
 
@@ -148,7 +158,8 @@ def line_figure(lines: list[tuple[str, str, object]], x_title: str, marks: dict[
     for where, text in marks.items():
         figure.add_vline(x=where, line=dict(color="#888888", width=1, dash="dot"), annotation_text=text,
                          annotation_position="top")
-    figure.update_yaxes(type="log" if log else "linear", exponentformat="power", title_text="loss")
+    axis = log_axis(*[v.train_loss for _, _, v in lines], *[v.test_loss for _, _, v in lines]) if log else {}
+    figure.update_yaxes(title_text="loss", **axis)
     figure.update_xaxes(title_text=x_title)
     figure.update_layout(title=dict(text=title, x=0.01), legend=dict(orientation="h", y=-0.25))
     return _layout(figure, height, presentation)

@@ -1,0 +1,149 @@
+"""The Network page as a student meets it (Streamlit's AppTest): a small network trained live, its four views,
+batch normalization on and off, the lesson's predictions judged on the page's own runs, and hostile links."""
+import pytest
+from app_kit import chart_spec, chart_specs, run_page
+
+from landscapes import network_views as views
+from ui import network_page
+
+PAGE = "pages/10_Network.py"
+QUICK = {"steps": "150", "n": "200"}
+
+
+def _page(query=None):
+    at = run_page(PAGE, {**QUICK, **(query or {})})
+    assert not at.exception, at.exception
+    return at
+
+
+def _titles(at) -> list[str]:
+    return [(spec.get("layout", {}).get("title") or {}).get("text") or "" for spec in chart_specs(at)]
+
+
+def test_the_page_trains_every_default_run_and_draws_the_boundary_the_curves_and_a_slice():
+    at = _page()
+    titles = _titles(at)
+    assert any(t.startswith("Decision boundary") for t in titles)
+    assert any(t.startswith("Random slice") for t in titles)
+    curves = chart_spec(at, "net_curves")
+    names = {trace.get("name") for trace in curves["data"]}
+    assert {"Gradient descent (SGD)", "SGD with momentum (heavy ball)", "Adam"} <= names
+    table = at.dataframe[0].value
+    assert list(table["optimizer"]) == ["Gradient descent (SGD)", "SGD with momentum (heavy ball)", "Adam"]
+    assert all(text == "—" for text in table["stopped"])  # the default settings train without diverging
+    boundary = chart_spec(at, "net_boundary")
+    assert len(boundary["frames"]) >= 20  # the boundary animates over training
+    assert not at.warning
+
+
+@pytest.mark.parametrize("view, chart, words", [
+    ("slice", "net_slice", "filter-normalized"),
+    ("plane", "net_plane", "of the path's variance"),
+    ("line", "net_line", "Goodfellow"),
+    ("modes", "net_modes", "Garipov"),
+])
+def test_every_view_draws_its_chart_and_says_what_it_is_and_what_it_is_not(view, chart, words):
+    at = _page({"view": view})
+    chart_spec(at, chart)
+    text = " ".join(m.value for m in at.markdown)
+    assert "What it is." in text and "What it is not." in text and words in text
+
+
+def test_the_path_plane_shows_the_true_loss_beside_the_projected_one():
+    at = _page({"view": "plane"})
+    names = [trace.get("name") for trace in chart_spec(at, "net_projection")["data"]]
+    assert names == ["true loss along the path", "loss under the projected path (what the contours show)"]
+
+
+@pytest.mark.parametrize("batch_norm", ["0", "1"])
+def test_batch_normalization_on_and_off_trains_and_draws_the_slices(batch_norm):
+    at = _page({"bn": batch_norm, "batch": "32", "view": "slice"})
+    chart_spec(at, "net_slice")
+    caption = " ".join(c.value for c in at.caption)
+    assert ("batch norm" in caption) == (batch_norm == "1")
+    assert ("running averages" in caption) == (batch_norm == "1")
+
+
+def test_the_lesson_judges_each_prediction_on_the_page_s_own_runs():
+    at = _page()
+    at.radio(key="net.q.line").set_value(0)
+    at.radio(key="net.q.share").set_value(0)
+    at.radio(key="net.q.projection").set_value(1)
+    at.button(key="net.lesson.reveal").click().run()
+    assert not at.exception
+    state, _ = network_page.from_query({**QUICK})
+    state.runs = list(network_page.DEFAULT_RUNS)
+    runs = network_page.trainings(state)
+    answers = network_page.lesson_answers(state, runs[state.runs[0]])
+    guesses = {"line": 0, "share": 0, "projection": 1, "modes": None}
+    right = sum(guesses[name] == answers[name][0] for name in guesses)
+    wrong = sum(guesses[name] is not None and guesses[name] != answers[name][0] for name in guesses)
+    assert (len(at.success), len(at.error), len(at.info)) == (right, wrong, 1)
+    assert f"{right} of 4 right" in " ".join(m.value for m in at.markdown)
+    at.button(key="net.lesson.again").click().run()
+    assert not at.exception and not at.success and not at.error
+
+
+def test_the_lesson_s_answers_follow_the_views_numbers():
+    state, _ = network_page.from_query({**QUICK, "opts": "adam"})
+    run = network_page.trainings(state)["adam"]
+    answers = network_page.lesson_answers(state, run)
+    plane = network_page.landscape_view(state, run, "plane")
+    share = plane.explained.sum()
+    assert answers["share"][0] == (0 if share < 0.5 else 1 if share <= 0.9 else 2)
+    assert answers["line"][0] == (0 if views.rises(network_page.landscape_view(state, run, "line")) == 0 else 1)
+    assert answers["projection"][0] == (views.projection_gap(plane)[1] > network_page.PROJECTION_FACTOR)
+    modes = network_page.landscape_view(state, run, "modes")
+    assert answers["modes"][0] == (modes.line_barrier > network_page.BARRIER)
+
+
+@pytest.mark.parametrize("query, says", [
+    ({"layers": "0,10000"}, "hidden layers"),
+    ({"noise": "-1"}, "noise"),
+    ({"opts": "newton,<script>"}, "optimizers"),
+    ({"steps": "1e9"}, "number of steps"),
+    ({"set": "mnist"}, "Unknown data set"),
+    ({"view": "__import__('os')"}, "view"),
+    ({"lr.adam": "nan", "opts": "adam"}, "learning rate"),
+    ({"bn": "maybe", "act": "sigmoid"}, "activation"),
+])
+def test_a_hostile_link_falls_back_to_defaults_with_a_warning(query, says):
+    at = _page(query)
+    text = " ".join(w.value for w in at.warning)
+    assert says in text, text
+    chart_spec(at, "net_boundary")
+
+
+def test_a_link_with_too_many_parameters_shows_the_defaults():
+    at = _page({f"k{i}": "1" for i in range(60)})
+    assert any("parameters" in w.value for w in at.warning)
+
+
+def test_a_shared_link_reproduces_its_settings():
+    query = {"set": "xor", "n": "300", "noise": "0.05", "layers": "8,8,8", "act": "relu", "bn": "1", "seed": "3",
+             "opts": "rmsprop,lion", "lr.rmsprop": "0.003", "lr.lion": "0.001", "batch": "16", "steps": "120",
+             "sched": "cosine", "clip": "1", "view": "line"}
+    at = _page(query)
+    assert not at.warning
+    state, warnings = network_page.from_query(query)
+    assert not warnings
+    back = network_page.to_query(state)
+    for key, value in query.items():
+        assert back[key] == value, key
+    assert at.query_params["layers"] in ("8,8,8", ["8,8,8"])
+    assert list(at.dataframe[0].value["optimizer"]) == ["RMSProp", "Lion"]
+
+
+def test_optimizers_that_cannot_train_a_network_are_named_with_the_reason():
+    at = _page()
+    box = at.multiselect(key="net.runs")
+    assert "newton" not in box.options and "Newton" not in " ".join(map(str, box.options))
+    assert "Hessian" in box.help and "line" in box.help
+
+
+def test_minibatches_a_schedule_and_clipping_all_reach_the_training():
+    state, _ = network_page.from_query({**QUICK, "batch": "16", "sched": "cosine", "clip": "0.1", "opts": "sgd"})
+    run = network_page.trainings(state)["sgd"]
+    assert run.batch_size == 16 and run.sampling == "practical"
+    assert run.lr[-1] < run.lr[0]  # the cosine schedule
+    assert run.grad_norm.max() > 0.1  # some gradients were above the threshold, so the clip mattered
