@@ -5,7 +5,7 @@ Each set has a clean shape with labels 0 and 1, then every input point gets Gaus
 standard deviation ``noise`` (so the labels stay those of the clean shape and classes start to
 overlap as the noise grows). Circles and moons follow scikit-learn's ``make_circles`` (factor ½)
 and ``make_moons`` (shifted to the origin); the spirals are the two interleaved arms of Lang &
-Witbrock (1988) over 1¾ turns; XOR labels a uniform square by the sign of x·y; the blobs are two
+Witbrock (1988) over 1¾ turns; XOR puts each class in its two opposite quadrants (class 1 where x·y > 0); the blobs are two
 round Gaussian clouds (standard deviation 0.3) at (−0.7, −0.7) and (0.7, 0.7). All fit in [−2, 2]².
 """
 from __future__ import annotations
@@ -58,10 +58,13 @@ def _circles(n, rng):
 
 
 def _xor(n, rng):
-    points = rng.uniform(-1.0, 1.0, (n, 2))
-    # a small margin around the axes, as the clean shape: noise then decides how much the quadrants touch
-    points += 0.1 * np.sign(points)
-    return points, (points[:, 0] * points[:, 1] > 0.0).astype(float)
+    labels = (np.arange(n) >= n // 2).astype(float)
+    # class 1 in the quadrants where x·y > 0, class 0 where x·y < 0, each point in a random one of its two;
+    # a margin of 0.1 around the axes is the clean shape: noise then decides how much the quadrants touch
+    magnitude = rng.uniform(0.1, 1.1, (n, 2))
+    first_sign = rng.choice((-1.0, 1.0), n)
+    second_sign = np.where(labels > 0, first_sign, -first_sign)
+    return magnitude * np.column_stack([first_sign, second_sign]), labels
 
 
 def _moons(n, rng):

@@ -445,6 +445,8 @@ def evaluate_span(network: Network, data, base, directions, coefficients) -> np.
     batch norm with the training set's statistics at each point."""
     base = _checked_theta(network, base)
     directions = np.ascontiguousarray(np.atleast_2d(directions), dtype=np.float64)
+    if directions.ndim != 2 or directions.shape[1] != network.n_params:
+        raise ValueError(f"The directions have shape {directions.shape}; this network has {network.n_params} parameters")
     coefficients = np.ascontiguousarray(coefficients, dtype=np.float64).reshape(-1, directions.shape[0])
     out = np.empty((coefficients.shape[0], 4))
     losses_on_span(base, directions, coefficients, network.widths, network.offsets, network.relu, network.batch_norm,

@@ -184,9 +184,12 @@ def projection_gap(path_plane: PathPlane) -> tuple[int, float]:
 
 
 def barrier(view: LineView, kind: str = "train_loss") -> float:
-    """The largest excess of the loss over the straight interpolation of its two end values (Frankle et al. 2020)."""
+    """The largest excess of the loss over the straight interpolation of its two end values (Frankle et al. 2020),
+    for a line or curve drawn from t = 0 (one solution) to t = 1 (the other)."""
+    if view.t[0] != 0.0 or view.t[-1] != 1.0:
+        raise ValueError("A barrier is measured between two solutions: draw the line for t from 0 to 1")
     values = getattr(view, kind)
-    t = (view.t - view.t[0]) / (view.t[-1] - view.t[0])
+    t = view.t
     return float(np.max(values - ((1.0 - t) * values[0] + t * values[-1])))
 
 

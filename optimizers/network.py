@@ -323,6 +323,8 @@ def fit_curve(network: Network, data, start: np.ndarray, end: np.ndarray, iterat
     iterations = _whole(iterations, "iterations", 1, 20_000)
     values = spec.resolve({"lr": 0.01, **hyperparams} if "lr" in spec.defaults else hyperparams)
     ends = np.ascontiguousarray(np.stack([start, end]), dtype=np.float64)
+    if ends.shape != (2, network.n_params):
+        raise ValueError(f"The curve's end points have shape {ends.shape[1:]}; this network has {network.n_params} parameters")
     bend = 0.5 * (ends[0] + ends[1])
     ts = np.random.default_rng(seed).uniform(0.0, 1.0, iterations)
     curve_loss = np.empty(iterations)

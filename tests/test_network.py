@@ -629,22 +629,16 @@ def test_a_path_of_fewer_than_3_points_has_no_plane(data):
         network_views.path_plane(SMALL, data, np.stack([SMALL.init(0), SMALL.init(1)]), np.zeros(2))
 
 
-@pytest.mark.xfail(strict=True, reason="evaluate_span checks the base θ but not the directions' length: "
-                   "interpolation/bezier (base 0, directions = the end points) accept vectors of the wrong "
-                   "length; longer ones are silently truncated, shorter ones read past the array's end")
 def test_the_line_between_two_points_of_the_wrong_length_is_refused(data):
-    too_long = np.append(SMALL.init(0), 5.0)
-    with pytest.raises(ValueError, match="θ has shape"):
-        network_views.interpolation(SMALL, data, too_long, too_long)
+    for wrong in (np.append(SMALL.init(0), 5.0), SMALL.init(0)[:-1]):
+        with pytest.raises(ValueError, match="directions have shape"):
+            network_views.interpolation(SMALL, data, wrong, wrong)
 
 
-@pytest.mark.xfail(strict=True, reason="fit_curve does not check the end points against the network: a 14-entry "
-                   "start and end for a 13-parameter network return a 14-entry bend whose last entry is stepped with "
-                   "an entry of the gradient buffer (np.empty) that the backward pass never writes")
 def test_a_curve_between_points_of_the_wrong_length_is_refused(data):
-    too_long = np.append(SMALL.init(0), 5.0)
-    with pytest.raises(ValueError, match="θ has shape"):
-        training.fit_curve(SMALL, data, too_long, too_long, 5)
+    for wrong in (np.append(SMALL.init(0), 5.0), SMALL.init(0)[:-1]):
+        with pytest.raises(ValueError, match="end points have shape"):
+            training.fit_curve(SMALL, data, wrong, wrong, 5)
 
 
 # ----- divergence is data --------------------------------------------------------------------------
@@ -703,10 +697,7 @@ def test_a_data_set_has_the_promised_shapes_split_and_labels(name):
     assert 0 < data.y_test.sum() < data.n_test and 0 < data.y_train.sum() < data.n_train
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
-    strict=True, reason="xor labels uniform points by the sign of x·y, so its classes are only about even "
-    "(e.g. 189 of 400 for seed 3), not 'half of each class' as classification.make's docstring says"))
-    if name == "xor" else name for name in SETS])
+@pytest.mark.parametrize("name", SETS)
 def test_a_data_set_has_half_of_each_class(name):
     for seed in (0, 3, 7):
         for n in (200, 401):
@@ -739,3 +730,12 @@ def test_every_point_lies_within_one_of_the_extent_for_noise_up_to_0_3(name):
             data = classification.make(name, n=classification.MAX_POINTS, noise=noise, seed=seed)
             for x in (data.x_train, data.x_test):
                 assert np.abs(x).max() <= bound, f"seed {seed}, noise {noise}: a point at {np.abs(x).max():.2f}"
+
+
+def test_a_barrier_is_measured_between_two_solutions_only():
+    line = network_views.LineView(np.linspace(0.0, 1.0, 5), np.array([0.1, 0.4, 0.9, 0.4, 0.3]), np.zeros(5),
+                                  np.zeros(5), np.zeros(5))
+    assert network_views.barrier(line) == pytest.approx(0.9 - 0.2)
+    beyond = network_views.LineView(np.linspace(-0.5, 1.5, 5), line.train_loss, np.zeros(5), np.zeros(5), np.zeros(5))
+    with pytest.raises(ValueError, match="t from 0 to 1"):
+        network_views.barrier(beyond)
