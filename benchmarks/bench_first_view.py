@@ -41,7 +41,7 @@ from playwright.sync_api import sync_playwright
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 COMPARE = "/Compare?land=rosenbrock&runs=sgd,momentum,adam,lbfgs&steps=300"
-OTHER_PAGES = ("/Lessons", "/Gallery", "/Anatomy", "/Sweep", "/Basins", "/Your_landscape", "/Data_landscape")
+OTHER_PAGES = ("/Lessons", "/Gallery", "/Anatomy", "/Sweep", "/Basins", "/Your_landscape", "/Data_landscape", "/Network")
 # A chart counts once Plotly has drawn at least one trace into it: a trail, a contour or a heatmap.
 CHART_DRAWN = ", ".join(f".js-plotly-plot {layer}" for layer in (
     ".scatterlayer .trace", ".heatmaplayer .hm", ".imagelayer image", ".contourlayer .contour"))
