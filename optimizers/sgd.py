@@ -87,7 +87,7 @@ _MOMENTUM_CONVENTION = (
 
 SGD = OptimizerSpec(
     name="sgd",
-    network_lr=3,
+    network_lr=1.5,
     colour="#0072B2",
     step_scale="curvature",
     sweep_axis="momentum",

@@ -45,7 +45,8 @@ def boundary_figure(data, axis: np.ndarray, frames: list[tuple[int, np.ndarray]]
                                 hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(class 1) = %{z:.3f}<extra></extra>"))
     figure.add_trace(go.Contour(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=first.reshape(len(axis), -1),
                                 contours=dict(start=0.5, end=0.5, size=1.0, coloring="none"), showscale=False,
-                                line=dict(color="black", width=2.5), hoverinfo="skip", name="boundary (P = ½)"))
+                                line=dict(color="black", width=2.5), hoverinfo="skip", name="boundary (P = ½)",
+                                showlegend=False))
     for label, colour in enumerate(_CLASS_COLOURS):
         for part, x, y, symbol in (("train", data.x_train, data.y_train, "circle"),
                                    ("test", data.x_test, data.y_test, "circle-open")):
@@ -64,7 +65,7 @@ def boundary_figure(data, axis: np.ndarray, frames: list[tuple[int, np.ndarray]]
                                                  transition=dict(duration=0))]) for step, _ in frames]
     figure.update_layout(
         title=dict(text=title, x=0.01), xaxis=dict(title="x₁", range=[axis[0], axis[-1]], constrain="domain"),
-        yaxis=dict(title="x₂", range=[axis[0], axis[-1]], scaleanchor="x"),
+        yaxis=dict(title="x₂", range=[axis[0], axis[-1]], scaleanchor="x", constrain="domain"),
         margin=dict(l=10, r=10, t=48, b=70),
         **player([step for step, _ in frames], slider_steps, presentation, redraw=True, below=0.1, frame_ms=150))
     return _layout(figure, height, presentation)
