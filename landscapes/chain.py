@@ -43,23 +43,21 @@ SPEC = SurfaceSpec(
     title="Two weights of a deep chain",
     category="saddle",
     description=(
-        "The lecture notes' deep model ŷ = x·w₁w₂⋯w_l with x = 1 and target 1, seen through its first "
-        "two weights (x axis w₁, y axis w₂) while the others stay fixed: their product c = w₃⋯w_l "
-        "(w^(l−2) for l weights all equal to w) is the depth factor. "
-        "The loss is zero on the whole hyperbola w₁w₂ = 1/c: every point of it is a global minimum, so "
-        "the minimum is not unique (the stars mark only its two balanced points ±(1/√c, 1/√c)). Along "
-        "this valley the Hessian has a zero eigenvalue; across it the curvature is 2c²(w₁² + w₂²), "
-        "lowest (4c) at the stars. Which point a run reaches depends on where it starts: with a small "
-        "step gradient descent keeps w₁² − w₂² as it was, and a larger step η can only settle where the "
-        "curvature across is below 2/η. The origin, all weights zero, is a saddle: the gradient "
-        "vanishes and the Hessian has curvatures +2c and −2c. Gradient descent started near the origin "
-        "barely moves at first, since the gradient there is proportional to the distance from it; "
-        "started on the line w₁ = −w₂ with a small step it slides into the saddle and stays. Every "
-        "gradient carries the factor c: a chain of weights below 1 (c small) makes it vanish and the "
-        "run crawl, one of weights above 1 (c large) makes it explode, so a step size that works at "
-        "c = 1 can diverge at c = 4."
+        "The lecture notes' deep model ŷ = x·w₁w₂⋯w_l (x = 1, target 1) seen through its first two "
+        "weights, x axis w₁ and y axis w₂; the others stay fixed, and their product c = w₃⋯w_l "
+        "(w^(l−2) if all equal w) is the depth factor. The loss is zero on the whole hyperbola "
+        "w₁w₂ = 1/c: every point of it is a global minimum (the stars mark only its balanced points "
+        "±(1/√c, 1/√c)). Along this valley the Hessian has a zero eigenvalue; across it the curvature "
+        "is 2c²(w₁² + w₂²), lowest (4c) at the stars. Where a run lands depends on its start: a small "
+        "step keeps w₁² − w₂² as it was, and a step η settles only where the curvature across is below "
+        "2/η. The origin is a saddle (curvatures ±2c): gradient descent from small weights barely moves "
+        "at first, since the gradient grows with the distance from it, and on the line w₁ = −w₂, with a "
+        "small step, it slides into the saddle and stays. Every gradient carries the factor c: it "
+        "vanishes for weights below 1 (c small) and explodes above 1, so a step that works at c = 1 can "
+        "diverge at c = 4."
     ),
-    formula=r"f(x, y) = (1 - c\,x\,y)^2,\quad x = w_1,\ y = w_2,\quad c = w_3 \cdots w_l = w^{\,l-2}",
+    # three lines: the gallery's card is too narrow for one
+    formula=r"\begin{gathered} f(x, y) = (1 - c\,x\,y)^2 \\ x = w_1,\ y = w_2 \\ c = w_3 \cdots w_l = w^{\,l-2} \end{gathered}",
     value=value,
     grad=grad,
     hessian=hessian,
