@@ -34,35 +34,38 @@ for name, run in runs.items():
     if run.diverged_at is not None:
         st.error(f"{titles[name]} diverged at step {run.diverged_at}: lower its learning rate.")
 
-st.session_state.setdefault("net.shown", state.shown or state.runs[0])
-if st.session_state["net.shown"] not in state.runs:
-    st.session_state["net.shown"] = state.runs[0]
-left, right = st.columns([1, 1])
-with left:
-    shown = st.segmented_control("Run shown", state.runs, key="net.shown", format_func=titles.get,
-                                 persist_state="session") or state.runs[0]
-    state.shown = shown
-    run = runs[shown]
-    axis, frames = network_page.boundary_frames(state, run)
-    charts.plotly_chart(network_viz.boundary_figure(data, axis, frames, f"Decision boundary ({titles[shown]})",
-                                                    presentation, height=600 if presentation else 520),
-                        key="net_boundary", filename=f"network-{state.data_set}-{shown}-boundary")
-    st.caption("The colour is the network's probability of class 1 (orange) against class 0 (blue); the black line is "
-               "where it is ½. Filled dots: training points; open circles: test points. ▶ plays the training.")
-with right:
+axis, panels = network_page.boundary_frames(list(runs.values()), state.steps)
+charts.plotly_chart(network_viz.boundary_figure(data, axis, [(f"{titles[n]}<br>η = {state.lr(n):g}", frames)
+                                                             for n, frames in zip(runs, panels)],
+                                                presentation, height=(620 if presentation else 440)),
+                    key="net_boundary", filename=f"network-{state.data_set}-boundaries", fit_screen=presentation)
+st.caption("The colour is the network's probability of class 1 (orange) against class 0 (blue); the black line is "
+           "where it is ½. Filled dots: training points; open circles: test points. ▶ plays the training of every run "
+           "at once.")
+curves, numbers = st.columns([3, 2])
+with curves:
     charts.plotly_chart(network_viz.loss_curves_figure([(titles[n], colours[n], r) for n, r in runs.items()],
-                                                       presentation, height=480 if presentation else 400),
+                                                       presentation, height=460 if presentation else 380),
                         key="net_curves", filename=f"network-{state.data_set}-losses")
+with numbers:
     st.dataframe(
         [{"optimizer": titles[n], "η": f"{state.lr(n):g}", "train loss": f"{r.train_loss[-1]:.4g}",
           "test loss": f"{r.test_loss[-1]:.4g}", "test accuracy": f"{r.test_accuracy[-1]:.1%}",
           "stopped": "diverged at step " + str(r.diverged_at) if r.diverged_at is not None else "—"}
          for n, r in runs.items()],
         hide_index=True, width="stretch")
+    st.caption("Same network, same initial weights, same data; each optimizer at its own learning rate.")
     if network.batch_norm:
         st.caption("With batch normalization the training loss uses the training set's own statistics at each step; "
                    "the test loss and the boundary use the running averages, as a trained model would at test time.")
 
+st.session_state.setdefault("net.shown", state.shown or state.runs[0])
+if st.session_state["net.shown"] not in state.runs:
+    st.session_state["net.shown"] = state.runs[0]
+shown = st.segmented_control("The landscape of", state.runs, key="net.shown", format_func=titles.get,
+                             persist_state="session") or state.runs[0]
+state.shown = shown
+run = runs[shown]
 network_page.lesson(state, run, titles[shown])
 
 st.subheader("Its loss landscape, four ways")
@@ -114,16 +117,19 @@ elif view == "plane":
 elif view == "line":
     graph, words = st.columns([3, 2])
     with graph:
-        charts.plotly_chart(network_viz.line_figure([(titles[shown], colour, result)], "α", {0.0: "θ₀ (initial)", 1.0: "θ* (trained)"},
-                                                    f"From θ₀ to θ* in a straight line ({titles[shown]})",
+        lines = [(titles[n], colours[n], result if n == shown else network_page.landscape_view(state, runs[n], "line"))
+                 for n in state.runs]
+        charts.plotly_chart(network_viz.line_figure(lines, "α", {0.0: "θ₀ (initial)", 1.0: "θ* (trained)"},
+                                                    "From θ₀ to θ* in a straight line, every run",
                                                     presentation, height=560 if presentation else 460),
                             key="net_line", filename=f"network-{state.data_set}-{shown}-interpolation")
     with words:
         rises = views.rises(result)
         st.markdown(
-            "**What it is.** The loss at (1 − α)θ₀ + αθ* (Goodfellow, Vinyals & Saxe 2015), beyond both ends too. "
-            + ("Between the two ends it only falls here: along this line the problem looks easy."
-               if rises == 0 else f"Between the two ends it rises {rises} time(s): a bump the straight line meets.")
+            "**What it is.** The loss at (1 − α)θ₀ + αθ* (Goodfellow, Vinyals & Saxe 2015), beyond both ends too, for "
+            f"every run from the same θ₀ to its own θ*. For {titles[shown]}, "
+            + ("between the two ends it only falls: along this line the problem looks easy."
+               if rises == 0 else f"between the two ends it rises {rises} time(s): a bump the straight line meets.")
             + "\n\n**What it is not.** The optimizer's path, which curved through many other directions. A smooth "
             "monotone line says nothing about the obstacles the path met or avoided.")
 else:

@@ -32,7 +32,10 @@ def test_the_page_trains_every_default_run_and_draws_the_boundary_the_curves_and
     assert list(table["optimizer"]) == ["Gradient descent (SGD)", "SGD with momentum (heavy ball)", "Adam"]
     assert all(text == "—" for text in table["stopped"])  # the default settings train without diverging
     boundary = chart_spec(at, "net_boundary")
-    assert len(boundary["frames"]) >= 20  # the boundary animates over training
+    assert len(boundary["frames"]) >= 20  # the boundaries animate over training, every run's in each frame
+    assert all(len(frame["data"]) == 2 * 3 for frame in boundary["frames"])
+    panels = [a["text"] for a in boundary["layout"]["annotations"]]
+    assert panels == ["Gradient descent (SGD)<br>η = 1.5", "SGD with momentum (heavy ball)<br>η = 0.5", "Adam<br>η = 0.03"]
     assert not at.warning
 
 

@@ -33,41 +33,58 @@ def probability_grid(extent: float = 2.2, resolution: int = 81) -> tuple[np.ndar
     return axis, np.column_stack([a.ravel(), b.ravel()])
 
 
-def boundary_figure(data, axis: np.ndarray, frames: list[tuple[int, np.ndarray]], title: str,
+def boundary_figure(data, axis: np.ndarray, panels: list[tuple[str, list[tuple[int, np.ndarray]]]],
                     presentation: bool = False, height: int = 520) -> go.Figure:
-    """P(class 1) over the input plane at each (step, probabilities) of ``frames``, animated, with the data:
-    training points filled, test points open."""
-    first = frames[-1][1]
-    figure = go.Figure()
-    figure.add_trace(go.Heatmap(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=first.reshape(len(axis), -1),
-                                zmin=0.0, zmax=1.0, colorscale=_PROBABILITY_SCALE, showscale=True,
-                                colorbar=dict(title=dict(text="P(class 1)", side="right"), thickness=14, len=0.8),
-                                hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(class 1) = %{z:.3f}<extra></extra>"))
-    figure.add_trace(go.Contour(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=first.reshape(len(axis), -1),
-                                contours=dict(start=0.5, end=0.5, size=1.0, coloring="none"), showscale=False,
-                                line=dict(color="black", width=2.5), hoverinfo="skip", name="boundary (P = ½)",
-                                showlegend=False))
-    for label, colour in enumerate(_CLASS_COLOURS):
-        for part, x, y, symbol in (("train", data.x_train, data.y_train, "circle"),
-                                   ("test", data.x_test, data.y_test, "circle-open")):
-            chosen = x[y == label]
-            figure.add_trace(go.Scatter(
-                x=typed_array(chosen[:, 0], "f8"), y=typed_array(chosen[:, 1], "f8"), mode="markers",
-                name=f"class {label}, {part}", showlegend=False,
-                marker=dict(symbol=symbol, size=7 if part == "train" else 9, color=colour,
-                            line=dict(width=1.0 if part == "train" else 2.0, color="white" if part == "train" else colour)),
-                hovertemplate=f"class {label} ({part})<extra></extra>"))
-    figure.frames = [go.Frame(name=str(step), data=[go.Heatmap(z=p.reshape(len(axis), -1)),
-                                                    go.Contour(z=p.reshape(len(axis), -1))], traces=[0, 1])
-                     for step, p in frames]
+    """P(class 1) over the input plane, one panel per run side by side (``panels``: (title, frames), each frame a
+    (step, probabilities); every run has the same frame steps), animated together, with the data: training
+    points filled, test points open."""
+    count = len(panels)
+    figure = make_subplots(rows=1, cols=count, subplot_titles=[title for title, _ in panels], horizontal_spacing=0.04)
+    side = len(axis)
+    for column, (_, frames) in enumerate(panels, start=1):
+        last = frames[-1][1].reshape(side, -1)
+        figure.add_trace(go.Heatmap(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=last, zmin=0.0, zmax=1.0,
+                                    colorscale=_PROBABILITY_SCALE, showscale=column == count,
+                                    colorbar=dict(title=dict(text="P(class 1)", side="right"), thickness=14, len=0.8),
+                                    hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(class 1) = %{z:.3f}<extra></extra>"),
+                         1, column)
+        figure.add_trace(go.Contour(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=last,
+                                    contours=dict(start=0.5, end=0.5, size=1.0, coloring="none"), showscale=False,
+                                    line=dict(color="black", width=2.5), hoverinfo="skip", name="boundary (P = ½)",
+                                    showlegend=False), 1, column)
+    animated = list(range(2 * count))
+    for column in range(1, count + 1):
+        for label, colour in enumerate(_CLASS_COLOURS):
+            for part, x, y, symbol in (("train", data.x_train, data.y_train, "circle"),
+                                       ("test", data.x_test, data.y_test, "circle-open")):
+                chosen = x[y == label]
+                figure.add_trace(go.Scatter(
+                    x=typed_array(chosen[:, 0], "f8"), y=typed_array(chosen[:, 1], "f8"), mode="markers",
+                    name=f"class {label}, {part}", showlegend=False,
+                    marker=dict(symbol=symbol, size=6 if part == "train" else 8, color=colour,
+                                line=dict(width=1.0 if part == "train" else 2.0,
+                                          color="white" if part == "train" else colour)),
+                    hovertemplate=f"class {label} ({part})<extra></extra>"), 1, column)
+    steps = [step for step, _ in panels[0][1]]
+    frame_list = []
+    for index, step in enumerate(steps):
+        traces = []
+        for _, frames in panels:
+            z = frames[index][1].reshape(side, -1)
+            traces += [go.Heatmap(z=z), go.Contour(z=z)]
+        frame_list.append(go.Frame(name=str(step), data=traces, traces=animated))
+    figure.frames = frame_list
     slider_steps = [dict(method="animate", label=str(step),
                          args=[[str(step)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
-                                                 transition=dict(duration=0))]) for step, _ in frames]
-    figure.update_layout(
-        title=dict(text=title, x=0.01), xaxis=dict(title="x₁", range=[axis[0], axis[-1]], constrain="domain"),
-        yaxis=dict(title="x₂", range=[axis[0], axis[-1]], scaleanchor="x", constrain="domain"),
-        margin=dict(l=10, r=10, t=48, b=70),
-        **player([step for step, _ in frames], slider_steps, presentation, redraw=True, below=0.1, frame_ms=150))
+                                                 transition=dict(duration=0))]) for step in steps]
+    for column in range(1, count + 1):
+        suffix = "" if column == 1 else str(column)
+        figure.update_xaxes(range=[axis[0], axis[-1]], constrain="domain", title_text="x₁", row=1, col=column)
+        figure.update_yaxes(range=[axis[0], axis[-1]], scaleanchor="x" + suffix, constrain="domain",
+                            title_text="x₂" if column == 1 else None, showticklabels=column == 1, row=1, col=column)
+    figure.update_layout(title=dict(text="Decision boundary of each run, over training", x=0.01, y=0.98, yanchor="top"),
+                         margin=dict(l=10, r=10, t=90, b=70),
+                         **player(steps, slider_steps, presentation, redraw=True, below=0.1, frame_ms=150))
     return _layout(figure, height, presentation)
 
 

@@ -125,7 +125,8 @@ def chain() -> Lesson:
             "descent with η = 0.3 from small weights (0.05, 0.02) on chains of ten weights: with c = 0.25 (the other "
             "eight 0.84 each) the loss stays high about four times as long as with c = 1 (a vanishing gradient); "
             "with c = 4 (eight of 1.19) the run is thrown off the map within a few steps (an exploding gradient).\n\n"
-            "How real are these pictures? The Network page trains a real small network and shows its own landscape."
+            "How real are these pictures? [The Network page](Network) trains a real small network and shows its own "
+            "landscape: a few hundred weights instead of two, and four ways to look at them."
         ),
         formulas=(r"f(w_1, w_2) = (1 - c\,w_1 w_2)^2,\qquad c = w_3 \cdots w_l = w^{\,l-2}",
                   r"\nabla f = -2c\,(1 - c\,w_1 w_2)\begin{pmatrix} w_2 \\ w_1 \end{pmatrix},\qquad "
