@@ -326,18 +326,22 @@ def trainings(state: NetworkState) -> dict:
     return heavy.compute(key, chunks, dict, "Training the networks")
 
 
-def boundary_frames(state: NetworkState, run) -> tuple[np.ndarray, list]:
-    """P(class 1) over the input plane at about ``BOUNDARY_FRAMES`` steps of ``run``."""
+def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
+    """P(class 1) over the input plane for each of ``runs`` at the same ``BOUNDARY_FRAMES`` steps of ``steps``
+    (a run that stopped early keeps its last boundary): the input-plane axis, and each run's frames."""
     from viz.network import probability_grid
 
     axis, points = probability_grid(classification.EXTENT + 0.2, 81)
-    network = run.network
-    steps = np.unique(np.linspace(0, run.steps, min(BOUNDARY_FRAMES, run.steps + 1)).round().astype(int))
-    frames = []
-    for step in steps:
-        scores = mlp.predict_scores(network, run.path[step], points, run.running_mean[step], run.running_var[step])
-        frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores))))
-    return axis, frames
+    chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
+    panels = []
+    for run in runs:
+        frames = []
+        for step in chosen:
+            at = min(int(step), run.steps)
+            scores = mlp.predict_scores(run.network, run.path[at], points, run.running_mean[at], run.running_var[at])
+            frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores))))
+        panels.append(frames)
+    return axis, panels
 
 
 def landscape_view(state: NetworkState, run, view: str):
