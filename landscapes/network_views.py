@@ -102,9 +102,10 @@ class PathPlane:
 
     view: PlaneView
     explained: np.ndarray  # share of the path's variance along each of the two directions
-    coordinates: np.ndarray  # (T+1, 2) the path projected on the plane
-    true_loss: np.ndarray  # (T+1,) the loss the path really had
-    projected_loss: np.ndarray  # (T+1,) the loss at the projected points (what the contours show under the path)
+    coordinates: np.ndarray  # (m, 2) the path's kept points projected on the plane
+    true_loss: np.ndarray  # (m,) the loss the path really had there
+    projected_loss: np.ndarray  # (m,) the loss at the projected points (what the contours show under the path)
+    steps: np.ndarray  # (m,) the training step of each point
 
 
 def principal_directions(path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,8 +121,10 @@ def principal_directions(path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return directions, np.pad(shares, (0, 2 - len(shares)))
 
 
-def path_plane(network: Network, data, path, true_loss, resolution: int = 41, margin: float = 0.2) -> PathPlane:
-    """View 2 for a training path (T+1, n) whose recorded training loss is ``true_loss``."""
+def path_plane(network: Network, data, path, true_loss, resolution: int = 41, margin: float = 0.2,
+               steps=None) -> PathPlane:
+    """View 2 for a training path (m, n) whose recorded training loss is ``true_loss`` (m,), kept at training
+    ``steps`` (default 0 .. m−1)."""
     resolution = _resolution(resolution)
     path = np.asarray(path, dtype=float)
     if len(path) < 3:
@@ -134,7 +137,8 @@ def path_plane(network: Network, data, path, true_loss, resolution: int = 41, ma
     axes = [np.linspace(low[k] - pad[k], high[k] + pad[k], resolution) for k in range(2)]
     view = plane(network, data, centre, directions, axes[0], axes[1])
     projected = evaluate_span(network, data, centre, directions, coordinates)[:, TRAIN_LOSS]
-    return PathPlane(view, explained, coordinates, np.asarray(true_loss, dtype=float), projected)
+    steps = np.arange(len(path)) if steps is None else np.asarray(steps)
+    return PathPlane(view, explained, coordinates, np.asarray(true_loss, dtype=float), projected, steps)
 
 
 @dataclass
@@ -174,13 +178,13 @@ def rises(view: LineView, low: float = 0.0, high: float = 1.0, tolerance: float 
 
 
 def projection_gap(path_plane: PathPlane) -> tuple[int, float]:
-    """(step, factor): where the loss under the projected path differs most from the path's true loss, and by
-    what factor (≥ 1, whichever is larger)."""
+    """(index, factor): the point of the path where the loss under its projection differs most from its true
+    loss (its step is ``path_plane.steps[index]``), and by what factor (≥ 1, whichever is larger)."""
     true = np.maximum(path_plane.true_loss, 1e-300)
     projected = np.maximum(path_plane.projected_loss, 1e-300)
     factor = np.maximum(true / projected, projected / true)
-    step = int(np.argmax(factor))
-    return step, float(factor[step])
+    index = int(np.argmax(factor))
+    return index, float(factor[index])
 
 
 def barrier(view: LineView, kind: str = "train_loss") -> float:

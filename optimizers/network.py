@@ -43,6 +43,9 @@ from .minibatch import SAMPLINGS, sample_batches
 
 MAX_STEPS = 5000
 ESCAPE = 1e6  # a parameter beyond this has diverged
+# θ is kept at most this often, so that a run holds at most this many rows of weights (3,000 steps of the largest
+# network would hold 57 MB, and a class's runs stay cached for minutes); every loss is kept at every step
+KEPT_PATH_ROWS = 500
 _NO_ORACLE = (0.0, 0, math.inf, math.inf)
 _NO_SURFACE = (0.0,)
 
@@ -83,15 +86,16 @@ def clip_global(grad, clip_value, clip_norm):
 
 @njit(**JIT_OPTIONS)
 def train_trace(oid, lid, hp, theta, widths, offsets, relu, batch_norm, x_train, y_train, x_test, y_test, indices,
-                batch_offsets, lr, lr_factor, clip_value, clip_norm, path, train_loss, train_acc, test_loss, test_acc,
-                batch_loss, grad_norm, lr_used, running_mean, running_var):
-    """Train from θ = ``theta`` (updated in place); fill the records of every step; return the stop index.
+                batch_offsets, lr, lr_factor, clip_value, clip_norm, every, path, path_steps, train_loss, train_acc,
+                test_loss, test_acc, batch_loss, grad_norm, lr_used, running_mean, running_var):
+    """Train from θ = ``theta`` (updated in place); fill the records; return (stop index, rows of ``path`` filled).
 
-    Row t of ``path``/``train_loss``/``train_acc``/``test_loss``/``test_acc``/``running_mean``/``running_var`` is
-    θ_t, its losses (training set with its own batch statistics; test set with the running averages) and
-    the running averages then (row 0 holds their start: mean 0, variance 1); ``batch_loss``,
-    ``grad_norm`` (before clipping) and ``lr_used`` are those of step t. -1 when every step completed,
-    else the first t whose θ or loss was non-finite or escaped (rows 0..t-1 valid)."""
+    Row t of ``train_loss``/``train_acc``/``test_loss``/``test_acc`` holds θ_t's losses (training set with its
+    own batch statistics; test set with batch norm's running averages); ``batch_loss``, ``grad_norm`` (before
+    clipping) and ``lr_used`` are those of step t. θ_t itself and the running averages then (mean 0, variance 1
+    at the start) are kept every ``every`` steps, at the last step, and at the last valid step of a run that
+    diverged: rows of ``path``/``running_mean``/``running_var``, with their step in ``path_steps``. The stop
+    index is -1 when every step completed, else the first t whose θ or loss was non-finite or escaped."""
     literally(oid)
     literally(lid)
     n = theta.shape[0]
@@ -105,8 +109,14 @@ def train_trace(oid, lid, hp, theta, widths, offsets, relu, batch_norm, x_train,
     test_acts, test_normed, test_inv_std, _, _ = buffers(layers, y_test.shape[0])
     stat_mean = np.zeros(running_mean.shape[1:])
     stat_var = np.ones(running_var.shape[1:])
+    mean_now = np.zeros(running_mean.shape[1:])
+    var_now = np.ones(running_var.shape[1:])
+    previous = theta.copy()
+    previous_mean = mean_now.copy()
+    previous_var = var_now.copy()
     grad = np.empty(n)
     steps = lr_factor.shape[0]
+    row = 0
     for t in range(steps + 1):
         forward(theta, widths, offsets, relu, batch_norm, False, x_train, all_rows, stat_mean, stat_var, acts, normed, inv_std)
         f, accuracy = mean_loss(widths, y_train, all_rows, acts)
@@ -115,11 +125,25 @@ def train_trace(oid, lid, hp, theta, widths, offsets, relu, batch_norm, x_train,
             if not abs(theta[q]) <= ESCAPE:
                 escaped = True
         if escaped or not math.isfinite(f):
-            return t
-        path[t] = theta
+            if t > 0 and path_steps[row - 1] != t - 1:  # the last valid θ, wherever it fell
+                path[row] = previous
+                running_mean[row] = previous_mean
+                running_var[row] = previous_var
+                path_steps[row] = t - 1
+                row += 1
+            return t, row
+        if t % every == 0 or t == steps:
+            path[row] = theta
+            running_mean[row] = mean_now
+            running_var[row] = var_now
+            path_steps[row] = t
+            row += 1
+        previous[:] = theta
+        previous_mean[:] = mean_now
+        previous_var[:] = var_now
         train_loss[t] = f
         train_acc[t] = accuracy
-        forward(theta, widths, offsets, relu, batch_norm, True, x_test, test_rows, running_mean[t], running_var[t],
+        forward(theta, widths, offsets, relu, batch_norm, True, x_test, test_rows, mean_now, var_now,
                 test_acts, test_normed, test_inv_std)
         test_loss[t], test_acc[t] = mean_loss(widths, y_test, test_rows, test_acts)
         if t == steps:
@@ -137,12 +161,10 @@ def train_trace(oid, lid, hp, theta, widths, offsets, relu, batch_norm, x_train,
             backward(theta, widths, offsets, relu, batch_norm, y_train, rows, acts, normed, inv_std, grad, delta, upstream)
         if batch_norm:
             unbiased = batch / (batch - 1.0) if batch > 1 else 1.0
-            mean = running_mean[t + 1]
-            var = running_var[t + 1]
             for layer in range(layers - 1):
                 for j in range(widths[layer + 1]):
-                    mean[layer, j] = (1.0 - BN_MOMENTUM) * running_mean[t, layer, j] + BN_MOMENTUM * stat_mean[layer, j]
-                    var[layer, j] = (1.0 - BN_MOMENTUM) * running_var[t, layer, j] + BN_MOMENTUM * stat_var[layer, j] * unbiased
+                    mean_now[layer, j] = (1.0 - BN_MOMENTUM) * mean_now[layer, j] + BN_MOMENTUM * stat_mean[layer, j]
+                    var_now[layer, j] = (1.0 - BN_MOMENTUM) * var_now[layer, j] + BN_MOMENTUM * stat_var[layer, j] * unbiased
         total = 0.0
         for q in range(n):
             total += grad[q] * grad[q]
@@ -160,7 +182,7 @@ def train_trace(oid, lid, hp, theta, widths, offsets, relu, batch_norm, x_train,
             theta[2 * k] = flush(x)
             if not odd:
                 theta[2 * k + 1] = flush(y)
-    return -1
+    return -1, row
 
 
 @njit(**JIT_OPTIONS)
@@ -219,7 +241,8 @@ class Training:
     seed: int
     batch_size: int
     sampling: str
-    path: np.ndarray  # (k+1, n_params): θ_t
+    path: np.ndarray  # (rows, n_params): θ at the steps ``path_steps`` (every step of a run of ≤ KEPT_PATH_ROWS steps)
+    path_steps: np.ndarray  # (rows,): 0, every, 2·every, ..., and the last step
     train_loss: np.ndarray  # (k+1,) training set, batch norm with its own statistics at θ_t
     train_accuracy: np.ndarray
     test_loss: np.ndarray  # (k+1,) test set, batch norm with the running averages
@@ -227,18 +250,22 @@ class Training:
     batch_loss: np.ndarray  # (k,) the minibatch loss step t saw
     grad_norm: np.ndarray  # (k,) its gradient's norm, before clipping
     lr: np.ndarray  # (k,)
-    running_mean: np.ndarray  # (k+1, 4, 32) batch norm's running averages at θ_t (what the test loss used)
+    running_mean: np.ndarray  # (rows, 4, 32) batch norm's running averages at path_steps (what the test loss used)
     running_var: np.ndarray
     diverged_at: int | None
     elapsed: float = 0.0
 
     @property
     def steps(self) -> int:
-        return len(self.path) - 1
+        return len(self.train_loss) - 1
 
     @property
     def final(self) -> np.ndarray:
         return self.path[-1]
+
+    def at(self, step: int) -> int:
+        """The row of ``path`` kept at ``step``, or at the last kept step before it."""
+        return max(int(np.searchsorted(self.path_steps, step, side="right")) - 1, 0)
 
 
 def _whole(value, name, low, high) -> int:
@@ -280,25 +307,29 @@ def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int
     indices, offsets = sample_batches(n_train, batch_size, steps, "full" if batch_size == n_train else sampling, seed)
     theta = network.init(seed)
     n = network.n_params
-    path = np.empty((steps + 1, n))
+    every = max(1, -(-steps // KEPT_PATH_ROWS))
+    rows = steps // every + 3
+    path, path_steps = np.empty((rows, n)), np.empty(rows, dtype=np.int64)
     train_loss, train_acc = np.empty(steps + 1), np.empty(steps + 1)
     test_loss, test_acc = np.empty(steps + 1), np.empty(steps + 1)
     batch_loss, grad_norm, lr_used = np.empty(steps), np.empty(steps), np.empty(steps)
-    running_mean, running_var = np.zeros((steps + 1, *STATS_SHAPE)), np.ones((steps + 1, *STATS_SHAPE))
+    running_mean, running_var = np.zeros((rows, *STATS_SHAPE)), np.ones((rows, *STATS_SHAPE))
     began = time.perf_counter()
-    stop = call_specialized(
+    stop, kept = call_specialized(
         train_trace, 2, INDEX_OF[optimizer], MINIBATCH, spec.pack(values), theta, network.widths, network.offsets,
         network.relu, network.batch_norm, data.x_train, data.y_train, data.x_test, data.y_test, indices, offsets,
-        float(values["lr"]), factors, _threshold(clip_value, "clip value"), _threshold(clip_norm, "clip norm"), path,
-        train_loss, train_acc, test_loss, test_acc, batch_loss, grad_norm, lr_used, running_mean, running_var)
+        float(values["lr"]), factors, _threshold(clip_value, "clip value"), _threshold(clip_norm, "clip norm"), every,
+        path, path_steps, train_loss, train_acc, test_loss, test_acc, batch_loss, grad_norm, lr_used, running_mean,
+        running_var)
     elapsed = time.perf_counter() - began
     end = steps + 1 if stop < 0 else stop
     return Training(
         optimizer=optimizer, hyperparams=values, schedule=schedule, network=network, seed=seed, batch_size=batch_size,
-        sampling="full" if batch_size == n_train else sampling, path=path[:end], train_loss=train_loss[:end],
+        sampling="full" if batch_size == n_train else sampling, path=path[:kept].copy(), path_steps=path_steps[:kept].copy(),
+        train_loss=train_loss[:end],
         train_accuracy=train_acc[:end], test_loss=test_loss[:end], test_accuracy=test_acc[:end],
         batch_loss=batch_loss[:end - 1], grad_norm=grad_norm[:end - 1], lr=lr_used[:end - 1],
-        running_mean=running_mean[:end], running_var=running_var[:end], diverged_at=None if stop < 0 else int(stop), elapsed=elapsed)
+        running_mean=running_mean[:kept].copy(), running_var=running_var[:kept].copy(), diverged_at=None if stop < 0 else int(stop), elapsed=elapsed)
 
 
 @dataclass
@@ -339,4 +370,4 @@ def fit_curve(network: Network, data, start: np.ndarray, end: np.ndarray, iterat
 # What the compile worker process may be asked to compile (optimizers.compile_worker).
 COMPILED_IN_BACKGROUND = (train_trace, fit_bend)
 
-__all__ = ["Bend", "COMPILED_IN_BACKGROUND", "MAX_STEPS", "Training", "fit_curve", "names", "train", "why_not"]
+__all__ = ["Bend", "COMPILED_IN_BACKGROUND", "KEPT_PATH_ROWS", "MAX_STEPS", "Training", "fit_curve", "names", "train", "why_not"]

@@ -110,7 +110,7 @@ elif view == "plane":
             f"projected onto it. The plane holds **{share:.1%}** of the path's variance.\n\n"
             "**What it is not.** The path itself: the contours under a projected point show the loss of the "
             "*projected* weights, not of the weights the optimizer visited. Below, the two side by side: at step "
-            f"{worst} the path's true loss was {result.true_loss[worst]:.3g} and the map shows "
+            f"{result.steps[worst]} the path's true loss was {result.true_loss[worst]:.3g} and the map shows "
             f"{result.projected_loss[worst]:.3g} under it (a factor {factor:.3g}).")
     charts.plotly_chart(network_viz.projection_figure(result, colour, presentation, height=400 if presentation else 340),
                         key="net_projection", filename=f"network-{state.data_set}-{shown}-projection-gap")

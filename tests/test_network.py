@@ -739,3 +739,22 @@ def test_a_barrier_is_measured_between_two_solutions_only():
     beyond = network_views.LineView(np.linspace(-0.5, 1.5, 5), line.train_loss, np.zeros(5), np.zeros(5), np.zeros(5))
     with pytest.raises(ValueError, match="t from 0 to 1"):
         network_views.barrier(beyond)
+
+
+def test_a_long_run_keeps_its_weights_every_few_steps_and_always_its_last(data):
+    steps = 3 * training.KEPT_PATH_ROWS
+    run = training.train("adam", SMALL, data, steps, seed=0, lr=0.01)
+    assert len(run.path) <= training.KEPT_PATH_ROWS + 1 and len(run.train_loss) == steps + 1
+    np.testing.assert_array_equal(run.path_steps, np.arange(0, steps + 1, 3))
+    for row in (0, len(run.path) // 2, -1):  # each kept θ has the loss recorded at its step
+        loss, _ = mlp.loss_and_gradient(SMALL, run.path[row], data.x_train, data.y_train)
+        assert loss == pytest.approx(run.train_loss[run.path_steps[row]], rel=1e-12)
+    assert run.at(steps) == len(run.path) - 1 and run.at(4) == 1 and run.at(0) == 0
+
+
+def test_a_long_run_that_diverges_keeps_its_last_valid_weights(data):
+    run = training.train("sgd", mlp.Network((3,), "relu"), data, 3 * training.KEPT_PATH_ROWS, seed=0, lr=1e6)
+    assert run.diverged_at is not None
+    assert run.path_steps[-1] == run.diverged_at - 1
+    loss, _ = mlp.loss_and_gradient(run.network, run.path[-1], data.x_train, data.y_train)
+    assert loss == pytest.approx(run.train_loss[-1], rel=1e-12)

@@ -337,7 +337,7 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     for run in runs:
         frames = []
         for step in chosen:
-            at = min(int(step), run.steps)
+            at = run.at(int(step))
             scores = mlp.predict_scores(run.network, run.path[at], points, run.running_mean[at], run.running_var[at])
             frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores))))
         panels.append(frames)
@@ -353,8 +353,9 @@ def landscape_view(state: NetworkState, run, view: str):
         call = lambda: views.random_slice(network, data, run.final, seed=state.seed, resolution=SLICE_RESOLUTION)  # noqa: E731
         work = SLICE_RESOLUTION ** 2 * data.n_train * network.n_params / 1e6
     elif view == "plane":
-        call = lambda: views.path_plane(network, data, run.path, run.train_loss, resolution=PLANE_RESOLUTION)  # noqa: E731
-        work = (PLANE_RESOLUTION ** 2 + run.steps) * data.n_train * network.n_params / 1e6
+        call = lambda: views.path_plane(network, data, run.path, run.train_loss[run.path_steps],  # noqa: E731
+                                        resolution=PLANE_RESOLUTION, steps=run.path_steps)
+        work = (PLANE_RESOLUTION ** 2 + len(run.path)) * data.n_train * network.n_params / 1e6
     elif view == "line":
         call = lambda: views.interpolation(network, data, run.path[0], run.final)  # noqa: E731
         work = 81 * data.n_train * network.n_params / 1e6
@@ -416,14 +417,14 @@ def lesson_answers(state: NetworkState, run) -> dict:
     plane = landscape_view(state, run, "plane")
     modes = landscape_view(state, run, "modes")
     share = float(plane.explained.sum())
-    step, factor = views.projection_gap(plane)
+    index, factor = views.projection_gap(plane)
     rises = views.rises(line)
     return {
         "line": (0 if rises == 0 else 1, "it falls all the way" if rises == 0 else f"it rises {rises} time(s) between the ends"),
         "share": (0 if share < 0.5 else 1 if share <= 0.9 else 2, f"the plane holds {share:.1%} of the path's variance"),
         "projection": (0 if factor <= PROJECTION_FACTOR else 1,
-                       f"at step {step} the map shows {plane.projected_loss[step]:.3g} where the network had "
-                       f"{plane.true_loss[step]:.3g} (a factor {factor:.3g})"),
+                       f"at step {plane.steps[index]} the map shows {plane.projected_loss[index]:.3g} where the "
+                       f"network had {plane.true_loss[index]:.3g} (a factor {factor:.3g})"),
         "modes": (0 if modes.line_barrier <= BARRIER else 1,
                   f"the straight line rises {modes.line_barrier:.3g} above its ends' line; the trained curve "
                   f"{modes.curve_barrier:.3g}"),

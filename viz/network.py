@@ -149,7 +149,7 @@ def plane_figure(view, title: str, axis_titles: tuple[str, str], path=None, path
 
 def projection_figure(path_plane, colour: str, presentation: bool = False, height: int = 360) -> go.Figure:
     """The loss the path really had, beside the loss the contours show under its projection, by step."""
-    steps = np.arange(len(path_plane.true_loss), dtype=float)
+    steps = np.asarray(path_plane.steps, dtype=float)
     figure = go.Figure()
     figure.add_trace(go.Scatter(x=typed_array(steps, "f8"), y=typed_array(np.maximum(path_plane.true_loss, FLOOR), "f8"),
                                 mode="lines", line=dict(color=colour, width=2.6), name="true loss along the path"))
