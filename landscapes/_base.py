@@ -61,6 +61,20 @@ class Minimum:
     kind: str = "global"  # "global" or "local"
 
 
+@dataclass(frozen=True)
+class Valley:
+    """Minima that form a curve rather than isolated points (the chain's hyperbola w₁w₂ = 1/c).
+
+    The surface's listed minima then only stand for the valley, one per piece of it, listed so
+    that every point of a piece is nearer its own representative than any other; a run that ends
+    anywhere on the valley has reached a minimum.
+    """
+
+    distance: Callable  # (x, y, params dict) -> Euclidean distance to the nearest point of the valley; NumPy arrays
+    name: str  # the valley in a sentence: "the valley of minima w₁w₂ = 1/c"
+    pieces: tuple  # one short name per listed minimum: the piece of the valley it stands for
+
+
 def refine_minimum(spec_value, spec_grad, spec_hessian, x: float, y: float, *params) -> Minimum:
     """Newton's method on the gradient from (x, y): a minimum to full double precision.
 
@@ -102,6 +116,7 @@ class SurfaceSpec:
     log_colors: bool = False  # colour contours on a log scale (surfaces spanning decades)
     escape_factor: float = 100.0  # diverged once a point is this many half-widths from the centre
     jitted: bool = True  # False: plain NumPy functions, whose kernels run in another process (formula.from_formula)
+    valley: Valley | None = None  # minima forming a curve; None: the listed minima are all there are
 
     def __post_init__(self):
         if self.category not in CATEGORIES and self.category != CUSTOM_CATEGORY:
@@ -215,14 +230,44 @@ class Landscape:
             hxx, hxy, hyy = (np.asarray(h, dtype=float) + np.zeros_like(x) for h in self.spec.hessian.py_func(x, y, *self.param_tuple))
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
+    @property
+    def valley(self):
+        return self.spec.valley
+
+    def nearest_minima(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """(index in ``minima``, distance to the nearest minimum) for every point; (-1, inf) with none known.
+
+        On a surface with a valley the distance is to the whole valley and the index names the
+        piece of it (``valley.pieces``) whose listed representative is nearest.
+        """
+        x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        minima = self.minima
+        if not minima:
+            return np.full(x.shape, -1), np.full(x.shape, np.inf)
+        mx = np.array([m.x for m in minima])
+        my = np.array([m.y for m in minima])
+        distances = np.hypot(x[..., None] - mx, y[..., None] - my)
+        index = np.argmin(distances, axis=-1)
+        if self.spec.valley is not None:
+            return index, np.asarray(self.spec.valley.distance(x, y, dict(self.param_values)), dtype=float)
+        return index, np.take_along_axis(distances, index[..., None], -1)[..., 0]
+
+    def minimum_name(self, index: int) -> str:
+        """Listed minimum ``index`` in a sentence: 'minimum at (1, 3)', or the piece of a valley it stands for."""
+        if self.spec.valley is not None:
+            return f"{self.spec.valley.name}, {self.spec.valley.pieces[index]}"
+        m = self.minima[index]
+        return f"minimum at ({m.x:.3g}, {m.y:.3g})"
+
     def nearest_minimum(self, x: float, y: float):
-        """The known minimum closest to (x, y) and its distance, or (None, inf) if none are known."""
-        best, best_distance = None, math.inf
-        for minimum in self.minima:
-            distance = math.hypot(x - minimum.x, y - minimum.y)
-            if distance < best_distance:
-                best, best_distance = minimum, distance
-        return best, best_distance
+        """The known minimum closest to (x, y) and its distance, or (None, inf) if none are known.
+
+        With a valley: the listed minimum standing for the nearest piece, and the distance to the valley.
+        """
+        index, distance = self.nearest_minima(float(x), float(y))
+        if int(index) < 0:
+            return None, math.inf
+        return self.minima[int(index)], float(distance)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v:g}" for k, v in self.param_values.items())

@@ -280,6 +280,40 @@ def test_the_chains_listed_minima_are_the_two_balanced_points_of_its_hyperbola()
         assert {math.copysign(1.0, m.x) for m in surface.minima} == {1.0, -1.0}
 
 
+@pytest.mark.parametrize("depth", [0.25, 1.0, 4.0])
+def test_the_chains_distance_to_its_valley_equals_a_dense_sampling_of_the_hyperbola(depth):
+    from landscapes.chain import distance_to_valley
+
+    rng = np.random.default_rng(11)
+    r = 1 / math.sqrt(depth)
+    x, y = rng.uniform(-4, 4, 400), rng.uniform(-4, 4, 400)
+    on = np.geomspace(0.05, 20, 7)
+    # the origin, beside it, on the hyperbola (both branches), and beyond the vertex's centre of curvature
+    x = np.concatenate([x, [0.0, 1e-9, -1e-3], on / math.sqrt(depth), -on / math.sqrt(depth), [2 * r, 2 * r + 1e-9, 3.0]])
+    y = np.concatenate([y, [0.0, 0.0, 2e-3], 1 / (depth * on / math.sqrt(depth)), -1 / (depth * on / math.sqrt(depth)),
+                        [2 * r, 2 * r, 3.0]])
+    distance = distance_to_valley(x, y, {"depth": depth})
+    t = np.geomspace(1e-4, 1e4, 400_001)
+    t = np.concatenate([t, -t])
+    dense = np.array([np.min(np.hypot(a - t, b - 1 / (depth * t))) for a, b in zip(x, y)])
+    # the sampling's spacing (relative, 2.3e-5) leaves it above the exact distance, by up to 5e-4 at |t| = 20, never below
+    assert np.all(distance <= dense + 1e-12)
+    assert np.all(distance >= dense - 1e-3)
+    assert np.all(distance[403:417] < 1e-12)  # the points on the hyperbola
+
+
+def test_a_gradient_descent_run_ending_on_the_chains_valley_away_from_the_stars_is_at_a_minimum():
+    import optimizers
+
+    surface = landscapes.get("chain")
+    result = optimizers.run("sgd", surface, start=(2.5, 0.2), steps=300, lr=0.05)
+    x, y = result.path[-1]
+    assert result.loss[-1] < 1e-12 and min(math.hypot(x - m.x, y - m.y) for m in surface.minima) > 1.0
+    minimum, distance = surface.nearest_minimum(x, y)
+    assert distance < 1e-6 and minimum.x > 0  # on the branch w₁, w₂ > 0
+    assert "branch w₁, w₂ > 0" in surface.minimum_name(surface.minima.index(minimum))
+
+
 def test_the_chains_depth_factor_only_rescales_the_weights_and_the_gradient():
     # f_c(w) = f_1(√c·w), so ∇f_c(w) = √c·∇f_1(√c·w): a step of η at depth c is a step of c·η at depth 1
     one = landscapes.get("chain", depth=1.0)
