@@ -46,7 +46,8 @@ selected = st.session_state.get("bs.selected")
 if selected and selected.get("panel", 0) >= len(panels):
     selected = None
 st.caption(f"{state.resolution}×{state.resolution} start points, {state.steps} steps each. A run counts as ending in a "
-           f"minimum when it stops within {radius:.3g} of it; the shares below count start points.")
+           f"minimum when it stops within {radius:.3g} of " + (f"{surface.valley.name} (coloured by branch)" if surface.valley
+                                                                else "it") + "; the shares below count start points.")
 controls.draw()
 map_height = 640 if presentation else 460 if len(panels) > 2 else 560  # a projector's screen has the room
 figure = explore.basin_figure(surface, xs, ys, panels, selected=selected, height=map_height, presentation=presentation)
@@ -60,7 +61,8 @@ for panel in panels:
     labels = panel["labels"]
     row = {"optimizer": panel["title"]}
     for k, m in enumerate(surface.minima):
-        row[f"{k + 1}: ({m.x:.3g}, {m.y:.3g})"] = f"{(labels == k).mean():.0%}"
+        column = f"{k + 1}: {surface.valley.pieces[k]}" if surface.valley is not None else f"{k + 1}: ({m.x:.3g}, {m.y:.3g})"
+        row[column] = f"{(labels == k).mean():.0%}"
     row["diverged"] = f"{(labels == ex.DIVERGED_LABEL).mean():.0%}"
     row["not converged"] = f"{(labels == ex.NOT_CONVERGED_LABEL).mean():.0%}"
     rows.append(row)
@@ -75,7 +77,9 @@ if selected:
     minimum, distance = surface.nearest_minimum(*result.final)
     where = (f"diverged at step {result.diverged_at}" if result.diverged_at is not None else
              f"ends at ({result.final[0]:.4g}, {result.final[1]:.4g})"
-             + (f", in minimum ({minimum.x:.3g}, {minimum.y:.3g})" if minimum is not None and distance <= radius else
+             + (f", on {surface.minimum_name(surface.minima.index(minimum))}" if surface.valley is not None and minimum is not None
+                and distance <= radius else
+                f", in minimum ({minimum.x:.3g}, {minimum.y:.3g})" if minimum is not None and distance <= radius else
                 ", near no minimum"))
     st.markdown(f"**Selected run:** {label}: {where}.")
     tracks = figures.tracks_from_results([result], [label])

@@ -124,3 +124,13 @@ def test_the_offline_export_with_every_frame_whole_stays_a_reasonable_download()
     surface, grid, tracks, start = _race("rosenbrock", steps=2000, optimizer_names=names)
     text = pio.to_json(figures.trajectory_figure(surface, grid, tracks, start, standalone=True))
     assert len(text) < 12_000_000, f"{len(text) / 1e6:.1f} MB at the largest race the page allows"
+
+
+def test_the_summary_reports_a_run_ending_on_the_chains_valley_as_at_a_minimum():
+    from viz import tables
+
+    surface = landscapes.get("chain")
+    result = optimizers.run("sgd", surface, start=(2.5, 0.2), steps=300, lr=0.05)
+    row = tables.summary_rows(figures.tracks_from_results([result], ["gd"]), surface, [None])[0]
+    assert row["distance to nearest minimum"] < 1e-6
+    assert row["first step near a minimum"] != "never"

@@ -124,6 +124,19 @@ def test_basin_labels_mark_diverged_and_not_converged_runs():
     assert labels.tolist() == [0, ex.NOT_CONVERGED_LABEL, ex.DIVERGED_LABEL]
 
 
+def test_a_run_ending_anywhere_on_the_chains_valley_counts_as_at_a_minimum_of_its_branch():
+    surface = landscapes.get("chain")
+    # (2.52, 0.397) is where gradient descent from (2.5, 0.2) at lr 0.05 ends; (-0.4, -2.5) the other branch
+    outcome = ex.Outcome(final_x=np.array([2.52, -0.4, 0.0]), final_y=np.array([1 / 2.52, -2.5, 0.0]),
+                         final_loss=np.zeros(3), diverged_at=np.array([-1, -1, -1]), reached_at=np.array([5, 5, -1]),
+                         steps=10, target_loss=1e-6)
+    labels = ex.basin_labels(outcome, surface, ex.capture_radius(surface))
+    positive = next(k for k, m in enumerate(surface.minima) if m.x > 0)
+    assert labels.tolist() == [positive, 1 - positive, ex.NOT_CONVERGED_LABEL]
+    values, _ = ex.metric_values(outcome, "distance", surface)
+    assert values[0] < 1e-12 and values[1] < 1e-12 and values[2] > 0.5
+
+
 def test_the_work_cap_cuts_the_resolution_down_and_keeps_it_otherwise():
     assert ex.fit_resolution(128, 1000, ["adam"]) == 128
     assert ex.fit_resolution(256, 2000, ["adam"]) < 256

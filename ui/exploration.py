@@ -259,15 +259,11 @@ FINE, DIVERGED, NOT_REACHED = 0, 1, 2
 
 
 def nearest_minimum(surface, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index of the nearest known minimum, distance to it) for every point; (-1, inf) with none known."""
-    minima = surface.minima
-    if not minima:
-        return np.full(np.shape(xs), -1), np.full(np.shape(xs), np.inf)
-    mx = np.array([m.x for m in minima])
-    my = np.array([m.y for m in minima])
-    distances = np.hypot(np.asarray(xs)[..., None] - mx, np.asarray(ys)[..., None] - my)
-    index = np.argmin(distances, axis=-1)
-    return index, np.take_along_axis(distances, index[..., None], -1)[..., 0]
+    """(index of the nearest known minimum, distance to it) for every point; (-1, inf) with none known.
+
+    On a surface whose minima form a valley, the distance is to the valley (``Landscape.nearest_minima``).
+    """
+    return surface.nearest_minima(xs, ys)
 
 
 def metric_values(outcome: Outcome, metric: str, surface) -> tuple[np.ndarray, np.ndarray]:

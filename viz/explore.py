@@ -195,8 +195,8 @@ def basin_figure(surface, xs: np.ndarray, ys: np.ndarray, panels: list[dict], *,
             data.append(dict(type="scatter", x=[selected["x"]], y=[selected["y"]], mode="markers", xaxis=xref, yaxis=yref,
                              name="selected start", marker=dict(symbol="circle-open", size=16, color="black",
                                                                 line=dict(width=3))))
-    for k, m in enumerate(minima):
-        data.append(_swatch(f"{k + 1}: minimum at ({m.x:.3g}, {m.y:.3g})", colours[k]))
+    for k in range(len(minima)):
+        data.append(_swatch(f"{k + 1}: {surface.minimum_name(k)}", colours[k]))
     data.append(_swatch("diverged", BASIN_DIVERGED_COLOUR))
     data.append(_swatch("not converged", NOT_CONVERGED_COLOUR))
     (x0, x1), (y0, y1) = surface.bounds
@@ -243,7 +243,8 @@ def _basin_click_layer(surface, xs, ys, panel: dict, xref: str, yref: str, group
                 what = f"not converged: after {outcome.steps} steps it is at {end}"
             else:
                 m = minima[label]
-                what = f"ends in minimum {label + 1} at ({_fmt(m.x)}, {_fmt(m.y)}): at {end}"
+                what = (f"ends on {surface.minimum_name(label)} (colour {label + 1}): at {end}" if surface.valley is not None
+                        else f"ends in minimum {label + 1} at ({_fmt(m.x)}, {_fmt(m.y)}): at {end}")
             texts.append(f"start ({_fmt(xs[i])}, {_fmt(ys[j])})<br>{what}<br>click to draw this run")
     size = CLICK_MARKER_PX
     return dict(type="scatter", x=typed_array(px, "f8"), y=typed_array(py, "f8"), mode="markers", showlegend=False,

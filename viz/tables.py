@@ -14,12 +14,10 @@ def convergence_tolerance(landscape) -> float:
 
 
 def first_step_within(path: np.ndarray, landscape, tolerance: float):
-    """First step at which the run is within ``tolerance`` of any known minimum, else None."""
-    minima = landscape.minima
-    if not minima or len(path) == 0:
+    """First step at which the run is within ``tolerance`` of any known minimum (or valley of minima), else None."""
+    if not landscape.minima or len(path) == 0:
         return None
-    centres = np.array([[m.x, m.y] for m in minima])
-    distances = np.min(np.hypot(path[:, None, 0] - centres[None, :, 0], path[:, None, 1] - centres[None, :, 1]), axis=1)
+    _, distances = landscape.nearest_minima(path[:, 0], path[:, 1])  # to a valley, where minima form one
     hits = np.flatnonzero(distances <= tolerance)
     return int(hits[0]) if hits.size else None
 
