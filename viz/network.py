@@ -168,16 +168,17 @@ def line_figure(lines: list[tuple[str, str, object]], x_title: str, marks: dict[
     figure = go.Figure()
     for label, colour, view in lines:
         figure.add_trace(go.Scatter(x=typed_array(view.t, "f8"), y=typed_array(np.maximum(view.train_loss, FLOOR), "f8"),
-                                    mode="lines", line=dict(color=colour, width=2.6), name=f"{label}: train",
+                                    mode="lines", line=dict(color=colour, width=2.6), name=label, legendgroup=label,
                                     hovertemplate=x_title + " %{x:.3f}<br>train loss %{y:.4g}<extra>" + label + "</extra>"))
         figure.add_trace(go.Scatter(x=typed_array(view.t, "f8"), y=typed_array(np.maximum(view.test_loss, FLOOR), "f8"),
                                     mode="lines", line=dict(color=colour, width=1.8, dash="dash"), name=f"{label}: test",
+                                    legendgroup=label, showlegend=False,
                                     hovertemplate=x_title + " %{x:.3f}<br>test loss %{y:.4g}<extra>" + label + "</extra>"))
     for where, text in marks.items():
         figure.add_vline(x=where, line=dict(color="#888888", width=1, dash="dot"), annotation_text=text,
                          annotation_position="top")
     axis = log_axis(*[v.train_loss for _, _, v in lines], *[v.test_loss for _, _, v in lines]) if log else {}
-    figure.update_yaxes(title_text="loss", **axis)
+    figure.update_yaxes(title_text="loss (train solid, test dashed)", **axis)
     figure.update_xaxes(title_text=x_title)
     figure.update_layout(title=dict(text=title, x=0.01), legend=dict(orientation="h", y=-0.25))
     return _layout(figure, height, presentation)
