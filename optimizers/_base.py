@@ -235,8 +235,9 @@ class OptimizerSpec:
     step_scale: str = "per_coordinate"  # one of STEP_SCALES
     sweep_axis: str = ""  # the setting a sweep sets against lr first ("momentum", "betas[1]"); "": the first
     # the Network page's first learning rate: trains the default network well in 500 steps, full batch or minibatches
-    # of 32, on every data set (swept over a grid, then one notch below the best for robustness; notes of issue 19);
-    # 0: none measured, the page picks one by step_scale
+    # of 32, on every data set (swept over a grid, then below the best until the default run's loss rises by no more
+    # than a few percent in a step: full-batch GD on a network sits at the edge of stability and spikes above; notes
+    # of issue 19); 0: none measured, the page picks one by step_scale
     network_lr: float = 0.0
 
     def __post_init__(self):

@@ -87,7 +87,7 @@ _MOMENTUM_CONVENTION = (
 
 SGD = OptimizerSpec(
     name="sgd",
-    network_lr=1.5,
+    network_lr=0.7,
     colour="#0072B2",
     step_scale="curvature",
     sweep_axis="momentum",
@@ -122,7 +122,7 @@ MOMENTUM = OptimizerSpec(
 
 NESTEROV = OptimizerSpec(
     name="nesterov",
-    network_lr=0.5,
+    network_lr=0.3,
     colour="#009E73",
     step_scale="curvature",
     sweep_axis="momentum",

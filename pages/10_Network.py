@@ -70,18 +70,27 @@ network_page.lesson(state, run, titles[shown])
 
 st.subheader("Its loss landscape, four ways")
 st.session_state.setdefault("net.view", "slice")
-view = st.segmented_control("View", list(network_page.VIEWS), key="net.view", format_func=network_page.VIEWS.get,
-                            persist_state="session") or "slice"
+choice, depth = st.columns([4, 1], vertical_alignment="bottom")
+view = choice.segmented_control("View", list(network_page.VIEWS), key="net.view", format_func=network_page.VIEWS.get,
+                                persist_state="session") or "slice"
+st.session_state.setdefault("net.3d", False)
+in_3d = depth.toggle("3-D", key="net.3d", persist_state="session", disabled=view not in ("slice", "plane"),
+                     help="The slice and the path's plane as a surface, the way the papers draw networks' landscapes.")
+state.in_3d = bool(in_3d)
 state.view = view
 result = network_page.landscape_view(state, run, view)
 colour = colours[shown]
 if view == "slice":
     graph, words = st.columns([3, 2])
     with graph:
-        charts.plotly_chart(network_viz.plane_figure(result, f"Random slice through θ* ({titles[shown]})",
-                                                     ("α (filter-normalized direction δ)", "β (filter-normalized direction η)"),
-                                                     presentation=presentation, height=640 if presentation else 560),
-                            key="net_slice", filename=f"network-{state.data_set}-{shown}-random-slice")
+        axes = ("α (filter-normalized direction δ)", "β (filter-normalized direction η)")
+        if in_3d:
+            figure = network_viz.surface_figure(result, f"Random slice through θ* ({titles[shown]})", ("α", "β"),
+                                                presentation=presentation, height=700 if presentation else 600)
+        else:
+            figure = network_viz.plane_figure(result, f"Random slice through θ* ({titles[shown]})", axes,
+                                              presentation=presentation, height=640 if presentation else 560)
+        charts.plotly_chart(figure, key="net_slice", filename=f"network-{state.data_set}-{shown}-random-slice")
     with words:
         centre = result.train_loss[len(result.betas) // 2, len(result.alphas) // 2]
         st.markdown(
@@ -96,12 +105,18 @@ elif view == "plane":
     graph, words = st.columns([3, 2])
     with graph:
         share = float(result.explained.sum())
-        charts.plotly_chart(network_viz.plane_figure(result.view, f"The path's own plane ({titles[shown]})",
-                                                     (f"1st principal direction ({result.explained[0]:.1%} of the path's variance)",
-                                                      f"2nd ({result.explained[1]:.1%})"),
-                                                     path=result.coordinates, path_colour=colour, presentation=presentation,
-                                                     height=640 if presentation else 560),
-                            key="net_plane", filename=f"network-{state.data_set}-{shown}-pca-plane")
+        if in_3d:
+            figure = network_viz.surface_figure(result.view, f"The path's own plane ({titles[shown]})",
+                                                ("1st direction", "2nd direction"), path=result.coordinates,
+                                                path_loss=result.projected_loss, path_colour=colour,
+                                                presentation=presentation, height=700 if presentation else 600)
+        else:
+            figure = network_viz.plane_figure(result.view, f"The path's own plane ({titles[shown]})",
+                                              (f"1st principal direction ({result.explained[0]:.1%} of the path's variance)",
+                                               f"2nd ({result.explained[1]:.1%})"),
+                                              path=result.coordinates, path_colour=colour, presentation=presentation,
+                                              height=640 if presentation else 560)
+        charts.plotly_chart(figure, key="net_plane", filename=f"network-{state.data_set}-{shown}-pca-plane")
     with words:
         worst, factor = views.projection_gap(result)
         st.markdown(

@@ -35,7 +35,7 @@ def test_the_page_trains_every_default_run_and_draws_the_boundary_the_curves_and
     assert len(boundary["frames"]) >= 20  # the boundaries animate over training, every run's in each frame
     assert all(len(frame["data"]) == 2 * 3 for frame in boundary["frames"])
     panels = [a["text"] for a in boundary["layout"]["annotations"]]
-    assert panels == ["Gradient descent (SGD)<br>η = 1.5", "SGD with momentum (heavy ball)<br>η = 0.5", "Adam<br>η = 0.03"]
+    assert panels == ["Gradient descent (SGD)<br>η = 0.7", "SGD with momentum (heavy ball)<br>η = 0.5", "Adam<br>η = 0.03"]
     assert not at.warning
 
 
@@ -125,7 +125,7 @@ def test_a_link_with_too_many_parameters_shows_the_defaults():
 def test_a_shared_link_reproduces_its_settings():
     query = {"set": "xor", "n": "300", "noise": "0.05", "layers": "8,8,8", "act": "relu", "bn": "1", "seed": "3",
              "opts": "rmsprop,lion", "lr.rmsprop": "0.003", "lr.lion": "0.001", "batch": "16", "steps": "120",
-             "sched": "cosine", "clip": "1", "view": "line"}
+             "sched": "cosine", "clip": "1", "view": "line", "3d": "1"}
     at = _page(query)
     assert not at.warning
     state, warnings = network_page.from_query(query)
@@ -150,3 +150,11 @@ def test_minibatches_a_schedule_and_clipping_all_reach_the_training():
     assert run.batch_size == 16 and run.sampling == "practical"
     assert run.lr[-1] < run.lr[0]  # the cosine schedule
     assert run.grad_norm.max() > 0.1  # some gradients were above the threshold, so the clip mattered
+
+
+@pytest.mark.parametrize("view", ["slice", "plane"])
+def test_the_slice_and_the_path_s_plane_turn_into_surfaces(view):
+    at = _page({"view": view, "3d": "1"})
+    kinds = [trace["type"] for trace in chart_spec(at, f"net_{view}")["data"]]
+    assert kinds[0] == "surface" and "scatter3d" in kinds
+    assert len(kinds) == (2 if view == "slice" else 3)  # the plane carries its projected path

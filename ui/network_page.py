@@ -59,6 +59,7 @@ class NetworkState:
     schedule: str = "constant"
     clip_norm: float = 0.0  # 0: no clipping
     view: str = "slice"
+    in_3d: bool = False  # the slice and the path's plane as surfaces
     shown: str = ""  # the run whose landscape the views draw
 
     def data(self):
@@ -113,7 +114,8 @@ def from_query(query: dict) -> tuple[NetworkState, list[str]]:
             ("steps", "steps", lambda t: query_text.whole(t, 10, MAX_STEPS), "number of steps"),
             ("sched", "schedule", _schedule, "schedule"),
             ("clip", "clip_norm", _clip, "clipping threshold"),
-            ("view", "view", _view, "view")):
+            ("view", "view", _view, "view"),
+            ("3d", "in_3d", _flag, "3-D switch")):
         value = read(key, parse, what)
         if value is not None:
             setattr(state, attribute, value)
@@ -132,7 +134,7 @@ HELP = {
     "dseed": "a whole number.", "layers": "1 to 3 widths of 1 to 32 units, like 16,16.", "act": "tanh or relu.",
     "bn": "1 or 0.", "seed": "a whole number.", "opts": f"1 to {MAX_RUNS} optimizer names that can train a network.",
     "batch": "0 (the full batch) or a number of examples.", "steps": f"a whole number in [10, {MAX_STEPS}].",
-    "sched": f"one of {', '.join(SCHEDULES)}.", "clip": "0 (off) or a positive number.", "view": f"one of {', '.join(VIEWS)}.",
+    "sched": f"one of {', '.join(SCHEDULES)}.", "clip": "0 (off) or a positive number.", "view": f"one of {', '.join(VIEWS)}.", "3d": "1 or 0.",
 }
 
 
@@ -194,7 +196,7 @@ def to_query(state: NetworkState) -> dict:
              "dseed": str(state.data_seed), "layers": ",".join(str(w) for w in state.hidden), "act": state.activation,
              "bn": "1" if state.batch_norm else "0", "seed": str(state.seed), "opts": ",".join(state.runs),
              "batch": str(state.batch), "steps": str(state.steps), "sched": state.schedule,
-             "clip": query_text.as_text(state.clip_norm), "view": state.view}
+             "clip": query_text.as_text(state.clip_norm), "view": state.view, "3d": "1" if state.in_3d else "0"}
     for name in state.runs:
         query[f"lr.{name}"] = query_text.as_text(state.lr(name))
     if state.shown:
@@ -217,6 +219,7 @@ def seed_widgets(state: NetworkState) -> None:
     if state.batch:
         ss["net.batch"] = state.batch
     ss["net.steps"], ss["net.sched"], ss["net.view"] = state.steps, state.schedule, state.view
+    ss["net.3d"] = state.in_3d
     ss["net.clip_on"] = state.clip_norm > 0
     if state.clip_norm > 0:
         ss["net.clip"] = state.clip_norm

@@ -147,6 +147,36 @@ def plane_figure(view, title: str, axis_titles: tuple[str, str], path=None, path
     return _layout(figure, height, presentation)
 
 
+def surface_figure(view, title: str, axis_titles: tuple[str, str], path=None, path_loss=None,
+                   path_colour: str = "#D55E00", presentation: bool = False, height: int = 620) -> go.Figure:
+    """The same plane as ``plane_figure`` as a 3-D surface of log10 of the training loss, the way the papers draw
+    networks' landscapes; a path (projected coordinates and its loss there) lies on it."""
+    figure = go.Figure()
+    z = _log_loss(view.train_loss)
+    figure.add_trace(go.Surface(x=typed_array(view.alphas, "f8"), y=typed_array(view.betas, "f8"), z=z,
+                                colorscale=_LOSS_SCALE, colorbar=dict(title=dict(text="log₁₀ train loss", side="right"),
+                                                                      thickness=14, len=0.7),
+                                hovertemplate="%{x:.3g}, %{y:.3g}<br>log₁₀ loss %{z:.3f}<extra></extra>",
+                                contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True), width=1))))
+    if path is not None:
+        figure.add_trace(go.Scatter3d(x=typed_array(path[:, 0], "f8"), y=typed_array(path[:, 1], "f8"),
+                                      z=typed_array(_log_loss(path_loss), "f8"), mode="lines",
+                                      line=dict(color=path_colour, width=6), name="path, projected"))
+    centre = z[len(view.betas) // 2, len(view.alphas) // 2] if path is None else float(_log_loss(path_loss)[-1])
+    figure.add_trace(go.Scatter3d(x=[0.0], y=[0.0], z=[centre], mode="markers", name="trained θ*",
+                                  marker=dict(symbol="diamond", size=6, color="white", line=dict(color="black", width=2))))
+    font = dict(size=18 if presentation else 12)
+    axis = dict(nticks=5, tickfont=dict(size=14 if presentation else 11), title=dict(font=font))
+    figure.update_layout(
+        title=dict(text=title, x=0.01), showlegend=False,
+        scene=dict(xaxis=dict(axis, title=dict(axis["title"], text=axis_titles[0])),
+                   yaxis=dict(axis, title=dict(axis["title"], text=axis_titles[1])),
+                   zaxis=dict(axis, title=dict(axis["title"], text="log₁₀ loss")),
+                   aspectmode="manual", aspectratio=dict(x=1.0, y=1.0, z=0.6),
+                   camera=dict(eye=dict(x=1.3, y=-1.3, z=0.9)), domain=dict(x=[0.04, 0.96], y=[0.06, 1.0])))
+    return _layout(figure, height, presentation)
+
+
 def projection_figure(path_plane, colour: str, presentation: bool = False, height: int = 360) -> go.Figure:
     """The loss the path really had, beside the loss the contours show under its projection, by step."""
     steps = np.asarray(path_plane.steps, dtype=float)
@@ -189,5 +219,5 @@ def run_colour(optimizer: str) -> str:
     return optimizer_colour(optimizer)
 
 
-__all__ = ["boundary_figure", "line_figure", "loss_curves_figure", "plane_figure", "probability_grid",
-           "projection_figure", "run_colour"]
+__all__ = ["boundary_figure", "line_figure", "log_axis", "loss_curves_figure", "plane_figure", "probability_grid",
+           "projection_figure", "run_colour", "surface_figure"]
