@@ -331,7 +331,8 @@ def trainings(state: NetworkState) -> dict:
 
 def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     """P(class 1) over the input plane for each of ``runs`` at the same ``BOUNDARY_FRAMES`` steps of ``steps``
-    (a run that stopped early keeps its last boundary): the input-plane axis, and each run's frames."""
+    (a run that stopped early keeps its last boundary): the input-plane axis, and each run's frames
+    (step, probabilities, the run's losses then in words)."""
     from viz.network import probability_grid
 
     axis, points = probability_grid(classification.EXTENT + 0.2, 81)
@@ -342,7 +343,9 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
         for step in chosen:
             at = run.at(int(step))
             scores = mlp.predict_scores(run.network, run.path[at], points, run.running_mean[at], run.running_var[at])
-            frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores))))
+            kept = int(run.path_steps[at])
+            numbers = f"η = {run.hyperparams['lr']:g}, step {kept}<br>train loss {run.train_loss[kept]:.3g}, test {run.test_loss[kept]:.3g}"
+            frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores)), numbers))
         panels.append(frames)
     return axis, panels
 

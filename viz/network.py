@@ -36,10 +36,15 @@ def probability_grid(extent: float = 2.2, resolution: int = 81) -> tuple[np.ndar
 def boundary_figure(data, axis: np.ndarray, panels: list[tuple[str, list[tuple[int, np.ndarray]]]],
                     presentation: bool = False, height: int = 520) -> go.Figure:
     """P(class 1) over the input plane, one panel per run side by side (``panels``: (title, frames), each frame a
-    (step, probabilities); every run has the same frame steps), animated together, with the data: training
-    points filled, test points open."""
+    (step, probabilities, words): every run has the same frame steps), animated together, with the data: training
+    points filled, test points open. Each panel's title carries the frame's words (its losses then), so the
+    numbers play with the boundary."""
     count = len(panels)
-    figure = make_subplots(rows=1, cols=count, subplot_titles=[title for title, _ in panels], horizontal_spacing=0.04)
+
+    def titles(index):
+        return [f"{title}<br><span style='font-size:0.85em'>{frames[index][2]}</span>" for title, frames in panels]
+
+    figure = make_subplots(rows=1, cols=count, subplot_titles=titles(-1), horizontal_spacing=0.04)
     side = len(axis)
     for column, (_, frames) in enumerate(panels, start=1):
         last = frames[-1][1].reshape(side, -1)
@@ -65,25 +70,28 @@ def boundary_figure(data, axis: np.ndarray, panels: list[tuple[str, list[tuple[i
                                 line=dict(width=1.0 if part == "train" else 2.0,
                                           color="white" if part == "train" else colour)),
                     hovertemplate=f"class {label} ({part})<extra></extra>"), 1, column)
-    steps = [step for step, _ in panels[0][1]]
+    steps = [frame[0] for frame in panels[0][1]]
     frame_list = []
+    annotations = [annotation.to_plotly_json() for annotation in figure.layout.annotations]
     for index, step in enumerate(steps):
         traces = []
         for _, frames in panels:
             z = frames[index][1].reshape(side, -1)
             traces += [go.Heatmap(z=z), go.Contour(z=z)]
-        frame_list.append(go.Frame(name=str(step), data=traces, traces=animated))
+        words = [dict(annotation, text=text) for annotation, text in zip(annotations, titles(index))]
+        frame_list.append(go.Frame(name=str(step), data=traces, traces=animated, layout=dict(annotations=words)))
     figure.frames = frame_list
     slider_steps = [dict(method="animate", label=str(step),
                          args=[[str(step)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                                  transition=dict(duration=0))]) for step in steps]
     for column in range(1, count + 1):
         suffix = "" if column == 1 else str(column)
-        figure.update_xaxes(range=[axis[0], axis[-1]], constrain="domain", title_text="x₁", row=1, col=column)
+        # no axis titles: the player sits under the panels where x₁'s would go (the caption names the inputs)
+        figure.update_xaxes(range=[axis[0], axis[-1]], constrain="domain", row=1, col=column)
         figure.update_yaxes(range=[axis[0], axis[-1]], scaleanchor="x" + suffix, constrain="domain",
-                            title_text="x₂" if column == 1 else None, showticklabels=column == 1, row=1, col=column)
+                            showticklabels=column == 1, row=1, col=column)
     figure.update_layout(title=dict(text="Decision boundary of each run, over training", x=0.01, y=0.98, yanchor="top"),
-                         margin=dict(l=10, r=10, t=90, b=70),
+                         margin=dict(l=10, r=10, t=110, b=70),
                          **player(steps, slider_steps, presentation, redraw=True, below=0.1, frame_ms=150))
     return _layout(figure, height, presentation)
 
