@@ -235,6 +235,13 @@ def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair(
     data_runs = [call for call in calls if not hasattr(call, "func")]
     assert len(data_runs) == 1
     data_runs[0]()  # the data page's default runs: they must run outside a page too
+    from optimizers import network
+
+    trained = [call.args[0] for call in calls if getattr(call, "func", None) is network.train]
+    assert sorted(trained) == sorted(network.names())  # the network page's kernels, every optimizer's once
+    for call in calls:
+        if getattr(call, "func", None) in (network.train, network.fit_curve):
+            call()  # they run outside a page too
 
 
 # ----- Basins: a coarse first view while the batch kernels compile ------------------------------------

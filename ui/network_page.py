@@ -7,6 +7,7 @@ runs in the server's scheduler (``ui.heavy``) like every other heavy computation
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -487,16 +488,17 @@ def lesson(state: NetworkState, run, title: str) -> None:
 
 def warm_up_calls(first: bool):
     """The page's kernels compiled on a tiny problem: ``first``, those of its first view (its default runs, the
-    maps, the curve fit); else every other optimizer's training kernel."""
+    maps, the curve fit); else every other optimizer's training kernel. Calls with their function named
+    (``functools.partial``), so the warm-up list can be read."""
     network, data = mlp.Network((2,)), classification.make("xor", 20, 0.1, 0)
     names = list(DEFAULT_RUNS) if first else [name for name in training.names() if name not in DEFAULT_RUNS]
     for name in names:
-        yield lambda name=name: training.train(name, network, data, 1, lr=suggested_lr(name))
+        yield functools.partial(training.train, name, network, data, 1, lr=suggested_lr(name))
     if first:
         theta = network.init(0)
-        yield lambda: views.interpolation(network, data, theta, theta, np.linspace(0.0, 1.0, 3))
-        yield lambda: mlp.predict_scores(network, theta, data.x_test)
-        yield lambda: training.fit_curve(network, data, theta, theta, 1)
+        yield functools.partial(views.interpolation, network, data, theta, theta, np.linspace(0.0, 1.0, 3))
+        yield functools.partial(mlp.predict_scores, network, theta, data.x_test)
+        yield functools.partial(training.fit_curve, network, data, theta, theta, 1)
 
 
 __all__ = ["BOUNDARY_FRAMES", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames",
