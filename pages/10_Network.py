@@ -38,7 +38,7 @@ axis, panels = network_page.boundary_frames(list(runs.values()), state.steps)
 charts.plotly_chart(network_viz.boundary_figure(data, axis, [(titles[n], frames)
                                                              for n, frames in zip(runs, panels)],
                                                 presentation, height=(620 if presentation else 440)),
-                    key="net_boundary", filename=f"network-{state.data_set}-boundaries", fit_screen=presentation)
+                    key="net_boundary", filename=f"network-{state.data_set}-boundaries")
 st.caption("Each panel is the input plane (x₁ across, x₂ up). The colour is the network's probability of class 1 "
            "(orange) against class 0 (blue); the black line is where it is ½. Filled dots: training points; open circles: test points. ▶ plays the training of every run "
            "at once.")

@@ -91,7 +91,9 @@ def boundary_figure(data, axis: np.ndarray, panels: list[tuple[str, list[tuple[i
         figure.update_yaxes(range=[axis[0], axis[-1]], scaleanchor="x" + suffix, constrain="domain",
                             showticklabels=column == 1, row=1, col=column)
     figure.update_layout(title=dict(text="Decision boundary of each run, over training", x=0.01, y=0.98, yanchor="top"),
-                         margin=dict(l=10, r=10, t=110, b=70),
+                         # on a projector every text is larger (enlarge_text): more room above for the titles
+                         # and below for the player, which live_chart draws under the panels
+                         margin=dict(l=10, r=10, t=150 if presentation else 110, b=110 if presentation else 70),
                          **player(steps, slider_steps, presentation, redraw=True, below=0.1, frame_ms=150))
     return _layout(figure, height, presentation)
 
