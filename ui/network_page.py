@@ -29,7 +29,7 @@ MAX_POINTS = 1000
 SLICE_RESOLUTION = 61
 PLANE_RESOLUTION = 41
 CURVE_ITERATIONS = 1500
-BOUNDARY_FRAMES = 40
+BOUNDARY_FRAMES = 30  # with a 51 x 51 grid: the figure of three runs is 7.7 MB of JSON (40 frames of 81 x 81 held 2.9x the numbers; a warm first chart took 3.3 s)
 VIEWS = {
     "slice": "1 · random slice",
     "plane": "2 · the path's plane",
@@ -336,7 +336,7 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     (step, probabilities, the run's losses then in words)."""
     from viz.network import probability_grid
 
-    axis, points = probability_grid(classification.EXTENT + 0.2, 81)
+    axis, points = probability_grid(classification.EXTENT + 0.2, 51)
     chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
     panels = []
     for run in runs:

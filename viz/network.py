@@ -49,7 +49,7 @@ def boundary_figure(data, axis: np.ndarray, panels: list[tuple[str, list[tuple[i
     for column, (_, frames) in enumerate(panels, start=1):
         last = frames[-1][1].reshape(side, -1)
         figure.add_trace(go.Heatmap(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=last, zmin=0.0, zmax=1.0,
-                                    colorscale=_PROBABILITY_SCALE, showscale=column == count,
+                                    colorscale=_PROBABILITY_SCALE, showscale=column == count, zsmooth="best",
                                     colorbar=dict(title=dict(text="P(class 1)", side="right"), thickness=14, len=0.8),
                                     hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(class 1) = %{z:.3f}<extra></extra>"),
                          1, column)
