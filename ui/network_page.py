@@ -107,15 +107,15 @@ def from_query(query: dict) -> tuple[NetworkState, list[str]]:
             ("noise", "noise", _noise, "noise"),
             ("dseed", "data_seed", lambda t: query_text.whole(t, 0, classification.MAX_SEED), "data seed"),
             ("layers", "hidden", _layers, "hidden layers"),
-            ("act", "activation", _activation, "activation"),
+            ("act", "activation", _one_of(mlp.ACTIVATIONS), "activation"),
             ("bn", "batch_norm", _flag, "batch norm switch"),
             ("seed", "seed", lambda t: query_text.whole(t, 0, mlp.MAX_SEED), "initialisation seed"),
             ("opts", "runs", _runs, "optimizers"),
             ("batch", "batch", lambda t: query_text.whole(t, 0, MAX_POINTS), "batch size"),
             ("steps", "steps", lambda t: query_text.whole(t, 10, MAX_STEPS), "number of steps"),
-            ("sched", "schedule", _schedule, "schedule"),
+            ("sched", "schedule", _one_of(SCHEDULES), "schedule"),
             ("clip", "clip_norm", _clip, "clipping threshold"),
-            ("view", "view", _view, "view"),
+            ("view", "view", _one_of(VIEWS), "view"),
             ("3d", "in_3d", _flag, "3-D switch")):
         value = read(key, parse, what)
         if value is not None:
@@ -153,10 +153,13 @@ def _layers(text):
     return widths
 
 
-def _activation(text):
-    if text not in mlp.ACTIVATIONS:
-        raise ValueError(text)
-    return text
+def _one_of(allowed):
+    """A reader of a link's value that must name one of ``allowed``."""
+    def read(text):
+        if text not in allowed:
+            raise ValueError(text)
+        return text
+    return read
 
 
 def _flag(text):
@@ -173,23 +176,11 @@ def _runs(text):
     return names
 
 
-def _schedule(text):
-    if text not in SCHEDULES:
-        raise ValueError(text)
-    return text
-
-
 def _clip(text):
     value = query_text.number(text)
     if value < 0:
         raise ValueError(text)
     return value
-
-
-def _view(text):
-    if text not in VIEWS:
-        raise ValueError(text)
-    return text
 
 
 def to_query(state: NetworkState) -> dict:
