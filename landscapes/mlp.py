@@ -455,6 +455,11 @@ def evaluate_span(network: Network, data, base, directions, coefficients) -> np.
     return out
 
 
+def kernels_ready() -> bool:
+    """Whether the loss over a span and the predictions run without compiling (in this process)."""
+    return bool(losses_on_span.overloads) and bool(scores.overloads)
+
+
 def predict_scores(network: Network, theta, points, stat_mean=None, stat_var=None) -> np.ndarray:
     """The output score at ``points``; batch norm with the given statistics (default: the running averages' start)."""
     theta = _checked_theta(network, theta)
@@ -474,4 +479,4 @@ def statistics_of(network: Network, theta, x_train) -> tuple[np.ndarray, np.ndar
 STATS_SHAPE = (MAX_HIDDEN_LAYERS + 1, _WIDTH)  # what the running averages of any network fit in
 
 __all__ = ["ACTIVATIONS", "BN_EPS", "BN_MOMENTUM", "MAX_HIDDEN_LAYERS", "MAX_UNITS", "Network", "backward", "buffers",
-           "evaluate_span", "forward", "loss_and_gradient", "loss_at", "mean_loss", "predict_scores", "statistics_of"]
+           "evaluate_span", "forward", "kernels_ready", "loss_and_gradient", "loss_at", "mean_loss", "predict_scores", "statistics_of"]

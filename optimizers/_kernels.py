@@ -225,6 +225,15 @@ def call_specialized(kernel, literal_count: int, *args):
     return result
 
 
+def call_compiled(kernel, *args):
+    """``kernel(*args)`` for a kernel without literal arguments (numba's dispatcher picks the specialization
+    by the arguments' types in microseconds); from the compile queue's thread a child compiles it first, as
+    in ``call_specialized``, and this process loads it."""
+    if not kernel.overloads and in_compiler_thread():
+        WORKER.compile(kernel.py_func.__name__, args)
+    return kernel(*args)
+
+
 def is_compiled(kernel, literals: tuple) -> bool:
     """Whether ``call_specialized(kernel, ...)`` with these literal arguments runs without compiling."""
     return (kernel.py_func.__name__,) + tuple(literals) in _ENTRY_POINTS

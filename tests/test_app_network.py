@@ -33,7 +33,10 @@ def test_the_page_trains_every_default_run_and_draws_the_boundary_the_curves_and
     assert all(text == "—" for text in table["stopped"])  # the default settings train without diverging
     boundary = chart_spec(at, "net_boundary")
     assert len(boundary["frames"]) >= 20  # the boundaries animate over training, every run's in each frame
-    assert all(len(frame["data"]) == 2 * 3 for frame in boundary["frames"])
+    assert all(len(frame["data"]) == 3 for frame in boundary["frames"])  # one map (colours and ½ line) per run
+    # sent in float32, once per frame: the first view's largest payload stays a couple of MB
+    assert all(trace["z"]["dtype"] == "f4" for frame in boundary["frames"] for trace in frame["data"])
+    assert boundary["data"][0]["contours"]["coloring"] == "heatmap" and boundary["data"][0]["contours"]["start"] == 0.5
     panels = [a["text"].split("<br>")[0] for a in boundary["layout"]["annotations"]]
     assert panels == ["Gradient descent (SGD)", "SGD with momentum (heavy ball)", "Adam"]
     assert "η = 0.7, step" in boundary["layout"]["annotations"][0]["text"]
@@ -163,3 +166,29 @@ def test_the_slice_and_the_path_s_plane_turn_into_surfaces(view):
     kinds = [trace["type"] for trace in chart_spec(at, f"net_{view}")["data"]]
     assert kinds[0] == "surface" and "scatter3d" in kinds
     assert len(kinds) == (2 if view == "slice" else 3)  # the plane carries its projected path
+
+
+def test_a_page_s_kernels_not_yet_compiled_are_asked_of_the_compile_queue_ahead_of_the_warm_up(monkeypatch):
+    from optimizers import network as training
+    from optimizers.kernel_queue import NOW
+
+    from landscapes import mlp
+
+    asked = []
+
+    def wait(key, call, seconds, priority):
+        asked.append((key, priority))
+        call()  # what the queue's thread would run: the same kernels, on the smallest problem
+        return True
+
+    monkeypatch.setattr(network_page.QUEUE, "wait", wait)
+    monkeypatch.setattr(training, "kernels_ready", lambda name, curve=False: False)
+    monkeypatch.setattr(mlp, "kernels_ready", lambda: False)
+    state, _ = network_page.from_query({**QUICK, "opts": "rmsprop", "steps": "20", "seed": "7"})
+    run = network_page.trainings(state)["rmsprop"]
+    network_page.boundary_frames([run], state.steps)
+    network_page.landscape_view(state, run, "modes")
+    assert asked == [(("network training", "rmsprop"), NOW), (("network maps",), NOW),
+                     (("network maps",), NOW), (("network training", "rmsprop"), NOW), (("network curve",), NOW)]
+    monkeypatch.undo()
+    assert training.kernels_ready("rmsprop", curve=True) and mlp.kernels_ready()

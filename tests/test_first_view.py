@@ -239,8 +239,13 @@ def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair(
 
     trained = [call.args[0] for call in calls if getattr(call, "func", None) is network.train]
     assert sorted(trained) == sorted(network.names())  # the network page's kernels, every optimizer's once
+    from ui import network_page
+
+    maps_and_curve = [call for call in calls if getattr(call, "func", None) in (network_page.compile_maps,
+                                                                                 network_page.compile_curve)]
+    assert len(maps_and_curve) == 2  # the views' kernels and the curve fit's
     for call in calls:
-        if getattr(call, "func", None) in (network.train, network.fit_curve):
+        if getattr(call, "func", None) in (network.train, network_page.compile_maps, network_page.compile_curve):
             call()  # they run outside a page too
 
 

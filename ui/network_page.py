@@ -17,6 +17,7 @@ from landscapes import classification, mlp
 from landscapes import network_views as views
 from optimizers import SCHEDULES
 from optimizers import network as training
+from optimizers.kernel_queue import NOW, QUEUE
 
 from . import heavy
 from . import query as query_text
@@ -303,7 +304,32 @@ def _network_key(state: NetworkState) -> tuple:
             state.batch_norm)
 
 
+COMPILE_PATIENCE = 180.0  # seconds a page waits for the compile queue before it compiles for itself
+
+
+def _compiled_first(ready, key: tuple, call) -> None:
+    """Have the server's compile queue compile ``call``'s kernels now, ahead of its warm-up list, and wait for them
+    (unless ``ready()``). The queue compiles in the compile worker's process and this one only loads them: a
+    page that compiled for itself would hold this server's interpreter for seconds while other pages wait, and
+    would compile a kernel twice when the warm-up list was compiling it too."""
+    if not ready():
+        QUEUE.wait(key, call, COMPILE_PATIENCE, NOW)
+
+
+def _training_compile(name: str):
+    return functools.partial(training.train, name, *training.warm_up_problem(), 1, lr=suggested_lr(name))
+
+
+def compile_maps() -> None:
+    """The kernels of the boundary and of every view (the loss over a span of weights, the predictions)."""
+    network, data = training.warm_up_problem()
+    theta = network.init(0)
+    views.interpolation(network, data, theta, theta, np.linspace(0.0, 1.0, 3))
+    mlp.predict_scores(network, theta, data.x_test)
+
+
 def _train(state: NetworkState, name: str, seed: int):
+    _compiled_first(lambda: training.kernels_ready(name), ("network training", name), _training_compile(name))
     return training.train(name, state.network(), state.data(), state.steps, seed=seed, batch_size=state.batch or None,
                           schedule=state.schedule, clip_norm=state.clip_norm or None, lr=state.lr(name))
 
@@ -327,6 +353,7 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     (step, probabilities, the run's losses then in words)."""
     from viz.network import probability_grid
 
+    _compiled_first(mlp.kernels_ready, ("network maps",), compile_maps)
     axis, points = probability_grid(classification.EXTENT + 0.2, 51)
     chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
     panels = []
@@ -344,6 +371,7 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
 
 def landscape_view(state: NetworkState, run, view: str):
     """The chosen view of ``run``'s landscape, computed in the scheduler (a finished one is shared)."""
+    _compiled_first(mlp.kernels_ready, ("network maps",), compile_maps)
     network, data = state.network(), state.data()
     base = ("network-view", view, _network_key(state), run.optimizer, state.seed, state.lr(run.optimizer), state.batch,
             state.steps, state.schedule, state.clip_norm)
@@ -379,6 +407,7 @@ def two_seeds(state: NetworkState, run) -> TwoSeeds:
     other = _train(state, run.optimizer, state.seed + 1 if state.seed < mlp.MAX_SEED else state.seed - 1)
     ts = np.linspace(0.0, 1.0, 61)
     line = views.interpolation(network, data, run.final, other.final, ts)
+    _compiled_first(lambda: training.kernels_ready("adam", curve=True), ("network curve",), compile_curve)
     bend = training.fit_curve(network, data, run.final, other.final, CURVE_ITERATIONS, seed=state.seed)
     curve = views.bezier(network, data, run.final, bend.bend, other.final, ts)
     return TwoSeeds(other, line, curve, bend, views.barrier(line), views.barrier(curve))
@@ -477,21 +506,24 @@ def lesson(state: NetworkState, run, title: str) -> None:
             st.rerun()
 
 
+def compile_curve() -> None:
+    network, data = training.warm_up_problem()
+    theta = network.init(0)
+    training.fit_curve(network, data, theta, theta, 1)
+
+
 def warm_up_calls(first: bool):
     """The page's kernels compiled on a tiny problem: ``first``, those of its first view (its default runs, the
     maps, the curve fit); else every other optimizer's training kernel. Calls with their function named
     (``functools.partial``), so the warm-up list can be read."""
-    network, data = mlp.Network((2,)), classification.make("xor", 20, 0.1, 0)
     names = list(DEFAULT_RUNS) if first else [name for name in training.names() if name not in DEFAULT_RUNS]
     for name in names:
-        yield functools.partial(training.train, name, network, data, 1, lr=suggested_lr(name))
+        yield _training_compile(name)
     if first:
-        theta = network.init(0)
-        yield functools.partial(views.interpolation, network, data, theta, theta, np.linspace(0.0, 1.0, 3))
-        yield functools.partial(mlp.predict_scores, network, theta, data.x_test)
-        yield functools.partial(training.fit_curve, network, data, theta, theta, 1)
+        yield functools.partial(compile_maps)
+        yield functools.partial(compile_curve)
 
 
-__all__ = ["BOUNDARY_FRAMES", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames",
+__all__ = ["BOUNDARY_FRAMES", "COMPILE_PATIENCE", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames", "compile_curve", "compile_maps",
            "connectivity_sentence", "from_query", "landscape_view", "lesson", "lesson_answers", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings",
            "warm_up_calls"]
