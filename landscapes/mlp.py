@@ -455,9 +455,9 @@ def evaluate_span(network: Network, data, base, directions, coefficients) -> np.
     return out
 
 
-def kernels_ready() -> bool:
-    """Whether the loss over a span and the predictions run without compiling (in this process)."""
-    return bool(losses_on_span.overloads) and bool(scores.overloads)
+def kernels_ready(predictions_only: bool = False) -> bool:
+    """Whether the predictions (``predictions_only``: and the loss over a span) run without compiling here."""
+    return bool(scores.overloads) and (predictions_only or bool(losses_on_span.overloads))
 
 
 def predict_scores(network: Network, theta, points, stat_mean=None, stat_var=None) -> np.ndarray:

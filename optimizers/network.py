@@ -149,12 +149,13 @@ def network_step(t, every, row, theta, widths, offsets, relu, batch_norm, x_trai
     rows = indices[lo:hi]
     batch = hi - lo
     if batch == n_train:  # the whole set in order (full batch): the pass above is this step's
+        rows = all_rows
         batch_loss[t] = f
-        backward(theta, widths, offsets, relu, batch_norm, y_train, all_rows, acts, normed, inv_std, grad, delta, upstream)
     else:
         forward(theta, widths, offsets, relu, batch_norm, False, x_train, rows, stat_mean, stat_var, acts, normed, inv_std)
         batch_loss[t] = mean_loss(widths, y_train, rows, acts)[0]
-        backward(theta, widths, offsets, relu, batch_norm, y_train, rows, acts, normed, inv_std, grad, delta, upstream)
+    # one call of each pass in this kernel: each call site is another inlined copy for LLVM to optimize
+    backward(theta, widths, offsets, relu, batch_norm, y_train, rows, acts, normed, inv_std, grad, delta, upstream)
     if batch_norm:
         unbiased = batch / (batch - 1.0) if batch > 1 else 1.0
         for layer in range(layers - 1):

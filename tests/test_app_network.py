@@ -183,12 +183,12 @@ def test_a_page_s_kernels_not_yet_compiled_are_asked_of_the_compile_queue_ahead_
 
     monkeypatch.setattr(network_page.QUEUE, "wait", wait)
     monkeypatch.setattr(training, "kernels_ready", lambda name, curve=False: False)
-    monkeypatch.setattr(mlp, "kernels_ready", lambda: False)
+    monkeypatch.setattr(mlp, "kernels_ready", lambda predictions_only=False: False)
     state, _ = network_page.from_query({**QUICK, "opts": "rmsprop", "steps": "20", "seed": "7"})
     run = network_page.trainings(state)["rmsprop"]
     network_page.boundary_frames([run], state.steps)
     network_page.landscape_view(state, run, "modes")
-    assert asked == [(("network training", "rmsprop"), NOW), (("network maps",), NOW),
+    assert asked == [(("network training", "rmsprop"), NOW), (("network predictions",), NOW),
                      (("network maps",), NOW), (("network training", "rmsprop"), NOW), (("network curve",), NOW)]
     monkeypatch.undo()
     assert training.kernels_ready("rmsprop", curve=True) and mlp.kernels_ready()

@@ -241,11 +241,10 @@ def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair(
     assert sorted(trained) == sorted(network.names())  # the network page's kernels, every optimizer's once
     from ui import network_page
 
-    maps_and_curve = [call for call in calls if getattr(call, "func", None) in (network_page.compile_maps,
-                                                                                 network_page.compile_curve)]
-    assert len(maps_and_curve) == 2  # the views' kernels and the curve fit's
+    compiles = (network_page.compile_predictions, network_page.compile_maps, network_page.compile_curve)
+    assert [getattr(call, "func", None) for call in calls if getattr(call, "func", None) in compiles] == list(compiles)
     for call in calls:
-        if getattr(call, "func", None) in (network.train, network_page.compile_maps, network_page.compile_curve):
+        if getattr(call, "func", None) in (network.train, *compiles):
             call()  # they run outside a page too
 
 
