@@ -11,10 +11,13 @@ The gradient the rule sees is the minibatch's (samplers of ``optimizers.minibatc
 by value and then by the global norm over all parameters, as ``torch.nn.utils.clip_grad_value_`` and
 ``clip_grad_norm_`` do; the learning rate follows the schedule.
 
-Not every rule of the registry fits: Newton and Sophia need the Hessian of a surface; L-BFGS searches
-along a line of one fixed function; SAM normalises its ascent step by the norm of the whole gradient
-and Schedule-Free takes its gradient at a point of the whole network, neither of which a pair of
-coordinates can see. ``names()`` lists the rest, and the page says why the others are missing.
+A rule that takes a second gradient (Schedule-Free at y, SAM at its ascent point) asks for it at its own
+pair's coordinates (``_surfaces.PAIRED``): a dry run of the step on copies collects every pair's point, the
+network's gradient at that whole vector on the same minibatch is computed (and clipped like the first),
+and the step is then taken for real with it. SAM's ascent normalises by the norm of the whole gradient,
+which it reads through ``_surfaces.gradient_norm``. Not every rule of the registry fits: Newton and
+Sophia need the Hessian of a surface; L-BFGS searches along a line of one fixed function. ``names()``
+lists the rest, and the page says why the others are missing.
 
 Batch normalization's running averages are updated with each minibatch's statistics
 (``torch.nn.BatchNorm1d``: momentum 0.1, the unbiased variance) and used for the test loss and the
@@ -40,7 +43,7 @@ from ._dispatch import rule_init, rule_step
 from ._kernels import call_compiled, call_specialized, is_compiled
 from ._schedules import lr_factors
 from ._schedules import resolve as resolve_schedule
-from ._surfaces import MINIBATCH
+from ._surfaces import PAIRED
 from .minibatch import SAMPLINGS, sample_batches
 
 MAX_STEPS = 5000
@@ -49,7 +52,6 @@ ESCAPE = 1e6  # a parameter beyond this has diverged
 # network would hold 57 MB, and a class's runs stay cached for minutes); every loss is kept at every step
 KEPT_PATH_ROWS = 500
 _NO_ORACLE = (0.0, 0, math.inf, math.inf)
-_NO_SURFACE = (0.0,)
 
 
 def why_not(name: str) -> str:
@@ -59,8 +61,6 @@ def why_not(name: str) -> str:
         return "needs the Hessian of a surface"
     if not spec.on_minibatches:
         return "searches along a line of one fixed function"
-    if spec.needs_oracle:
-        return "takes a second gradient at a point that depends on the whole network, not on two coordinates"
     return ""
 
 
@@ -173,10 +173,12 @@ def network_step(t, every, row, theta, widths, offsets, relu, batch_norm, x_trai
 
 
 @njit(**JIT_OPTIONS)
-def apply_rule(oid, lid, t, theta, grad, f, lr_t, hp, states):
+def apply_rule(oid, lid, t, theta, grad, f, lr_t, hp, states, points, answers, norm):
     """Step t (from 1) of rule ``oid`` on every parameter, two at a time: (θ₀, θ₁), (θ₂, θ₃), ..., each pair
     with its own state, a row of ``states`` (set by the rule's ``init`` at t = 1). An odd last parameter is
-    paired with a dummy coordinate whose gradient is 0."""
+    paired with a dummy coordinate whose gradient is 0. ``lid`` is ``PAIRED``: a rule that takes a second
+    gradient writes where to ``points`` and reads it from ``answers`` (``_surfaces.PAIRED``); ``norm`` is ‖g‖
+    over every parameter."""
     literally(oid)
     literally(lid)
     n = theta.shape[0]
@@ -191,12 +193,22 @@ def apply_rule(oid, lid, t, theta, grad, f, lr_t, hp, states):
         y = 0.0 if odd else theta[2 * k + 1]
         gx = grad[2 * k]
         gy = 0.0 if odd else grad[2 * k + 1]
-        x, y, state = rule_step(oid, lid, t, x, y, f, gx, gy, lr_t, hp, state, _NO_SURFACE, _NO_ORACLE)
+        x, y, state = rule_step(oid, lid, t, x, y, f, gx, gy, lr_t, hp, state, (points, answers, k, norm), _NO_ORACLE)
         for j in range(len(template)):
             states[k, j] = state[j]
         theta[2 * k] = flush(x)
         if not odd:
             theta[2 * k + 1] = flush(y)
+
+
+@njit(**JIT_OPTIONS)
+def gradient_at(point, widths, offsets, relu, batch_norm, x_train, rows, y_train, scratch, grad, clip_value, clip_norm):
+    """The gradient at ``point`` over the training examples ``rows`` (a step's minibatch), clipped like the
+    step's own: a rule's second gradient (SAM's ascent point, Schedule-Free's y)."""
+    acts, normed, inv_std, delta, upstream, stat_mean, stat_var = scratch
+    forward(point, widths, offsets, relu, batch_norm, False, x_train, rows, stat_mean, stat_var, acts, normed, inv_std)
+    backward(point, widths, offsets, relu, batch_norm, y_train, rows, acts, normed, inv_std, grad, delta, upstream)
+    clip_global(grad, clip_value, clip_norm)
 
 
 @njit(**JIT_OPTIONS)
@@ -330,6 +342,9 @@ def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int
     clip = (_threshold(clip_value, "clip value"), _threshold(clip_norm, "clip norm"))
     grad = scratch[-1]
     began = time.perf_counter()
+    # a rule's second gradient (SAM, Schedule-Free): where, and its value there; the passes' buffers are free by then
+    points, answers = np.zeros(n), np.zeros(n)
+    probe_scratch = (*scratch[2:7], scratch[10], scratch[11])
     stop, kept = -1, 0
     for t in range(steps + 1):
         status, kept, f, lr_t = call_compiled(
@@ -338,7 +353,13 @@ def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int
         if status != CONTINUE:
             stop = -1 if status == FINISHED else status
             break
-        call_specialized(apply_rule, 2, oid, MINIBATCH, t + 1, theta, grad, f, lr_t, packed, states)
+        norm = float(np.sqrt(grad @ grad))
+        if spec.needs_oracle:  # a dry run of the step finds the points, then the network's gradient there
+            call_specialized(apply_rule, 2, oid, PAIRED, t + 1, theta.copy(), grad, f, lr_t, packed, states.copy(),
+                             points, answers, norm)
+            call_compiled(gradient_at, points, *network_args, x_train, indices[offsets[t]:offsets[t + 1]], y_train,
+                          probe_scratch, answers, *clip)
+        call_specialized(apply_rule, 2, oid, PAIRED, t + 1, theta, grad, f, lr_t, packed, states, points, answers, norm)
     elapsed = time.perf_counter() - began
     end = steps + 1 if stop < 0 else stop
     return Training(
@@ -367,8 +388,9 @@ def fit_curve(network: Network, data, start: np.ndarray, end: np.ndarray, iterat
     starts at the midpoint. Adam with a cosine schedule by default (the authors train with SGD and a
     schedule over many epochs; Adam gets there here in fewer iterations)."""
     spec = get(optimizer)
-    if why_not(optimizer):
-        raise ValueError(f"{spec.title} cannot fit the curve: it {why_not(optimizer)}")
+    if why_not(optimizer) or spec.needs_oracle:
+        raise ValueError(f"{spec.title} cannot fit the curve: it "
+                         f"{why_not(optimizer) or 'takes a second gradient, which the curve fit does not provide'}")
     iterations = _whole(iterations, "iterations", 1, 20_000)
     values = spec.resolve({"lr": 0.01, **hyperparams} if "lr" in spec.defaults else hyperparams)
     ends = np.ascontiguousarray(np.stack([start, end]), dtype=np.float64)
@@ -385,6 +407,7 @@ def fit_curve(network: Network, data, start: np.ndarray, end: np.ndarray, iterat
                np.ones(STATS_SHAPE))
     network_args = (network.widths, network.offsets, bool(network.relu), bool(network.batch_norm))
     point, grad = np.empty(network.n_params), np.empty(network.n_params)
+    no_probes = (np.zeros(network.n_params), np.zeros(network.n_params))  # no rule here takes a second gradient
     began = time.perf_counter()
     stop = -1
     for i in range(iterations):
@@ -393,14 +416,15 @@ def fit_curve(network: Network, data, start: np.ndarray, end: np.ndarray, iterat
         if not math.isfinite(f):
             stop = i
             break
-        call_specialized(apply_rule, 2, oid, MINIBATCH, i + 1, bend, grad, f, lr * factors[i], packed, states)
+        call_specialized(apply_rule, 2, oid, PAIRED, i + 1, bend, grad, f, lr * factors[i], packed, states, *no_probes,
+                         0.0)
     return Bend(bend, curve_loss[: iterations if stop < 0 else stop], None if stop < 0 else int(stop),
                 time.perf_counter() - began)
 
 
 def kernels_ready(optimizer: str, curve: bool = False) -> bool:
     """Whether a training by ``optimizer`` (``curve``: and the curve fit) runs without compiling."""
-    return (bool(network_step.overloads) and is_compiled(apply_rule, (INDEX_OF[get(optimizer).name], MINIBATCH))
+    return (bool(network_step.overloads) and is_compiled(apply_rule, (INDEX_OF[get(optimizer).name], PAIRED))
             and (not curve or bool(curve_gradient.overloads)))
 
 
@@ -410,7 +434,7 @@ def warm_up_problem() -> tuple:
 
 
 # What the compile worker process may be asked to compile (optimizers.compile_worker).
-COMPILED_IN_BACKGROUND = (network_step, apply_rule, curve_gradient)
+COMPILED_IN_BACKGROUND = (network_step, apply_rule, curve_gradient, gradient_at)
 
 __all__ = ["Bend", "COMPILED_IN_BACKGROUND", "KEPT_PATH_ROWS", "MAX_STEPS", "Training", "fit_curve", "kernels_ready",
            "names", "train", "warm_up_problem", "why_not"]

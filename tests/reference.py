@@ -555,14 +555,16 @@ class ScheduleFree:
     def __init__(self, beta, adam, beta2=0.0, eps=0.0, weight_decay=0.0, warmup_steps=0, r=0.0, weight_lr_power=2.0):
         self.beta, self.adam, self.beta2, self.eps = beta, adam, beta2, eps
         self.lam, self.warmup, self.r, self.power = weight_decay, warmup_steps, r, weight_lr_power
-        self.z, self.v, self.lr_max, self.weight_sum = None, [0.0, 0.0], -1.0, 0.0
+        self.z, self.v, self.lr_max, self.weight_sum = None, None, -1.0, 0.0
 
     def step(self, t, theta, loss, g, gamma, oracle):
+        """Any number of coordinates: two on a surface, a network's every parameter."""
         x = list(theta)
+        coordinates = range(len(x))
         if self.z is None:
-            self.z, y = list(theta), list(theta)
+            self.z, y, self.v = list(theta), list(theta), [0.0] * len(x)
         else:
-            y = [x[i] * self.beta + (1 - self.beta) * self.z[i] for i in COORDINATES]
+            y = [x[i] * self.beta + (1 - self.beta) * self.z[i] for i in coordinates]
         k = t - 1
         lr = gamma * ((k + 1) / self.warmup if k < self.warmup else 1.0)
         self.lr_max = max(lr, self.lr_max)
@@ -570,7 +572,7 @@ class ScheduleFree:
         self.weight_sum += weight
         c = weight / self.weight_sum if self.weight_sum != 0 else 0.0
         _, g_y = oracle.loss_and_gradient(y)
-        for i in COORDINATES:
+        for i in coordinates:
             u = g_y[i]
             if self.adam:
                 self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * u * u
@@ -602,14 +604,17 @@ class SAM:
 
     def __init__(self, rho=0.05, momentum=0.0, weight_decay=0.0):
         self.rho, self.mu, self.lam = rho, momentum, weight_decay
-        self.b = [0.0, 0.0]
+        self.b = None
 
     def step(self, t, theta, loss, g, gamma, oracle):
-        norm = math.sqrt(_dot(g, g))
-        ascent = [theta[i] + (self.rho * g[i] / norm if norm > 0 else 0.0) for i in COORDINATES]
+        """Any number of coordinates: two on a surface, a network's every parameter (‖g‖ over all of them)."""
+        coordinates = range(len(theta))
+        self.b = self.b or [0.0] * len(theta)
+        norm = math.sqrt(sum(g[i] * g[i] for i in coordinates))
+        ascent = [theta[i] + (self.rho * g[i] / norm if norm > 0 else 0.0) for i in coordinates]
         _, g_ascent = oracle.loss_and_gradient(ascent)
         new_theta = []
-        for i in COORDINATES:
+        for i in coordinates:
             g_t = g_ascent[i] + self.lam * theta[i] if self.lam != 0 else g_ascent[i]
             if self.mu != 0:
                 self.b[i] = g_t if t == 1 else self.mu * self.b[i] + g_t

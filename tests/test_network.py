@@ -314,9 +314,15 @@ def assert_every_step_matches_the_reference(name, run, data, schedule=None, clip
         np.testing.assert_allclose(run.path[t + 1], predicted, rtol=1e-12, atol=1e-15, err_msg=f"step {t + 1}")
 
 
+# Rules that take a second gradient (SAM, Schedule-Free) cannot be replayed a pair at a time: their second
+# gradient is the network's at a whole vector of points. They are checked against whole-vector references below.
+PAIRWISE = [name for name in training.names() if not optimizers.get(name).needs_oracle]
+SECOND_GRADIENT = [name for name in training.names() if optimizers.get(name).needs_oracle]
+
+
 def _replay_params():
     params = []
-    for name in training.names():
+    for name in PAIRWISE:
         for label, chosen in derived_settings(name).items():
             chosen = dict(chosen)
             chosen.setdefault("lr", LIVELY_LR[optimizers.get(name).step_scale])
@@ -332,7 +338,7 @@ def test_every_step_on_the_network_is_the_references_rule_on_each_pair_of_coordi
     assert_every_step_matches_the_reference(name, run, data, **chosen)
 
 
-@pytest.mark.parametrize("name", training.names())
+@pytest.mark.parametrize("name", PAIRWISE)
 def test_every_step_matches_the_reference_under_a_schedule_and_clipped_gradients(name, data):
     schedule = {"name": "cosine", "t_max": 15, "min_factor": 0.1}
     lr = LIVELY_LR[optimizers.get(name).step_scale]
@@ -341,7 +347,7 @@ def test_every_step_matches_the_reference_under_a_schedule_and_clipped_gradients
     assert_every_step_matches_the_reference(name, run, data, schedule, 0.05, 0.1, lr=lr)
 
 
-@pytest.mark.parametrize("name", training.names())
+@pytest.mark.parametrize("name", PAIRWISE)
 def test_the_whole_path_matches_the_free_running_reference_over_20_steps(name, data):
     lr = LIVELY_LR[optimizers.get(name).step_scale]
     run = training.train(name, SMALL, data, REPLAY_STEPS, seed=3, lr=lr)
@@ -358,6 +364,67 @@ def test_the_whole_path_matches_the_free_running_reference_over_20_steps(name, d
         theta = moved[:SMALL.n_params]
         path.append(theta)
     np.testing.assert_allclose(run.path, np.array(path), rtol=1e-10, atol=1e-13)
+
+
+class _BatchOracle:
+    """A reference rule's surface: the network's loss and gradient on one batch, clipped as the step's own."""
+
+    def __init__(self, gradient_of, clip_value, clip_norm):
+        self.gradient_of, self.clip_value, self.clip_norm = gradient_of, clip_value, clip_norm
+
+    def loss_and_gradient(self, theta):
+        loss, gradient = self.gradient_of(np.asarray(theta, dtype=float))
+        return loss, list(replay_gradients_as_seen(gradient, self.clip_value, self.clip_norm))
+
+
+@pytest.mark.parametrize("name", SECOND_GRADIENT)
+@pytest.mark.parametrize("batch_norm, batch, clip", [(False, None, None), (False, 8, 0.3), (True, 16, None)],
+                         ids=["full-batch", "minibatch-clipped", "minibatch-batch-norm"])
+def test_a_rule_with_a_second_gradient_follows_its_reference_on_the_whole_vector(name, batch_norm, batch, clip, data):
+    """SAM's ascent uses the norm of every parameter's gradient, Schedule-Free's y is a whole vector, and the second
+    gradient is the network's there, on the step's own minibatch, clipped like the first: the references take the
+    whole parameter vector at once (tests/reference.py), so none of this is assumed from the pairs."""
+    network = mlp.Network((3,), "tanh", batch_norm)
+    hyper = dict(reference.DEFAULTS[name])
+    hyper.pop("lr")
+    lr = {"sam": 0.5, "sf_sgd": 0.5, "sf_adamw": 0.02}[name]
+    schedule = {"name": "cosine", "t_max": REPLAY_STEPS, "min_factor": 0.1}
+    run = training.train(name, network, data, REPLAY_STEPS, seed=4, batch_size=batch, schedule=schedule, clip_norm=clip,
+                         lr=lr)
+    assert run.diverged_at is None
+    indices, offsets = sample_batches(data.n_train, batch or data.n_train, REPLAY_STEPS,
+                                      "practical" if batch else "full", 4)
+    rule = reference.ALGORITHMS[name](**hyper)
+    theta = network.init(4)
+    path = [theta]
+    for t in range(REPLAY_STEPS):
+        x, y = data.x_train[indices[offsets[t]:offsets[t + 1]]], data.y_train[indices[offsets[t]:offsets[t + 1]]]
+        if batch_norm:  # the engine's gradient (checked against NumPy above): a bias before batch norm has gradient 0
+            # in exact arithmetic, and two correct implementations' rounding noise there (1e-17) differs
+            def gradient_of(point, x=x, y=y):
+                return mlp.loss_and_gradient(network, point, x, y)
+        else:
+            def gradient_of(point, x=x, y=y):
+                return network_numpy.loss_and_gradient(*numpy_twin(network), point, x, y)
+        oracle = _BatchOracle(gradient_of, None, clip)
+        loss, gradient = oracle.loss_and_gradient(theta)
+        factor = reference.schedule_factor(schedule, t, REPLAY_STEPS)
+        theta = np.array(rule.step(t + 1, list(theta), loss, gradient, lr * factor, oracle))
+        path.append(theta)
+    assert np.abs(path[-1] - path[0]).max() > 1e-3, "test setup: the run hardly moved"
+    np.testing.assert_allclose(run.path, np.array(path), rtol=1e-9, atol=1e-12)
+
+
+def test_sam_on_the_network_climbs_rho_along_the_whole_gradient_not_rho_per_pair(data):
+    """One SAM step from θ₀ equals SGD's step with the gradient taken at θ₀ + ρ g/‖g‖ (‖g‖ over all 13 parameters):
+    normalised a pair at a time, the climb would be ρ per pair, √7 ρ in all."""
+    rho, lr = 0.3, 0.5
+    run = training.train("sam", SMALL, data, 1, seed=0, rho=rho, lr=lr)
+    theta = SMALL.init(0)
+    _, g = mlp.loss_and_gradient(SMALL, theta, data.x_train, data.y_train)
+    ascent = theta + rho * g / np.linalg.norm(g)
+    _, g_ascent = mlp.loss_and_gradient(SMALL, ascent, data.x_train, data.y_train)
+    np.testing.assert_allclose(run.path[1], theta - lr * g_ascent, rtol=1e-13, atol=1e-15)
 
 
 def test_a_minibatch_run_replays_with_the_samplers_batches_and_batch_norm(data):
@@ -404,9 +471,10 @@ class _Probe:
     """A surface for a reference rule that notes whether the rule asks it anything."""
 
     asked = False
+    hessian_asked = False
 
     def hessian(self, theta):
-        self.asked = True
+        self.asked = self.hessian_asked = True
         return np.eye(2)
 
     def loss_and_gradient(self, theta):
@@ -430,13 +498,24 @@ def needs_only_its_own_gradient(name: str) -> bool:
     return True
 
 
-def test_every_coordinatewise_first_order_optimizer_of_the_registry_can_train_the_network():
+def asks_for_a_hessian(name: str) -> bool:
+    """From the reference rule alone: over three steps, does it ask the surface for a Hessian?"""
+    hyper = dict(reference.DEFAULTS[name])
+    lr = hyper.pop("lr")
+    probe, rule, point = _Probe(), reference.ALGORITHMS[name](**hyper), [0.3, -0.7]
+    for t, gradient in enumerate([[0.5, -1.0], [-0.2, 0.4], [0.1, 0.3]], start=1):
+        point = rule.step(t, point, 1.0, gradient, lr, probe)
+    return probe.hessian_asked
+
+
+def test_every_first_order_optimizer_of_the_registry_but_the_line_search_can_train_the_network():
+    """Coordinate-wise rules step each pair; a rule that takes a second gradient elsewhere gets the network's there.
+    A rule that needs a Hessian cannot, nor L-BFGS, whose line search needs one fixed function."""
     missing = [name for name in optimizers.names() if name not in reference.ALGORITHMS]
     assert not missing, f"tests/reference.py has no reference for {missing}"
-    expected = [name for name in optimizers.names() if needs_only_its_own_gradient(name)]
-    assert training.names() == expected, (
-        f"missing: {sorted(set(expected) - set(training.names()))}; "
-        f"not coordinatewise first-order: {sorted(set(training.names()) - set(expected))}")
+    expected = [name for name in optimizers.names() if not asks_for_a_hessian(name) and optimizers.get(name).on_minibatches]
+    assert training.names() == expected
+    assert set(PAIRWISE) == {name for name in expected if needs_only_its_own_gradient(name)}
 
 
 @pytest.mark.parametrize("name", [n for n in optimizers.names() if n not in training.names()])
@@ -450,10 +529,16 @@ def test_an_optimizer_that_cannot_train_the_network_says_why(name, data):
         training.fit_curve(SMALL, data, SMALL.init(0), SMALL.init(1), 5, optimizer=name)
 
 
-@pytest.mark.parametrize("name, word", [("newton", "Hessian"), ("lbfgs", "line"), ("sam", "second gradient")])
-def test_newton_lbfgs_and_sam_are_refused_with_their_reason(name, word, data):
+@pytest.mark.parametrize("name, word", [("newton", "Hessian"), ("sophia", "Hessian"), ("lbfgs", "line")])
+def test_newton_sophia_and_lbfgs_are_refused_with_their_reason(name, word, data):
     with pytest.raises(ValueError, match=word):
         training.train(name, SMALL, data, 5)
+
+
+@pytest.mark.parametrize("name", SECOND_GRADIENT)
+def test_the_curve_fit_refuses_a_rule_that_takes_a_second_gradient(name, data):
+    with pytest.raises(ValueError, match="second gradient"):
+        training.fit_curve(SMALL, data, SMALL.init(0), SMALL.init(1), 5, optimizer=name)
 
 
 # ----- clipping -----------------------------------------------------------------------------------------
