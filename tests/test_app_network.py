@@ -1,5 +1,7 @@
 """The Network page as a student meets it (Streamlit's AppTest): a small network trained live, its four views,
 batch normalization on and off, the lesson's predictions judged on the page's own runs, and hostile links."""
+import threading
+
 import pytest
 from app_kit import chart_spec, chart_specs, run_page
 
@@ -177,6 +179,9 @@ def test_a_page_s_kernels_not_yet_compiled_are_asked_of_the_compile_queue_ahead_
     asked = []
 
     def wait(key, call, seconds, priority):
+        # asked from the page's own thread, before the work goes to the scheduler's lanes: a first compile is
+        # the server's cost, and would otherwise count against the student's share of heavy work
+        assert threading.current_thread() is threading.main_thread()
         asked.append((key, priority))
         call()  # what the queue's thread would run: the same kernels, on the smallest problem
         return True
@@ -187,8 +192,8 @@ def test_a_page_s_kernels_not_yet_compiled_are_asked_of_the_compile_queue_ahead_
     state, _ = network_page.from_query({**QUICK, "opts": "rmsprop", "steps": "20", "seed": "7"})
     run = network_page.trainings(state)["rmsprop"]
     network_page.boundary_frames([run], state.steps)
-    network_page.landscape_view(state, run, "modes")
+    network_page.landscape_view(state, run, "modes")  # the other seed's training is the same optimizer's: ready by then
     assert asked == [(("network training", "rmsprop"), NOW), (("network predictions",), NOW),
-                     (("network maps",), NOW), (("network training", "rmsprop"), NOW), (("network curve",), NOW)]
+                     (("network maps",), NOW), (("network curve",), NOW)]
     monkeypatch.undo()
     assert training.kernels_ready("rmsprop", curve=True) and mlp.kernels_ready()

@@ -307,13 +307,15 @@ def _network_key(state: NetworkState) -> tuple:
 COMPILE_PATIENCE = 180.0  # seconds a page waits for the compile queue before it compiles for itself
 
 
-def _compiled_first(ready, key: tuple, call) -> None:
+def _compiled_first(ready, key: tuple, call, what: str) -> None:
     """Have the server's compile queue compile ``call``'s kernels now, ahead of its warm-up list, and wait for them
-    (unless ``ready()``). The queue compiles in the compile worker's process and this one only loads them: a
-    page that compiled for itself would hold this server's interpreter for seconds while other pages wait, and
-    would compile a kernel twice when the warm-up list was compiling it too."""
+    (unless ``ready()``), saying so. The queue compiles in the compile worker's process and this one only loads
+    them: a page that compiled for itself would hold this server's interpreter for seconds while other pages
+    wait, and would compile a kernel twice when the warm-up list was compiling it too. Called before the work
+    goes to the scheduler: a compile is the server's first-use cost, not the student's share of heavy work."""
     if not ready():
-        QUEUE.wait(key, call, COMPILE_PATIENCE, NOW)
+        with st.spinner(f"Compiling {what} (once per server)…"):
+            QUEUE.wait(key, call, COMPILE_PATIENCE, NOW)
 
 
 def _training_compile(name: str):
@@ -334,7 +336,6 @@ def compile_maps() -> None:
 
 
 def _train(state: NetworkState, name: str, seed: int):
-    _compiled_first(lambda: training.kernels_ready(name), ("network training", name), _training_compile(name))
     return training.train(name, state.network(), state.data(), state.steps, seed=seed, batch_size=state.batch or None,
                           schedule=state.schedule, clip_norm=state.clip_norm or None, lr=state.lr(name))
 
@@ -347,6 +348,9 @@ def trainings(state: NetworkState) -> dict:
     """Every run of the page, by optimizer name, in the scheduler."""
     key = ("network-runs", _network_key(state), state.seed, tuple((n, state.lr(n)) for n in state.runs), state.batch,
            state.steps, state.schedule, state.clip_norm)
+    for name in state.runs:
+        _compiled_first(lambda name=name: training.kernels_ready(name), ("network training", name),
+                        _training_compile(name), f"the training of {optimizers.get(name).title}")
     chunks = [Chunk(lambda name=name: (name, _train(state, name, state.seed)), _work(state, state.steps))
               for name in state.runs]
     return heavy.compute(key, chunks, dict, "Training the networks")
@@ -358,7 +362,8 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     (step, probabilities, the run's losses then in words)."""
     from viz.network import probability_grid
 
-    _compiled_first(lambda: mlp.kernels_ready(predictions_only=True), ("network predictions",), compile_predictions)
+    _compiled_first(lambda: mlp.kernels_ready(predictions_only=True), ("network predictions",), compile_predictions,
+                    "the network's predictions")
     axis, points = probability_grid(classification.EXTENT + 0.2, 51)
     chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
     panels = []
@@ -376,7 +381,10 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
 
 def landscape_view(state: NetworkState, run, view: str):
     """The chosen view of ``run``'s landscape, computed in the scheduler (a finished one is shared)."""
-    _compiled_first(mlp.kernels_ready, ("network maps",), compile_maps)
+    _compiled_first(mlp.kernels_ready, ("network maps",), compile_maps, "the landscape's kernel")
+    if view == "modes":
+        _compiled_first(lambda: training.kernels_ready("adam", curve=True), ("network curve",), compile_curve,
+                        "the curve fit")
     network, data = state.network(), state.data()
     base = ("network-view", view, _network_key(state), run.optimizer, state.seed, state.lr(run.optimizer), state.batch,
             state.steps, state.schedule, state.clip_norm)
@@ -412,7 +420,6 @@ def two_seeds(state: NetworkState, run) -> TwoSeeds:
     other = _train(state, run.optimizer, state.seed + 1 if state.seed < mlp.MAX_SEED else state.seed - 1)
     ts = np.linspace(0.0, 1.0, 61)
     line = views.interpolation(network, data, run.final, other.final, ts)
-    _compiled_first(lambda: training.kernels_ready("adam", curve=True), ("network curve",), compile_curve)
     bend = training.fit_curve(network, data, run.final, other.final, CURVE_ITERATIONS, seed=state.seed)
     curve = views.bezier(network, data, run.final, bend.bend, other.final, ts)
     return TwoSeeds(other, line, curve, bend, views.barrier(line), views.barrier(curve))
