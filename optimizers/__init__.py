@@ -19,7 +19,7 @@ from landscapes.interpreted import at_point
 from ._base import STEP_SCALES, Hyper, OptimizerSpec, setting_key, with_setting
 from . import _interpreted
 from ._kernels import call_specialized, is_compiled, trace, trace_many, trace_many_one_by_one, trace_many_serial
-from .kernel_queue import NOW, QUEUE
+from .kernel_queue import NOW, QUEUE, SOON
 from ._registry import OPTIMIZERS
 from ._schedules import SCHEDULES, lr_factors
 from ._schedules import resolve as resolve_schedule
@@ -211,7 +211,7 @@ def _trace_outputs(steps: int) -> tuple:
     return np.empty((steps + 1, 2)), np.empty(steps + 1), np.empty(steps + 1), np.empty(steps)
 
 
-def _compiled_within(kernel, literal_count: int, no_steps_call: tuple, patience: float) -> bool:
+def _compiled_within(kernel, literal_count: int, no_steps_call: tuple, patience: float, priority: int = NOW) -> bool:
     """Whether ``kernel``'s specialization is compiled, waiting ``patience`` seconds at most.
 
     ``no_steps_call``: the arguments of a call with no steps, of the same types as the real one;
@@ -221,7 +221,7 @@ def _compiled_within(kernel, literal_count: int, no_steps_call: tuple, patience:
     if is_compiled(kernel, literals):
         return True
     key = (kernel.py_func.__name__,) + literals
-    return QUEUE.wait(key, lambda: call_specialized(kernel, literal_count, *no_steps_call), patience, NOW)
+    return QUEUE.wait(key, lambda: call_specialized(kernel, literal_count, *no_steps_call), patience, priority)
 
 
 def kernel_ready(optimizer: str, landscape) -> bool:
@@ -347,7 +347,9 @@ def run_many(optimizer: str, landscape, starts=None, steps: int = 500, *, schedu
                                      clipped=oracle[2] < math.inf or oracle[3] < math.inf)
     no_steps_call = literals + (inputs[0], hp_table[:, :1].copy(), flat_starts[:1], lrs[:1], flat_seeds[:1], factors[:0]) \
         + inputs[6:] + tuple(o[:1].copy() for o in outputs)
-    batch_kernel_ready = patience is None or _compiled_within(kernel, len(literals), no_steps_call, patience)
+    # SOON, not NOW: a batch has a stand-in (its runs one by one), so its kernel (5-15 s) must not hold up a page
+    # that has none; five of them asked for by Sweep and Basins held the Network page's first view for 55 s
+    batch_kernel_ready = patience is None or _compiled_within(kernel, len(literals), no_steps_call, patience, SOON)
     began = time.perf_counter()
     if batch_kernel_ready:
         call_specialized(kernel, len(literals), *literals, *inputs, *outputs)

@@ -248,6 +248,33 @@ def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair(
             call()  # they run outside a page too
 
 
+def test_the_network_page_s_first_view_is_queued_ahead_of_the_warm_up_list(monkeypatch):
+    """The one page with no stand-in while it compiles: its first view's kernels are queued SOON, before the list."""
+    from optimizers.kernel_queue import SOON
+
+    from ui import network_page, warm_up
+
+    queued = []
+    monkeypatch.setattr(warm_up.QUEUE, "request", lambda key, call, priority: queued.append((key[0], priority)))
+    warm_up._queue_every_call()
+    first_view = len(list(network_page.warm_up_calls(first=True)))
+    assert queued[:first_view] == [("warm-up without a stand-in", SOON)] * first_view
+    assert {entry for entry in queued[first_view:]} == {("warm-up", LATER)}
+
+
+def test_a_batch_kernel_is_asked_for_after_every_page_that_has_no_stand_in(monkeypatch):
+    """A batch runs one by one while its kernel compiles, so the kernel is queued SOON, behind the NOW of a page that
+    must wait (the Network page: on a fresh server five batch kernels of Sweep and Basins, 62 s, came first)."""
+    from optimizers.kernel_queue import SOON
+
+    asked = []
+    monkeypatch.setattr(optimizers, "is_compiled", lambda kernel, literals: False)
+    monkeypatch.setattr(optimizers.QUEUE, "wait", lambda key, call, seconds, priority: asked.append((key[0], priority)))
+    optimizers.run_many("sgd", "himmelblau", np.zeros((2, 2)), steps=3, lr=1e-4, patience=0.0)
+    optimizers.run("sgd", "himmelblau", steps=3, patience=0.0)
+    assert asked == [("trace_many", SOON), ("trace", NOW)]
+
+
 # ----- Basins: a coarse first view while the batch kernels compile ------------------------------------
 @pytest.mark.parametrize("optimizer", ["sgd", "lbfgs"])  # a batch kernel, and the one-trajectory-per-run kernel
 def test_batch_kernel_ready_names_the_kernel_run_many_runs(optimizer):

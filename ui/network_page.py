@@ -8,6 +8,7 @@ runs in the server's scheduler (``ui.heavy``) like every other heavy computation
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -307,15 +308,23 @@ def _network_key(state: NetworkState) -> tuple:
 COMPILE_PATIENCE = 180.0  # seconds a page waits for the compile queue before it compiles for itself
 
 
-def _compiled_first(ready, key: tuple, call, what: str) -> None:
-    """Have the server's compile queue compile ``call``'s kernels now, ahead of its warm-up list, and wait for them
-    (unless ``ready()``), saying so. The queue compiles in the compile worker's process and this one only loads
-    them: a page that compiled for itself would hold this server's interpreter for seconds while other pages
-    wait, and would compile a kernel twice when the warm-up list was compiling it too. Called before the work
-    goes to the scheduler: a compile is the server's first-use cost, not the student's share of heavy work."""
-    if not ready():
-        with st.spinner(f"Compiling {what} (once per server)…"):
-            QUEUE.wait(key, call, COMPILE_PATIENCE, NOW)
+def _compiled_first(kernels: list, what: str) -> None:
+    """Have the server's compile queue compile these kernels now, ahead of its warm-up list and of any batch
+    kernel (which has a stand-in), and wait for them, saying so. ``kernels``: (ready, key, call) each; one whose
+    ``ready()`` is true needs nothing. All are asked for at once, so that nothing else slips in between.
+
+    The queue compiles in the compile worker's process and this one only loads them: a page that compiled for
+    itself would hold this server's interpreter for seconds while other pages wait, and would compile a kernel
+    twice when the warm-up list was compiling it too. Called before the work goes to the scheduler: a compile is
+    the server's first-use cost, not the student's share of heavy work."""
+    wanted = [(key, call) for ready, key, call in kernels if not ready()]
+    if not wanted:
+        return
+    with st.spinner(f"Compiling {what} (once per server)…"):
+        events = [QUEUE.request(key, call, NOW) for key, call in wanted]
+        deadline = time.monotonic() + COMPILE_PATIENCE
+        for event in events:
+            event.wait(max(deadline - time.monotonic(), 0.0))
 
 
 def _training_compile(name: str):
@@ -348,9 +357,10 @@ def trainings(state: NetworkState) -> dict:
     """Every run of the page, by optimizer name, in the scheduler."""
     key = ("network-runs", _network_key(state), state.seed, tuple((n, state.lr(n)) for n in state.runs), state.batch,
            state.steps, state.schedule, state.clip_norm)
-    for name in state.runs:
-        _compiled_first(lambda name=name: training.kernels_ready(name), ("network training", name),
-                        _training_compile(name), f"the training of {optimizers.get(name).title}")
+    _compiled_first([(lambda name=name: training.kernels_ready(name), ("network training", name), _training_compile(name))
+                     for name in state.runs]
+                    + [(lambda: mlp.kernels_ready(predictions_only=True), ("network predictions",), compile_predictions)],
+                    "the network's training and predictions")
     chunks = [Chunk(lambda name=name: (name, _train(state, name, state.seed)), _work(state, state.steps))
               for name in state.runs]
     return heavy.compute(key, chunks, dict, "Training the networks")
@@ -362,7 +372,7 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     (step, probabilities, the run's losses then in words)."""
     from viz.network import probability_grid
 
-    _compiled_first(lambda: mlp.kernels_ready(predictions_only=True), ("network predictions",), compile_predictions,
+    _compiled_first([(lambda: mlp.kernels_ready(predictions_only=True), ("network predictions",), compile_predictions)],
                     "the network's predictions")
     axis, points = probability_grid(classification.EXTENT + 0.2, 51)
     chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
@@ -381,10 +391,9 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
 
 def landscape_view(state: NetworkState, run, view: str):
     """The chosen view of ``run``'s landscape, computed in the scheduler (a finished one is shared)."""
-    _compiled_first(mlp.kernels_ready, ("network maps",), compile_maps, "the landscape's kernel")
-    if view == "modes":
-        _compiled_first(lambda: training.kernels_ready("adam", curve=True), ("network curve",), compile_curve,
-                        "the curve fit")
+    _compiled_first([(mlp.kernels_ready, ("network maps",), compile_maps)]
+                    + ([(lambda: training.kernels_ready("adam", curve=True), ("network curve",), compile_curve)]
+                       if view == "modes" else []), "the landscape's kernels")
     network, data = state.network(), state.data()
     base = ("network-view", view, _network_key(state), run.optimizer, state.seed, state.lr(run.optimizer), state.batch,
             state.steps, state.schedule, state.clip_norm)

@@ -10,6 +10,9 @@ goes to ``optimizers.kernel_queue``'s one thread, behind any kernel a page is wa
 2. the default runs of every other landscape;
 3. the batch kernels of Sweep and Basins (5-12 s each);
 4. every other (landscape, optimizer) pair, and the network training of every other optimizer.
+
+The Network page's first view has no stand-in while it compiles, so its kernels are also queued ahead
+of the list, just behind what a page is waiting for.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import functools
 
 import landscapes
 import optimizers
-from optimizers.kernel_queue import LATER, QUEUE
+from optimizers.kernel_queue import LATER, QUEUE, SOON
 
 from . import defaults
 from .compute import background_compiling
@@ -87,5 +90,12 @@ def start() -> None:
 
 
 def _queue_every_call() -> None:
+    from . import network_page
+
+    # Every page but the Network page draws at once while its kernels compile (the interpreter, runs one at a time);
+    # the Network page has no stand-in, so its first view's kernels (about 20 s) come before the batch kernels that
+    # Sweep and Basins ask for (SOON too, but later): on a fresh server they had held it up for a minute.
+    for number, call in enumerate(network_page.warm_up_calls(first=True)):
+        QUEUE.request(("warm-up without a stand-in", number), call, SOON)
     for number, call in enumerate(_calls()):
         QUEUE.request(("warm-up", number), call, LATER)
