@@ -84,8 +84,6 @@ def _surface_grad(lid, x, y, p):
     return impl
 
 
-
-
 def gradient_norm(lid, gx, gy, p):
     raise NotImplementedError("only callable from a kernel")
 
