@@ -24,6 +24,10 @@ def _surface_grad(lid, x, y, p):
     return twin(spec_for_index(int(lid)).grad)(x, y, *p)
 
 
+def _gradient_norm(lid, gx, gy, p):
+    return p[3] if int(lid) == _surfaces.PAIRED else np.sqrt(gx * gx + gy * gy)  # correctly rounded, as llvm.sqrt
+
+
 def _rule_init(oid, hp):
     return twin(OPTIMIZERS[int(oid)].init)(hp)
 
@@ -39,6 +43,7 @@ def _rule_step(oid, lid, t, x, y, f, gx, gy, lr, hp, state, p, oracle):
 
 stand_in(_surfaces.surface_value, _surface_value)
 stand_in(_surfaces.surface_grad, _surface_grad)
+stand_in(_surfaces.gradient_norm, _gradient_norm)
 stand_in(_dispatch.rule_init, _rule_init)
 stand_in(_dispatch.rule_step, _rule_step)
 stand_in(_kernels.literally, lambda value: value)
