@@ -290,6 +290,9 @@ def _threshold(value, name) -> float:
     return float(value)
 
 
+_TRAIN_PASS, _BATCH_STATS = slice(2, 7), slice(10, 12)  # in _step_scratch: a training pass's buffers, its statistics
+
+
 def _step_scratch(network: Network, n_train: int, n_test: int) -> tuple:
     """``network_step``'s working arrays: the rows of both sets, the passes' buffers, batch norm's batch and
     running statistics (mean 0, variance 1 at the start), the previous θ and statistics, the gradient."""
@@ -341,10 +344,11 @@ def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int
     network_args = (network.widths, network.offsets, bool(network.relu), bool(network.batch_norm))
     clip = (_threshold(clip_value, "clip value"), _threshold(clip_norm, "clip norm"))
     grad = scratch[-1]
-    began = time.perf_counter()
-    # a rule's second gradient (SAM, Schedule-Free): where, and its value there; the passes' buffers are free by then
+    # a rule's second gradient (SAM, Schedule-Free): where, and its value there; the training pass's buffers and
+    # batch statistics are free again by then (network_step has used them)
     points, answers = np.zeros(n), np.zeros(n)
-    probe_scratch = (*scratch[2:7], scratch[10], scratch[11])
+    probe_scratch = scratch[_TRAIN_PASS] + scratch[_BATCH_STATS]
+    began = time.perf_counter()
     stop, kept = -1, 0
     for t in range(steps + 1):
         status, kept, f, lr_t = call_compiled(
