@@ -5,6 +5,10 @@ with ``st.navigation``: the two do not mix, and with a ``pages/`` folder present
 straight to a page is served by discovery before ``st.navigation`` ever runs, so mixing
 them broke shared links in a trial. Discovery also keeps adding a page to one file.
 """
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
+
 import streamlit as st
 
 from ui import shell

@@ -1,4 +1,8 @@
 """How real are these pictures? A small network trained live, and four honest views of its own loss landscape."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
+
 import optimizers
 import streamlit as st
 from landscapes import network_views as views

@@ -1,4 +1,7 @@
 """Compare: several optimizers race on one landscape, animated, with every setting in the link."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
 
 import plotly.io as pio
 import streamlit as st

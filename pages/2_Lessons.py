@@ -1,4 +1,7 @@
 """Lessons: one idea at a time. Each opens on a prediction, then reveals its race, text and checked claims."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
 
 from ui import lesson_page, lessons, live_class, shell
 

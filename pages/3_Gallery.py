@@ -1,4 +1,8 @@
 """Landscape gallery: every surface as a card, with its formula, minima and curvature."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
+
 import landscapes
 import streamlit as st
 from landscapes import analysis

@@ -1,4 +1,8 @@
 """Anatomy of a step: one optimizer, one iteration at a time, every ingredient of the update drawn."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
+
 import optimizers
 import streamlit as st
 

@@ -1,4 +1,8 @@
 """Sweep: for which settings does it work? One run per cell, a click draws that run."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
+
 import numpy as np
 import optimizers
 import streamlit as st

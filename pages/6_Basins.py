@@ -1,4 +1,8 @@
 """Basins: from where does it work? Every start point coloured by the minimum its run ends in."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
+
 import optimizers
 import streamlit as st
 

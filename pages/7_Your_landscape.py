@@ -1,4 +1,8 @@
 """Your own landscape: type a loss in x and y, see it, and race optimizers on it."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
+
 import streamlit as st
 
 from ui import chart_first, charts, compute, custom, shell, your_landscape

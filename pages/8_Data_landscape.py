@@ -1,4 +1,8 @@
 """Minibatch SGD on data: where the noise of SGD comes from, on a loss of two parameters drawn exactly."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
+
 import optimizers
 import streamlit as st
 

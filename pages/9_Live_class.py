@@ -1,4 +1,7 @@
 """Live class: every student answers on their own screen; the projector shows the class's answers, then the race."""
+from ui.plotly_js import preload_plotly
+
+preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
 
 from ui import live_class, shell
 

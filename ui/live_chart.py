@@ -8,28 +8,22 @@ component (Streamlit components v2) is named by its key, so it stays mounted, an
 hands each new figure to ``Plotly.react``, which keeps the zoom and redraws what changed.
 
 plotly.js itself (the copy bundled with the plotly package, so figures and library match) is
-served by Streamlit's static file serving from ``static/``, copied there on first use. Where
+served by Streamlit's static file serving from ``static/`` (``ui.plotly_js``), copied there on first use. Where
 that is not possible (static serving off, a read-only install) the page falls back to
 ``st.plotly_chart``.
 """
 from __future__ import annotations
 
-import functools
 import math
 import pathlib
 import re
-import shutil
 
-import plotly
 import plotly.io as pio
 import streamlit as st
-from plotly.offline import get_plotlyjs_version
 
 from viz.figures import LIVE_TEMPLATE
 
-_PROJECT = pathlib.Path(__file__).resolve().parent.parent
-_STATIC = _PROJECT / "static"
-_PLOTLY_FILE = f"plotly-{get_plotlyjs_version()}.min.js"
+from .plotly_js import plotly_url
 
 _CSS = """
 .live-chart { width: 100%; }
@@ -51,51 +45,6 @@ _COMPONENT = st.components.v2.component(
     # shadow root would keep out.
     isolate_styles=False,
 )
-
-
-@functools.lru_cache(maxsize=1)
-def _plotly_url() -> str | None:
-    """The URL path of the served plotly.js, or None when it cannot be served."""
-    if not st.get_option("server.enableStaticServing"):
-        return None
-    target = _STATIC / _PLOTLY_FILE
-    try:
-        if not target.exists():
-            _STATIC.mkdir(exist_ok=True)
-            partial = target.with_suffix(".partial")
-            shutil.copyfile(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js", partial)
-            partial.replace(target)  # atomic: a browser never receives half a file
-    except OSError:
-        return None
-    base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    return "/" + "/".join(part for part in (base, "app", "static", _PLOTLY_FILE) if part)
-
-
-# Started at the top of every page: plotly.js (1.4 MB) then downloads and compiles while the page's
-# other elements arrive, instead of after the chart's component has mounted, which on a first
-# view came 2 s after the page's last message (measured in headless Chromium on two cores).
-# The promise is the one live_chart.js waits on. Only /* */ comments: st.html joins lines.
-_PRELOAD_JS = """<script>
-(() => {
-  if (window.Plotly || window.__landscapePlotlyPromise) return;
-  window.__landscapePlotlyPromise = new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = "__SRC__";
-    script.async = true;
-    script.onload = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error("plotly.js did not start")));
-    script.onerror = () => { window.__landscapePlotlyPromise = undefined; reject(new Error("could not load plotly.js")); };
-    document.head.appendChild(script);
-  });
-  window.__landscapePlotlyPromise.catch(() => {});  /* a chart's own load reports the failure */
-})();
-</script>"""
-
-
-def preload_plotly() -> None:
-    """Start loading the live charts' plotly.js now (see _PRELOAD_JS); nothing when it is not served."""
-    src = _plotly_url()
-    if src is not None:
-        st.html(_PRELOAD_JS.replace("__SRC__", src), unsafe_allow_javascript=True)
 
 
 def _tidy(value: float, span: float) -> float:
@@ -190,7 +139,7 @@ def live_chart(figure, *, key: str, height: int, config: dict | None = None, on_
         revision = figure_dict.get("layout", {}).get("uirevision")
         filename = file_name(revision if isinstance(revision, str) else None, key.replace("_", "-"))
     config = image_config(filename, {"responsive": True, **(config or {})})
-    src = _plotly_url()
+    src = plotly_url()
     if src is None:
         st.plotly_chart(figure, key=key, config=config)
         return

@@ -45,7 +45,6 @@ def navigation(page: str = "Home") -> None:
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
     st.sidebar.divider()
-    live_chart.preload_plotly()
     _presentation_assets(presentation_on())
     warm_up.start()  # on every page, not only the landing page: a shared link opens a page directly
 
