@@ -16,13 +16,12 @@ from ._base import flush, sqrt
 from ._dispatch import rule_init, rule_step
 from ._oracle import add_noise, clip, perturb
 from ._surfaces import surface_grad, surface_value
-from .compile_worker import WORKER
-from .kernel_queue import QUEUE
+from . import compile_worker
+from .kernel_queue import QUEUE, in_compiler_thread
 
-# Once the queue has run dry (a new server's warm-up list done), the compile worker, which has
-# loaded every kernel it compiled (1-2 GiB), ends; a later request starts it again.
-QUEUE.on_idle(WORKER.stop)
-from .kernel_queue import in_compiler_thread
+# Once the queue has run dry (a new server's warm-up list done), the compile workers, which have
+# loaded every kernel they compiled (1-2 GiB), end; a later request starts them again.
+QUEUE.on_idle(compile_worker.stop_all)
 
 # Runs advanced together by one thread in a batch: long enough for SIMD and to hide the
 # latency of each run's dependent chain, short enough that their state stays in L1/L2.
@@ -215,7 +214,7 @@ def call_specialized(kernel, literal_count: int, *args):
     if entry is not None:
         return entry(*args)
     if in_compiler_thread():  # the background queue's calls are small: a child compiles, this process loads
-        WORKER.compile(kernel.py_func.__name__, args)
+        compile_worker.for_this_thread().compile(kernel.py_func.__name__, args)
     result = kernel(*args)
     wanted = tuple(types.literal(a) for a in args[:literal_count])
     for signature, compiled in kernel.overloads.items():
@@ -230,7 +229,7 @@ def call_compiled(kernel, *args):
     by the arguments' types in microseconds); from the compile queue's thread a child compiles it first, as
     in ``call_specialized``, and this process loads it."""
     if not kernel.overloads and in_compiler_thread():
-        WORKER.compile(kernel.py_func.__name__, args)
+        compile_worker.for_this_thread().compile(kernel.py_func.__name__, args)
     return kernel(*args)
 
 

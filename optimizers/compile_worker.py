@@ -1,4 +1,4 @@
-"""A child process that compiles kernel specializations for the server's background queue.
+"""Child processes that compile kernel specializations for the server's compile queue, one a lane.
 
 Numba compiles under one process-wide lock, and much of a compile is Python code holding the
 interpreter: compiled in the server, the warm-up list made every page that needed a kernel of
@@ -22,8 +22,17 @@ import subprocess
 import sys
 import threading
 
+from .kernel_queue import in_background_lane
+
 _PROJECT = pathlib.Path(__file__).resolve().parent.parent
-_CHILD = "from optimizers.compile_worker import serve; serve()"
+_CHILD = "from optimizers.compile_worker import serve; serve(niceness={niceness})"
+# The background lane's worker gives way to the page lane, the server and the browser: with nothing
+# else to do a niced process still gets a whole core. Measured on a fresh server touring every page
+# (2 cores, browser on the same machine; first chart of each page, two tours each): niceness 0 gave
+# Basins 5.6-12.7 s and Data 7.0-7.3 s (the stand-ins starved); 19 starved the Network page's
+# training pass (31 s to compile instead of 13-14 s); 10 kept every page but Network under 5 s
+# (Compare 4.6-4.7 s). Raising niceness needs no privilege; lowering it does, hence a process a lane.
+BACKGROUND_NICENESS = 10
 
 
 def send_message(stream, payload: bytes) -> None:
@@ -45,9 +54,10 @@ def receive_message(stream) -> bytes:
 class CompileWorker:
     """The server's end: one child, started on first use and again if it dies; one call at a time."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, niceness: int = 0) -> None:
+        self._lock = threading.RLock()  # ``stop`` from another thread waits for a compile under way
         self._process: subprocess.Popen | None = None
+        self._niceness = niceness
 
     def compile(self, kernel_name: str, args: tuple) -> bool:
         """Whether the child compiled ``kernel_name(*args)`` into the disk cache (False: compile here)."""
@@ -56,7 +66,7 @@ class CompileWorker:
         with self._lock:
             try:
                 if self._process is None or self._process.poll() is not None:
-                    self._process = subprocess.Popen([sys.executable, "-c", _CHILD], cwd=_PROJECT,
+                    self._process = subprocess.Popen([sys.executable, "-c", _CHILD.format(niceness=self._niceness)], cwd=_PROJECT,
                                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
                 send_message(self._process.stdin, pickle.dumps((kernel_name, args)))
                 return receive_message(self._process.stdout) == b"ok"
@@ -65,17 +75,31 @@ class CompileWorker:
                 return False
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait()
-            self._process = None
+        with self._lock:
+            if self._process is not None:
+                self._process.kill()
+                self._process.wait()
+                self._process = None
 
 
-WORKER = CompileWorker()
+WORKER = CompileWorker()  # the compile queue's page lane
+BACKGROUND_WORKER = CompileWorker(niceness=BACKGROUND_NICENESS)  # its background lane
 
 
-def serve(requests=None, replies=None) -> None:
+def for_this_thread() -> CompileWorker:
+    """The worker of the compile queue's lane that calls (``kernel_queue``)."""
+    return BACKGROUND_WORKER if in_background_lane() else WORKER
+
+
+def stop_all() -> None:
+    WORKER.stop()
+    BACKGROUND_WORKER.stop()
+
+
+def serve(requests=None, replies=None, niceness: int = 0) -> None:
     """The child's loop: compile each requested call, answer, until the server closes the pipe."""
+    if niceness:
+        os.nice(niceness)
     from optimizers import _kernels, minibatch, network  # configures numba exactly as the server did: the same cache directory
 
     requests, replies = requests or sys.stdin.buffer, replies or sys.stdout.buffer

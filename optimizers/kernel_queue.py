@@ -1,13 +1,19 @@
-"""One background thread that compiles kernel specializations, most wanted first.
+"""Two background threads that compile kernel specializations, most wanted first.
 
 A new server has compiled nothing: each (surface, optimizer) specialization takes 0.5-6 s,
-a batch kernel up to 12 s. Compiling them one at a time in one thread, in priority order,
-means a page that needs a kernel now can jump ahead of the warm-up list (it waits at most for
-the compile already under way, never for the whole list), and two pages never compile at once
-(numba holds one lock for all compiles, so they would only take turns while both pages wait).
+a batch kernel up to 12 s, the Network page's training pass 13-14 s. A request is a key naming
+the specialization, a call that compiles it (or loads it from numba's disk cache, which takes
+milliseconds) and a priority. Keys already done, or being compiled, return at once.
 
-A request is a key naming the specialization and a call that compiles it (or loads it from
-numba's disk cache, which takes milliseconds). Keys already done return at once.
+Two lanes, each a thread with a compile worker process of its own (``compile_worker``):
+
+- the **page lane** takes only what a page is waiting for (NOW), so a page never waits behind
+  the warm-up list (it waits at most for another page's compile under way);
+- the **background lane** takes the rest (SOON, then the warm-up list: LATER), and its worker
+  runs at a low CPU priority: on a 2-core machine it compiles on the core that the
+  server, the browser and the page lane leave idle. With one lane, the Network page's training
+  pass (the one first view with no stand-in) started ~27 s into a fresh server, behind every page
+  the teacher opened before it.
 """
 from __future__ import annotations
 
@@ -20,33 +26,44 @@ NOW = 0  # a page is waiting for it
 SOON = 1  # the likely next views of a page already open
 LATER = 2  # the warm-up list of a new server
 
+PAGE_LANE = "kernel-compiler"
+BACKGROUND_LANE = "kernel-compiler-background"
+_LANES = (PAGE_LANE, BACKGROUND_LANE)
+
+
+def _lane_of(priority: int) -> str:
+    return PAGE_LANE if priority == NOW else BACKGROUND_LANE
+
 
 class KernelQueue:
-    """Compile calls in priority order (then first come), in one daemon thread started on demand."""
+    """Compile calls in priority order (then first come), in a thread per lane started on demand."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wanted = threading.Condition(self._lock)
-        self._heap: list = []
+        self._heaps: dict[str, list] = {lane: [] for lane in _LANES}
         self._order = itertools.count()
         self._priority: dict[Hashable, int] = {}  # queued keys and their best priority so far
+        self._running: set[Hashable] = set()
         self._done: dict[Hashable, threading.Event] = {}
         self._failed: set[Hashable] = set()
-        self._worker: threading.Thread | None = None
+        self._threads: dict[str, threading.Thread] = {}
         self._idle_callbacks: list[Callable[[], object]] = []
 
     def request(self, key: Hashable, compile_call: Callable[[], object], priority: int = NOW) -> threading.Event:
-        """Queue ``compile_call`` under ``key`` unless it is queued (then raise its priority) or done."""
+        """Queue ``compile_call`` under ``key`` unless it is done, being compiled, or queued (then raise its priority)."""
         with self._lock:
             done = self._done.setdefault(key, threading.Event())
-            if done.is_set() or self._priority.get(key, priority + 1) <= priority:
+            if done.is_set() or key in self._running or self._priority.get(key, priority + 1) <= priority:
                 return done
             self._priority[key] = priority
-            heapq.heappush(self._heap, (priority, next(self._order), key, compile_call))
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._work, name=_COMPILER_THREAD_NAME, daemon=True)
-                self._worker.start()
-            self._wanted.notify()
+            # a key asked for again with a higher priority leaves a stale entry behind, skipped when it comes up
+            heapq.heappush(self._heaps[_lane_of(priority)], (priority, next(self._order), key, compile_call))
+            for lane in _LANES:
+                if lane not in self._threads:
+                    self._threads[lane] = threading.Thread(target=self._work, args=(lane,), name=lane, daemon=True)
+                    self._threads[lane].start()
+            self._wanted.notify_all()
             return done
 
     def wait(self, key: Hashable, compile_call: Callable[[], object], seconds: float, priority: int = NOW) -> bool:
@@ -69,42 +86,56 @@ class KernelQueue:
             self._failed.discard(key)
 
     def pending(self) -> int:
+        """Calls queued or being compiled."""
         with self._lock:
-            return len(self._priority)
+            return len(self._priority) + len(self._running)
 
     def on_idle(self, callback: Callable[[], object]) -> None:
-        """Call ``callback()`` each time the queue runs dry (the compile worker's memory can then go back)."""
+        """Call ``callback()`` each time the queue runs dry and no lane is compiling (the compile workers'
+        memory can then go back)."""
         self._idle_callbacks.append(callback)
 
-    def _work(self) -> None:
+    def _next(self, lane: str):
+        """The lane's most wanted call, taken off the queue; waits for one."""
+        heap = self._heaps[lane]
+        with self._lock:
+            while True:
+                while heap and self._priority.get(heap[0][2]) != heap[0][0]:
+                    heapq.heappop(heap)  # stale: compiled since, or asked for again with a higher priority
+                if heap:
+                    _, _, key, compile_call = heapq.heappop(heap)
+                    del self._priority[key]
+                    self._running.add(key)
+                    return key, compile_call
+                self._wanted.wait()
+
+    def _work(self, lane: str) -> None:
         while True:
+            key, compile_call = self._next(lane)
+            try:
+                compile_call()
+            except Exception:  # noqa: BLE001 - a caller waiting on it compiles itself and sees the error there
+                with self._lock:
+                    self._failed.add(key)
             with self._lock:
-                idle = not self._heap
+                self._running.discard(key)
+                self._done[key].set()
+                idle = not self._priority and not self._running
             if idle:
                 for callback in list(self._idle_callbacks):
                     try:
                         callback()
                     except Exception:  # noqa: BLE001 - an idle hook must never stop the compiler
                         pass
-            with self._lock:
-                while not self._heap:
-                    self._wanted.wait()
-                priority, _, key, compile_call = heapq.heappop(self._heap)
-                if self._priority.get(key) != priority:
-                    continue  # a stale entry: the key was requested again with a higher priority
-                del self._priority[key]
-            try:
-                compile_call()
-            except Exception:  # noqa: BLE001 - a caller waiting on it compiles itself and sees the error there
-                with self._lock:
-                    self._failed.add(key)
-            self._done[key].set()
 
 
 QUEUE = KernelQueue()
-_COMPILER_THREAD_NAME = "kernel-compiler"
 
 
 def in_compiler_thread() -> bool:
     """Whether the caller is a queue's compiler thread (whose calls are small and may compile elsewhere)."""
-    return threading.current_thread().name == _COMPILER_THREAD_NAME
+    return threading.current_thread().name in _LANES
+
+
+def in_background_lane() -> bool:
+    return threading.current_thread().name == BACKGROUND_LANE

@@ -11,7 +11,7 @@ import numpy as np
 import optimizers
 import pytest
 from landscapes.interpreted import KERNEL_NUMPY, at_point
-from optimizers.kernel_queue import LATER, NOW, KernelQueue
+from optimizers.kernel_queue import BACKGROUND_LANE, LATER, NOW, PAGE_LANE, SOON, KernelQueue
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -131,14 +131,55 @@ def test_a_batch_whose_kernel_is_not_compiled_in_time_runs_one_by_one_with_the_s
 # ----- the compile queue ------------------------------------------------------------------------
 def test_the_queue_compiles_what_a_page_waits_for_before_the_warm_up_list():
     queue, order, gate = KernelQueue(), [], threading.Event()
-    queue.request("busy", gate.wait, LATER)  # a compile already under way when the page asks
+    queue.request("busy", gate.wait, LATER)  # a warm-up compile under way when the page asks
     for name in ("warm-1", "warm-2", "warm-3"):
         queue.request(name, lambda name=name: order.append(name), LATER)
     page = queue.request("page", lambda: order.append("page"), NOW)
+    assert page.wait(10), "the page waited behind the warm-up list's compile"
     gate.set()
-    assert page.wait(10)
     assert queue.request("warm-3", lambda: None, LATER).wait(10)
     assert order == ["page", "warm-1", "warm-2", "warm-3"]
+
+
+def test_the_page_lane_takes_only_what_a_page_waits_for_and_a_key_under_way_is_compiled_once():
+    queue, gate, lanes, calls = KernelQueue(), threading.Event(), {}, []
+
+    def compile_call(name, wait=False):
+        lanes[name] = threading.current_thread().name
+        calls.append(name)
+        if wait:
+            gate.wait()
+
+    queue.request("network step", lambda: compile_call("network step", wait=True), SOON)  # the warm-up's, 13 s
+    deadline = time.monotonic() + 10
+    while "network step" not in calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    queue.request("soon", lambda: compile_call("soon"), SOON)
+    asked = queue.request("network step", lambda: compile_call("network step again"), NOW)  # the page opens
+    assert queue.request("page", lambda: compile_call("page"), NOW).wait(10)
+    time.sleep(0.2)
+    assert "soon" not in calls, "the page lane took a warm-up call: a page could wait behind it"
+    assert not asked.is_set() and queue.pending() == 2
+    gate.set()
+    assert asked.wait(10) and queue.request("soon", lambda: None, SOON).wait(10)
+    assert calls == ["network step", "page", "soon"]  # the step under way was not compiled a second time
+    assert lanes == {"network step": BACKGROUND_LANE, "page": PAGE_LANE, "soon": BACKGROUND_LANE}
+
+
+def test_the_queue_is_idle_only_when_both_lanes_are_done():
+    queue, gate, idle_while_busy, busy = KernelQueue(), threading.Event(), [], threading.Event()
+    queue.on_idle(lambda: idle_while_busy.append(busy.is_set()))
+    busy.set()
+    queue.request("long warm-up", gate.wait, LATER)
+    assert queue.wait("page", lambda: None, 10)
+    time.sleep(0.2)
+    assert idle_while_busy == [], "the compile workers would have been stopped under a compile"
+    busy.clear()
+    gate.set()
+    deadline = time.monotonic() + 10
+    while not idle_while_busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert idle_while_busy == [False] and queue.pending() == 0
 
 
 def test_a_queued_call_asked_for_again_by_a_page_moves_up_and_runs_once():
@@ -146,11 +187,11 @@ def test_a_queued_call_asked_for_again_by_a_page_moves_up_and_runs_once():
     queue.request("busy", gate.wait, LATER)
     queue.request("a", lambda: order.append("a"), LATER)
     queue.request("b", lambda: order.append("b"), LATER)
-    queue.request("b", lambda: order.append("b again"), NOW)
+    assert queue.request("b", lambda: order.append("b again"), NOW).wait(10)  # on the page lane, not behind "busy"
     gate.set()
     assert queue.request("a", lambda: None, LATER).wait(10)
     time.sleep(0.1)
-    assert order == ["b again", "a"]
+    assert order == ["b again", "a"]  # the warm-up's entry of "b" was not run again
     assert queue.ready("a") and queue.ready("b") and queue.pending() == 0
 
 
@@ -222,6 +263,28 @@ def test_the_compile_worker_compiles_into_the_disk_cache_and_survives_bad_reques
         worker.stop()
 
 
+def test_the_background_lane_s_compile_worker_runs_at_a_low_cpu_priority_and_the_page_lane_s_does_not():
+    import os
+
+    from optimizers import compile_worker
+
+    assert compile_worker.WORKER is not compile_worker.BACKGROUND_WORKER
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    for worker, niceness in ((compile_worker.CompileWorker(), 0),
+                             (compile_worker.CompileWorker(niceness=compile_worker.BACKGROUND_NICENESS), compile_worker.BACKGROUND_NICENESS)):
+        try:
+            assert not worker.compile("no_such_kernel", ())  # starts the child, which answers with the error
+            assert os.getpriority(os.PRIO_PROCESS, worker._process.pid) == min(own + niceness, 19)
+        finally:
+            worker.stop()
+    picked = {}
+    for lane in (PAGE_LANE, BACKGROUND_LANE):
+        thread = threading.Thread(target=lambda lane=lane: picked.update({lane: compile_worker.for_this_thread()}), name=lane)
+        thread.start()
+        thread.join()
+    assert picked == {PAGE_LANE: compile_worker.WORKER, BACKGROUND_LANE: compile_worker.BACKGROUND_WORKER}
+
+
 def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair():
     from ui import defaults, warm_up
 
@@ -249,23 +312,31 @@ def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair(
 
 
 def test_the_network_page_s_first_view_is_queued_ahead_of_the_warm_up_list(monkeypatch):
-    """The one page with no stand-in while it compiles: its first view's kernels are queued SOON, before the list."""
-    from optimizers.kernel_queue import SOON
-
+    """The one page with no stand-in while it compiles: its first view's kernels are queued SOON, before the list,
+    under the keys the page asks by (a page opened while one compiles waits for it instead of compiling it again)."""
     from ui import network_page, warm_up
 
     queued = []
-    monkeypatch.setattr(warm_up.QUEUE, "request", lambda key, call, priority: queued.append((key[0], priority)))
+    monkeypatch.setattr(warm_up.QUEUE, "request", lambda key, call, priority: queued.append((key, priority)))
     warm_up._queue_every_call()
-    first_view = len(list(network_page.warm_up_calls(first=True)))
-    assert queued[:first_view] == [("warm-up without a stand-in", SOON)] * first_view
-    assert {entry for entry in queued[first_view:]} == {("warm-up", LATER)}
+    first_view = [key for key, _ in network_page.first_view_requests()]
+    assert queued[:len(first_view)] == [(key, SOON) for key in first_view]
+    assert [key[0] for key in first_view] == ["network training"] * len(network_page.DEFAULT_RUNS) + [
+        "network predictions", "network maps", "network curve"]
+    assert {(key[0], priority) for key, priority in queued[len(first_view):]} == {("warm-up", LATER)}
+    asked = []
+    monkeypatch.setattr(network_page.QUEUE, "request", lambda key, call, priority: asked.append(key) or threading.Event())
+    monkeypatch.setattr(network_page.training, "kernels_ready", lambda *args, **kwargs: False)
+    monkeypatch.setattr(network_page.mlp, "kernels_ready", lambda *args, **kwargs: False)
+    monkeypatch.setattr(network_page, "COMPILE_PATIENCE", 0.0)
+    monkeypatch.setattr(network_page.heavy, "compute", lambda *args: None)
+    network_page.trainings(network_page.NetworkState())
+    assert asked and set(asked) <= set(first_view), "the page asks by other keys than the warm-up's"
 
 
 def test_a_batch_kernel_is_asked_for_after_every_page_that_has_no_stand_in(monkeypatch):
     """A batch runs one by one while its kernel compiles, so the kernel is queued SOON, behind the NOW of a page that
     must wait (the Network page: on a fresh server five batch kernels of Sweep and Basins, 62 s, came first)."""
-    from optimizers.kernel_queue import SOON
 
     asked = []
     monkeypatch.setattr(optimizers, "is_compiled", lambda kernel, literals: False)

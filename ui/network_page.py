@@ -331,6 +331,11 @@ def _training_compile(name: str):
     return functools.partial(training.train, name, *training.warm_up_problem(), 1, lr=suggested_lr(name))
 
 
+def _training_request(name: str) -> tuple:
+    """(compile queue key, call) of ``name``'s training kernels."""
+    return ("network training", name), _training_compile(name)
+
+
 def compile_predictions() -> None:
     """The kernel of the decision boundary (0.4 s on an empty cache)."""
     network, data = training.warm_up_problem()
@@ -357,9 +362,8 @@ def trainings(state: NetworkState) -> dict:
     """Every run of the page, by optimizer name, in the scheduler."""
     key = ("network-runs", _network_key(state), state.seed, tuple((n, state.lr(n)) for n in state.runs), state.batch,
            state.steps, state.schedule, state.clip_norm)
-    _compiled_first([(lambda name=name: training.kernels_ready(name), ("network training", name), _training_compile(name))
-                     for name in state.runs]
-                    + [(lambda: mlp.kernels_ready(predictions_only=True), ("network predictions",), compile_predictions)],
+    _compiled_first([(lambda name=name: training.kernels_ready(name), *_training_request(name)) for name in state.runs]
+                    + [(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)],
                     "the network's training and predictions")
     chunks = [Chunk(lambda name=name: (name, _train(state, name, state.seed)), _work(state, state.steps))
               for name in state.runs]
@@ -372,8 +376,7 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     (step, probabilities, the run's losses then in words)."""
     from viz.network import probability_grid
 
-    _compiled_first([(lambda: mlp.kernels_ready(predictions_only=True), ("network predictions",), compile_predictions)],
-                    "the network's predictions")
+    _compiled_first([(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)], "the network's predictions")
     axis, points = probability_grid(classification.EXTENT + 0.2, 51)
     chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
     panels = []
@@ -391,9 +394,9 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
 
 def landscape_view(state: NetworkState, run, view: str):
     """The chosen view of ``run``'s landscape, computed in the scheduler (a finished one is shared)."""
-    _compiled_first([(mlp.kernels_ready, ("network maps",), compile_maps)]
-                    + ([(lambda: training.kernels_ready("adam", curve=True), ("network curve",), compile_curve)]
-                       if view == "modes" else []), "the landscape's kernels")
+    _compiled_first([(mlp.kernels_ready, *_MAPS_REQUEST)]
+                    + ([(lambda: training.kernels_ready("adam", curve=True), *_CURVE_REQUEST)] if view == "modes" else []),
+                    "the landscape's kernels")
     network, data = state.network(), state.data()
     base = ("network-view", view, _network_key(state), run.optimizer, state.seed, state.lr(run.optimizer), state.batch,
             state.steps, state.schedule, state.clip_norm)
@@ -533,6 +536,18 @@ def compile_curve() -> None:
     training.fit_curve(network, data, theta, theta, 1)
 
 
+_PREDICTIONS_REQUEST = (("network predictions",), compile_predictions)
+_MAPS_REQUEST = (("network maps",), compile_maps)
+_CURVE_REQUEST = (("network curve",), compile_curve)
+
+
+def first_view_requests() -> list[tuple]:
+    """(compile queue key, call) of every kernel of the page's first view, under the keys the page asks by: queued
+    by the warm-up when the server starts, a kernel still compiling when the page opens is waited for, not
+    compiled a second time."""
+    return [_training_request(name) for name in DEFAULT_RUNS] + [_PREDICTIONS_REQUEST, _MAPS_REQUEST, _CURVE_REQUEST]
+
+
 def warm_up_calls(first: bool):
     """The page's kernels compiled on a tiny problem: ``first``, those of its first view (its default runs, the
     maps, the curve fit); else every other optimizer's training kernel. Calls with their function named
@@ -547,5 +562,5 @@ def warm_up_calls(first: bool):
 
 
 __all__ = ["BOUNDARY_FRAMES", "COMPILE_PATIENCE", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames", "compile_curve", "compile_maps", "compile_predictions",
-           "connectivity_sentence", "from_query", "landscape_view", "lesson", "lesson_answers", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings",
+           "connectivity_sentence", "first_view_requests", "from_query", "landscape_view", "lesson", "lesson_answers", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings",
            "warm_up_calls"]

@@ -95,7 +95,7 @@ def _queue_every_call() -> None:
     # Every page but the Network page draws at once while its kernels compile (the interpreter, runs one at a time);
     # the Network page has no stand-in, so its first view's kernels (about 20 s) come before the batch kernels that
     # Sweep and Basins ask for (SOON too, but later): on a fresh server they had held it up for a minute.
-    for number, call in enumerate(network_page.warm_up_calls(first=True)):
-        QUEUE.request(("warm-up without a stand-in", number), call, SOON)
+    for key, call in network_page.first_view_requests():
+        QUEUE.request(key, call, SOON)
     for number, call in enumerate(_calls()):
         QUEUE.request(("warm-up", number), call, LATER)
