@@ -30,7 +30,7 @@ _CHILD = "from optimizers.compile_worker import serve; serve(niceness={niceness}
 # else to do a niced process still gets a whole core. Measured on a fresh server touring every page
 # (2 cores, browser on the same machine; first chart of each page, two tours each): niceness 0 gave
 # Basins 5.6-12.7 s and Data 7.0-7.3 s (the stand-ins starved); 19 starved the Network page's
-# training pass (31 s to compile instead of 13-14 s); 10 kept every page but Network under 5 s
+# training pass (31 s to compile, 12 s alone); 10 kept every page but Network under 5 s
 # (Compare 4.6-4.7 s). Raising niceness needs no privilege; lowering it does, hence a process a lane.
 BACKGROUND_NICENESS = 10
 

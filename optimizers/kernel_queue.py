@@ -1,7 +1,7 @@
 """Two background threads that compile kernel specializations, most wanted first.
 
 A new server has compiled nothing: each (surface, optimizer) specialization takes 0.5-6 s,
-a batch kernel up to 12 s, the Network page's training pass 13-14 s. A request is a key naming
+a batch kernel up to 12 s, the Network page's training pass about 11 s. A request is a key naming
 the specialization, a call that compiles it (or loads it from numba's disk cache, which takes
 milliseconds) and a priority. Keys already done, or being compiled, return at once.
 
