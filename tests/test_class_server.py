@@ -47,6 +47,30 @@ def test_the_server_interprets_a_formula_run_that_the_worker_has_not_sent_back_i
     np.testing.assert_allclose(result.path, exact.path, rtol=1e-12, atol=1e-12)
 
 
+def test_a_formula_run_whose_worker_answered_before_it_was_watched_does_not_lock_the_page(monkeypatch):
+    """A future already done when its callback is added runs the callback in the page's thread at once: added under
+    the formula lock, the callback waited for that lock forever (found by the first-view benchmark: Your own
+    landscape never drew in a new tab, and every later formula run on that server hung behind it)."""
+    import concurrent.futures
+    import threading
+
+    answered = concurrent.futures.Future()
+    answered.set_exception(WorkerFailed("the worker died at once"))
+    monkeypatch.setattr(compute.FORMULA_LANE, "submit", lambda *args, **kwargs: answered)
+    text = "x^2 + 5*y^2 + 0.125*x"
+    params_json = compute.cache_key(custom.params(text, BOUNDS))
+    outcome = []
+    page = threading.Thread(target=lambda: outcome.append(compute.formula_run(
+        custom.CUSTOM, params_json, (1.0, 1.0), 20, "sgd", compute.cache_key({"lr": 0.05}), patience=None)), daemon=True)
+    page.start()
+    page.join(60)
+    assert outcome, "the page's thread is stuck on the formula lock"
+    result, seconds = outcome[0]
+    assert result.interpreted and seconds is None  # a failed worker leaves the interpreted run on the page
+    assert compute._FORMULA_LOCK.acquire(timeout=1)
+    compute._FORMULA_LOCK.release()
+
+
 def test_the_formula_worker_is_recycled_after_its_formulas_and_answers_the_same_afterwards():
     worker = FormulaWorker(max_formulas=2, max_megabytes=1e9)
     try:

@@ -109,6 +109,7 @@ def formula_run(landscape: str, params_json: str, start: tuple, steps: int, opti
     surface = custom.landscape(landscape, json.loads(params_json))
     values = json.loads(params_json)
     key = (values["formula"], params_json, tuple(start), steps, optimizer, kwargs_json)
+    submitted = False
     with _FORMULA_LOCK:
         done = _FORMULA_RESULTS.get(key)
         future = None if done is not None else _FORMULA_PENDING.get(key)
@@ -117,7 +118,9 @@ def formula_run(landscape: str, params_json: str, start: tuple, steps: int, opti
                                          tuple(tuple(axis) for axis in values["bounds"]), optimizer, tuple(start), steps,
                                          settings_from_key(kwargs_json))
             _FORMULA_PENDING[key] = future
-            future.add_done_callback(functools.partial(_formula_finished, key))
+            submitted = True
+    if submitted:  # outside the lock: a future already done runs the callback here at once, and it takes the lock
+        future.add_done_callback(functools.partial(_formula_finished, key))
     if done is None:
         try:
             done = future.result(timeout=patience)
