@@ -34,6 +34,7 @@ from numba import njit, prange, types
 from numba.extending import intrinsic
 
 from ._base import JIT_OPTIONS
+from .interpreted import stand_in, twin
 
 MAX_HIDDEN_LAYERS = 3
 MAX_UNITS = 32
@@ -375,12 +376,11 @@ def losses_on_span(base, directions, coefficients, widths, offsets, relu, batch_
         stat_mean = np.zeros((layers, _WIDTH))
         stat_var = np.ones((layers, _WIDTH))
         for p in range(chunk, points, chunks):
-            for q in range(n):
-                theta[q] = base[q]
+            # whole-array statements, not loops over q: the same machine code, and the interpreted twin's
+            # 61 x 61 slice takes 1 s less
+            theta[:] = base
             for d in range(directions.shape[0]):
-                c = coefficients[p, d]
-                for q in range(n):
-                    theta[q] += c * directions[d, q]
+                theta += coefficients[p, d] * directions[d]
             result = loss_at(theta, widths, offsets, relu, batch_norm, x_train, y_train, x_test, y_test,
                              scratch_train, scratch_test, stat_mean, stat_var)
             for r in range(4):
@@ -422,6 +422,82 @@ def training_statistics(theta, widths, offsets, relu, batch_norm, x_train):
     return stat_mean, stat_var
 
 
+# ----- the passes in NumPy: the kernels' interpreted twins use these ----------------------------------
+# The training step's kernel takes ~11 s to compile on a new server; its interpreted twin
+# (``landscapes.interpreted``) runs a page's first trainings meanwhile, with these whole-array passes
+# in place of the kernels' loops (a twin of the loops would take minutes). Same buffers, same
+# results to within the rounding of sums taken in another order (tests/test_network.py).
+def forward_in_numpy(theta, widths, offsets, relu, batch_norm, given_stats, x, rows, stat_mean, stat_var, acts, normed,
+                     inv_std):
+    """``forward``, layer by layer as matrix products."""
+    layers = len(widths) - 1
+    batch = len(rows)
+    acts[0, :2, :batch] = x[rows].T
+    for layer in range(layers):
+        fan_in, out = int(widths[layer]), int(widths[layer + 1])
+        w_at, b_at, gamma_at, beta_at = (int(at) for at in offsets[layer])
+        z = theta[w_at:w_at + fan_in * out].reshape(fan_in, out).T @ acts[layer, :fan_in, :batch]
+        z += theta[b_at:b_at + out, None]
+        if layer < layers - 1:
+            if batch_norm:
+                if given_stats:
+                    mean, var = stat_mean[layer, :out], stat_var[layer, :out]
+                else:
+                    mean = z.mean(axis=1)
+                    var = ((z - mean[:, None]) ** 2).mean(axis=1)
+                    stat_mean[layer, :out] = mean
+                    stat_var[layer, :out] = var
+                inv = 1.0 / np.sqrt(var + BN_EPS)
+                inv_std[layer, :out] = inv
+                normed[layer, :out, :batch] = (z - mean[:, None]) * inv[:, None]
+                z = theta[gamma_at:gamma_at + out, None] * normed[layer, :out, :batch] + theta[beta_at:beta_at + out, None]
+            z = np.maximum(z, 0.0) if relu else np.tanh(z)
+        acts[layer + 1, :out, :batch] = z
+
+
+def mean_loss_in_numpy(widths, y, rows, acts):
+    """``mean_loss`` over whole arrays."""
+    batch = len(rows)
+    s = acts[len(widths) - 1, 0, :batch]
+    target = y[rows]
+    losses = np.maximum(s, 0.0) - target * s + np.log1p(np.exp(-np.abs(s)))
+    return losses.sum() / batch, np.count_nonzero((s > 0.0) == (target > 0.5)) / batch
+
+
+def backward_in_numpy(theta, widths, offsets, relu, batch_norm, y, rows, acts, normed, inv_std, grad, delta, upstream):
+    """``backward``, layer by layer as matrix products (``delta`` and ``upstream`` unused)."""
+    layers = len(widths) - 1
+    batch = len(rows)
+    d = ((0.5 * (1.0 + np.tanh(0.5 * acts[layers, 0, :batch])) - y[rows]) / batch)[None, :]
+    for layer in range(layers - 1, -1, -1):
+        fan_in, out = int(widths[layer]), int(widths[layer + 1])
+        w_at, b_at = int(offsets[layer, 0]), int(offsets[layer, 1])
+        a = acts[layer, :fan_in, :batch]
+        grad[b_at:b_at + out] = d.sum(axis=1)
+        grad[w_at:w_at + fan_in * out] = (a @ d.T).ravel()
+        if layer == 0:
+            break
+        u = theta[w_at:w_at + fan_in * out].reshape(fan_in, out) @ d
+        u = np.where(a > 0.0, u, 0.0) if relu else u * (1.0 - a * a)
+        if not batch_norm:
+            d = u
+            continue
+        hidden = layer - 1
+        gamma_at, beta_at = int(offsets[hidden, 2]), int(offsets[hidden, 3])
+        n = normed[hidden, :fan_in, :batch]
+        sum_dy, sum_dy_n = u.sum(axis=1), (u * n).sum(axis=1)
+        grad[beta_at:beta_at + fan_in] = sum_dy
+        grad[gamma_at:gamma_at + fan_in] = sum_dy_n
+        scale = theta[gamma_at:gamma_at + fan_in] * inv_std[hidden, :fan_in]
+        d = scale[:, None] * (u - (sum_dy / batch)[:, None] - n * (sum_dy_n / batch)[:, None])
+
+
+stand_in(forward, forward_in_numpy)
+stand_in(mean_loss, mean_loss_in_numpy)
+stand_in(backward, backward_in_numpy)
+stand_in(prange, range)
+
+
 # ----- the Python boundary -------------------------------------------------------------------------
 def _checked_theta(network: Network, theta) -> np.ndarray:
     theta = np.ascontiguousarray(theta, dtype=np.float64)
@@ -440,18 +516,20 @@ def loss_and_gradient(network: Network, theta, x, y) -> tuple[float, np.ndarray]
     return float(loss), grad
 
 
-def evaluate_span(network: Network, data, base, directions, coefficients) -> np.ndarray:
+def evaluate_span(network: Network, data, base, directions, coefficients, interpreted: bool = False) -> np.ndarray:
     """(P, 4): train loss, train accuracy, test loss, test accuracy at base + coefficients[p] · directions,
-    batch norm with the training set's statistics at each point."""
+    batch norm with the training set's statistics at each point. ``interpreted``: by the kernel's interpreted
+    twin (the passes in NumPy: 1.6 s for a 61 x 61 slice of the default network), while the kernel compiles."""
     base = _checked_theta(network, base)
     directions = np.ascontiguousarray(np.atleast_2d(directions), dtype=np.float64)
     if directions.ndim != 2 or directions.shape[1] != network.n_params:
         raise ValueError(f"The directions have shape {directions.shape}; this network has {network.n_params} parameters")
     coefficients = np.ascontiguousarray(coefficients, dtype=np.float64).reshape(-1, directions.shape[0])
     out = np.empty((coefficients.shape[0], 4))
-    losses_on_span(base, directions, coefficients, network.widths, network.offsets, network.relu, network.batch_norm,
-                   data.x_train, data.y_train, data.x_test, data.y_test,
-                   max(1, min(coefficients.shape[0], 4 * numba.get_num_threads())), out)
+    (twin(losses_on_span) if interpreted else losses_on_span)(
+        base, directions, coefficients, network.widths, network.offsets, network.relu, network.batch_norm,
+        data.x_train, data.y_train, data.x_test, data.y_test, max(1, min(coefficients.shape[0], 4 * numba.get_num_threads())),
+        out)
     return out
 
 
@@ -460,14 +538,16 @@ def kernels_ready(predictions_only: bool = False) -> bool:
     return bool(scores.overloads) and (predictions_only or bool(losses_on_span.overloads))
 
 
-def predict_scores(network: Network, theta, points, stat_mean=None, stat_var=None) -> np.ndarray:
-    """The output score at ``points``; batch norm with the given statistics (default: the running averages' start)."""
+def predict_scores(network: Network, theta, points, stat_mean=None, stat_var=None, interpreted: bool = False) -> np.ndarray:
+    """The output score at ``points``; batch norm with the given statistics (default: the running averages' start).
+    ``interpreted``: by the kernel's interpreted twin (the passes in NumPy), while the kernel compiles."""
     theta = _checked_theta(network, theta)
     layers = len(network.widths) - 1
     stat_mean = np.zeros((layers, _WIDTH)) if stat_mean is None else np.ascontiguousarray(stat_mean)
     stat_var = np.ones((layers, _WIDTH)) if stat_var is None else np.ascontiguousarray(stat_var)
-    return scores(theta, network.widths, network.offsets, network.relu, network.batch_norm,
-                  np.ascontiguousarray(points, dtype=np.float64), stat_mean, stat_var)
+    return (twin(scores) if interpreted else scores)(theta, network.widths, network.offsets, network.relu,
+                                                     network.batch_norm, np.ascontiguousarray(points, dtype=np.float64),
+                                                     stat_mean, stat_var)
 
 
 def statistics_of(network: Network, theta, x_train) -> tuple[np.ndarray, np.ndarray]:

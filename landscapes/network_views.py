@@ -76,24 +76,26 @@ class PlaneView:
     train_accuracy: np.ndarray
 
 
-def plane(network: Network, data, centre, directions, alphas, betas) -> PlaneView:
-    """The loss over ``centre + α d₀ + β d₁`` on the grid ``alphas × betas``."""
+def plane(network: Network, data, centre, directions, alphas, betas, interpreted: bool = False) -> PlaneView:
+    """The loss over ``centre + α d₀ + β d₁`` on the grid ``alphas × betas``. ``interpreted``, here and below:
+    by the kernel's interpreted twin, while it compiles (``mlp.evaluate_span``)."""
     alphas, betas = np.asarray(alphas, dtype=float), np.asarray(betas, dtype=float)
     a, b = np.meshgrid(alphas, betas)
-    values = evaluate_span(network, data, centre, directions, np.column_stack([a.ravel(), b.ravel()]))
+    values = evaluate_span(network, data, centre, directions, np.column_stack([a.ravel(), b.ravel()]), interpreted)
     shape = a.shape
     return PlaneView(np.asarray(centre), np.asarray(directions), alphas, betas, values[:, TRAIN_LOSS].reshape(shape),
                      values[:, TEST_LOSS].reshape(shape), values[:, TRAIN_ACCURACY].reshape(shape))
 
 
-def random_slice(network: Network, data, theta, seed: int = 0, span: float = 1.0, resolution: int = 61) -> PlaneView:
+def random_slice(network: Network, data, theta, seed: int = 0, span: float = 1.0, resolution: int = 61,
+                 interpreted: bool = False) -> PlaneView:
     """View 1: the loss around θ along two random filter-normalized directions, α, β in [−span, span]."""
     resolution = _resolution(resolution)
     if not (isinstance(span, (int, float)) and 0.01 <= span <= 10.0):
         raise ValueError(f"Invalid span: {span!r}; expected a number in [0.01, 10]")
     theta = np.asarray(theta, dtype=float)
     axis = np.linspace(-span, span, resolution)
-    return plane(network, data, theta, random_directions(network, theta, seed), axis, axis)
+    return plane(network, data, theta, random_directions(network, theta, seed), axis, axis, interpreted)
 
 
 @dataclass
@@ -122,7 +124,7 @@ def principal_directions(path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def path_plane(network: Network, data, path, true_loss, resolution: int = 41, margin: float = 0.2,
-               steps=None) -> PathPlane:
+               steps=None, interpreted: bool = False) -> PathPlane:
     """View 2 for a training path (m, n) whose recorded training loss is ``true_loss`` (m,), kept at training
     ``steps`` (default 0 .. m−1)."""
     resolution = _resolution(resolution)
@@ -135,8 +137,8 @@ def path_plane(network: Network, data, path, true_loss, resolution: int = 41, ma
     low, high = coordinates.min(axis=0), coordinates.max(axis=0)
     pad = margin * np.maximum(high - low, 1e-3)
     axes = [np.linspace(low[k] - pad[k], high[k] + pad[k], resolution) for k in range(2)]
-    view = plane(network, data, centre, directions, axes[0], axes[1])
-    projected = evaluate_span(network, data, centre, directions, coordinates)[:, TRAIN_LOSS]
+    view = plane(network, data, centre, directions, axes[0], axes[1], interpreted)
+    projected = evaluate_span(network, data, centre, directions, coordinates, interpreted)[:, TRAIN_LOSS]
     steps = np.arange(len(path)) if steps is None else np.asarray(steps)
     return PathPlane(view, explained, coordinates, np.asarray(true_loss, dtype=float), projected, steps)
 
@@ -152,16 +154,16 @@ class LineView:
     test_accuracy: np.ndarray
 
 
-def _line(network, data, points, coefficients, t) -> LineView:
-    values = evaluate_span(network, data, np.zeros(network.n_params), points, coefficients)
+def _line(network, data, points, coefficients, t, interpreted: bool = False) -> LineView:
+    values = evaluate_span(network, data, np.zeros(network.n_params), points, coefficients, interpreted)
     return LineView(np.asarray(t), values[:, TRAIN_LOSS], values[:, TEST_LOSS], values[:, TRAIN_ACCURACY],
                     values[:, TEST_ACCURACY])
 
 
-def interpolation(network: Network, data, start, end, alphas=None) -> LineView:
+def interpolation(network: Network, data, start, end, alphas=None, interpreted: bool = False) -> LineView:
     """View 3: the loss at (1 − α) start + α end; α = 0 and 1 are the end points exactly."""
     alphas = np.linspace(-0.5, 1.5, 81) if alphas is None else np.asarray(alphas, dtype=float)
-    return _line(network, data, np.stack([start, end]), np.column_stack([1.0 - alphas, alphas]), alphas)
+    return _line(network, data, np.stack([start, end]), np.column_stack([1.0 - alphas, alphas]), alphas, interpreted)
 
 
 def bezier(network: Network, data, start, bend, end, ts=None) -> LineView:

@@ -4,12 +4,13 @@ A kernel specialization takes 0.5-6 s to compile on a new server; its interprete
 (``landscapes.interpreted``) runs a page's few hundred steps in milliseconds. This module gives
 the twins stand-ins for the names that only exist inside numba: ``literally``, the compile-time
 lookups of ``_dispatch`` and ``_surfaces`` (here looked up at run time), the ``llvm.sqrt``
-intrinsic.
+intrinsic, numba's ``tuple_setitem`` (the network's rule states).
 """
 from __future__ import annotations
 
 import numpy as np
 from landscapes import spec_for_index
+from numba.cpython.unsafe.tuple import tuple_setitem
 from landscapes.interpreted import stand_in, twin
 
 from . import _base, _dispatch, _kernels, _surfaces
@@ -17,11 +18,11 @@ from ._registry import OPTIMIZERS
 
 
 def _surface_value(lid, x, y, p):
-    return twin(spec_for_index(int(lid)).value)(x, y, *p)
+    return twin(_surfaces.value_function(int(lid)))(x, y, *p)
 
 
 def _surface_grad(lid, x, y, p):
-    return twin(spec_for_index(int(lid)).grad)(x, y, *p)
+    return twin(_surfaces.grad_function(int(lid)))(x, y, *p)
 
 
 def _gradient_norm(lid, gx, gy, p):
@@ -48,6 +49,7 @@ stand_in(_dispatch.rule_init, _rule_init)
 stand_in(_dispatch.rule_step, _rule_step)
 stand_in(_kernels.literally, lambda value: value)
 stand_in(_base.llvm_sqrt_intrinsic, np.sqrt)  # correctly rounded, as llvm.sqrt
+stand_in(tuple_setitem, lambda values, index, value: values[:index] + (value,) + values[index + 1:])
 
 
 def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad_norm, lr_used):

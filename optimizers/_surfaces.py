@@ -58,12 +58,22 @@ def surface_grad(lid, x, y, p):
     raise NotImplementedError("only callable from a kernel")
 
 
+def value_function(index: int):
+    """The jitted loss of surface ``index``: a landscape's, or a minibatch's (``MINIBATCH``)."""
+    return _batch_value if index == MINIBATCH else spec_for_index(index).value
+
+
+def grad_function(index: int):
+    """The jitted gradient of surface ``index``: a landscape's, a minibatch's, or a network pair's (``PAIRED``)."""
+    return _batch_grad if index == MINIBATCH else _paired_grad if index == PAIRED else spec_for_index(index).grad
+
+
 @overload(surface_value)
 def _surface_value(lid, x, y, p):
     index = literal_index(lid, "surface")
     if index is None:
         return None
-    value = _batch_value if index == MINIBATCH else spec_for_index(index).value
+    value = value_function(index)
 
     def impl(lid, x, y, p):
         return value(x, y, *p)
@@ -76,7 +86,7 @@ def _surface_grad(lid, x, y, p):
     index = literal_index(lid, "surface")
     if index is None:
         return None
-    grad = _batch_grad if index == MINIBATCH else _paired_grad if index == PAIRED else spec_for_index(index).grad
+    grad = grad_function(index)
 
     def impl(lid, x, y, p):
         return grad(x, y, *p)

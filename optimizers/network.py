@@ -25,6 +25,7 @@ decision boundary.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from landscapes._base import JIT_OPTIONS
 from landscapes.classification import make as make_data_set
+from landscapes.interpreted import twin
 from landscapes.mlp import BN_MOMENTUM, STATS_SHAPE, Network, backward, buffers, forward, mean_loss
 from numba import literally, njit
 from numba.cpython.unsafe.tuple import tuple_setitem
@@ -277,6 +279,7 @@ class Training:
     running_var: np.ndarray
     diverged_at: int | None
     elapsed: float = 0.0
+    interpreted: bool = False  # run by the kernels' interpreted twins while they compiled (``train``'s ``interpreted``)
 
     @property
     def steps(self) -> int:
@@ -318,11 +321,18 @@ def _step_scratch(network: Network, n_train: int, n_test: int) -> tuple:
 
 
 def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int = 0, batch_size: int | None = None,
-          sampling: str = "practical", schedule=None, clip_value=None, clip_norm=None, **hyperparams) -> Training:
+          sampling: str = "practical", schedule=None, clip_value=None, clip_norm=None, interpreted: bool = False,
+          **hyperparams) -> Training:
     """``steps`` updates of ``network`` (initialised from ``seed``) on ``data.x_train``, by ``optimizer``'s rule.
 
     ``batch_size`` None trains on the full batch; minibatches are drawn from ``seed`` too.
-    Hyperparameters use torch's keywords and are validated as everywhere in the app."""
+    Hyperparameters use torch's keywords and are validated as everywhere in the app.
+
+    ``interpreted``: run the kernels' interpreted twins, with the passes in NumPy (``landscapes.mlp``), instead
+    of the kernels: about a second for a page's training where a new server compiles the kernels for ~11 s.
+    The same steps, but sums are taken in another order, so a long training drifts from the kernel's in the
+    last digits (within 1e-6 of its losses over 500 steps, tested): a page shows it while the kernels compile,
+    then the kernels' own."""
     reason = why_not(optimizer) if optimizer in INDEX_OF else ""
     spec = get(optimizer)
     if reason:
@@ -356,6 +366,13 @@ def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int
     kept_rows = (path, path_steps, running_mean, running_var)
     packed, oid, lr = spec.pack(values), INDEX_OF[optimizer], float(values["lr"])
     states = rule_states(spec, packed, n)
+    if interpreted:  # float64 scalars, as in a kernel: a division by zero gives inf, not an exception
+        packed, lr = tuple(np.float64(v) for v in packed), np.float64(lr)
+        run_step, run_rule, run_probe = twin(network_step), twin(apply_rule), twin(gradient_at)
+    else:
+        run_step = functools.partial(call_compiled, network_step)
+        run_rule = functools.partial(call_specialized, apply_rule, 2)
+        run_probe = functools.partial(call_compiled, gradient_at)
     network_args = (network.widths, network.offsets, bool(network.relu), bool(network.batch_norm))
     clip = (_threshold(clip_value, "clip value"), _threshold(clip_norm, "clip norm"))
     grad = scratch[-1]
@@ -365,20 +382,19 @@ def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int
     probe_scratch = scratch[_TRAIN_PASS] + scratch[_BATCH_STATS]
     began = time.perf_counter()
     stop, kept = -1, 0
-    for t in range(steps + 1):
-        status, kept, f, lr_t = call_compiled(
-            network_step, t, every, kept, theta, *network_args, x_train, y_train, x_test, y_test, indices, offsets,
-            lr, factors, *clip, scratch, records, kept_rows)
-        if status != CONTINUE:
-            stop = -1 if status == FINISHED else status
-            break
-        norm = float(np.sqrt(grad @ grad))
-        if spec.needs_oracle:  # a dry run of the step finds the points, then the network's gradient there
-            call_specialized(apply_rule, 2, oid, PAIRED, t + 1, theta.copy(), grad, f, lr_t, packed, states.copy(),
-                             points, answers, norm)
-            call_compiled(gradient_at, points, *network_args, x_train, indices[offsets[t]:offsets[t + 1]], y_train,
-                          probe_scratch, answers, *clip)
-        call_specialized(apply_rule, 2, oid, PAIRED, t + 1, theta, grad, f, lr_t, packed, states, points, answers, norm)
+    with np.errstate(all="ignore"):  # a diverging twin's inf and NaN are data, as in a kernel
+        for t in range(steps + 1):
+            status, kept, f, lr_t = run_step(t, every, kept, theta, *network_args, x_train, y_train, x_test, y_test,
+                                             indices, offsets, lr, factors, *clip, scratch, records, kept_rows)
+            if status != CONTINUE:
+                stop = -1 if status == FINISHED else status
+                break
+            norm = np.sqrt(grad @ grad)
+            if spec.needs_oracle:  # a dry run of the step finds the points, then the network's gradient there
+                run_rule(oid, PAIRED, t + 1, theta.copy(), grad, f, lr_t, packed, states.copy(), points, answers, norm)
+                run_probe(points, *network_args, x_train, indices[offsets[t]:offsets[t + 1]], y_train, probe_scratch,
+                          answers, *clip)
+            run_rule(oid, PAIRED, t + 1, theta, grad, f, lr_t, packed, states, points, answers, norm)
     elapsed = time.perf_counter() - began
     end = steps + 1 if stop < 0 else stop
     return Training(
@@ -387,7 +403,8 @@ def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int
         train_loss=train_loss[:end],
         train_accuracy=train_acc[:end], test_loss=test_loss[:end], test_accuracy=test_acc[:end],
         batch_loss=batch_loss[:end - 1], grad_norm=grad_norm[:end - 1], lr=lr_used[:end - 1],
-        running_mean=running_mean[:kept].copy(), running_var=running_var[:kept].copy(), diverged_at=None if stop < 0 else int(stop), elapsed=elapsed)
+        running_mean=running_mean[:kept].copy(), running_var=running_var[:kept].copy(), diverged_at=None if stop < 0 else int(stop), elapsed=elapsed,
+        interpreted=interpreted)
 
 
 @dataclass

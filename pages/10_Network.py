@@ -34,6 +34,8 @@ st.caption(f"{network.describe()} on **{state.data_set}** ({data.n_train} traini
            f"noise {state.noise:g}); {'full batch' if not state.batch else f'minibatches of {state.batch}'}, "
            f"{state.steps} steps. Every optimizer applies the very update rule it uses on the surfaces, to each of the "
            f"{network.n_params} parameters.")
+if any(run.interpreted for run in runs.values()):
+    st.caption(network_page.INTERPRETED_NOTE)
 for name, run in runs.items():
     if run.diverged_at is not None:
         st.error(f"{titles[name]} diverged at step {run.diverged_at}: lower its learning rate.")

@@ -379,3 +379,44 @@ def test_basins_on_a_new_server_draws_a_coarse_map_first_then_the_full_one(monke
     assert not at.exception, at.exception
     assert not any("first view" in info.value for info in at.info)
     assert any(m.value.startswith("64×64 start points") for m in at.caption)
+
+
+# ----- Network: the kernels' interpreted twins while they compile -----------------------------------
+def test_the_network_page_on_a_new_server_draws_the_interpreters_runs_then_the_kernels(monkeypatch):
+    from app_kit import chart_spec
+    from streamlit.testing.v1 import AppTest
+    from ui import network_page, warm_up
+
+    from landscapes import mlp
+    from optimizers import network as training
+
+    asked = []
+    monkeypatch.delenv("LANDSCAPE_NO_WARMUP", raising=False)
+    monkeypatch.setattr(warm_up, "start", lambda: None)
+    monkeypatch.setattr(network_page.QUEUE, "request", lambda key, call, priority: asked.append(key) or threading.Event())
+    monkeypatch.setattr(training, "kernels_ready", lambda *args, **kwargs: False)
+    monkeypatch.setattr(mlp, "kernels_ready", lambda *args, **kwargs: False)
+    query = {"steps": "120", "n": "200"}
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.switch_page("pages/10_Network.py")
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    assert network_page.INTERPRETED_NOTE in [c.value for c in at.caption]
+    for key in ("net_boundary", "net_curves", "net_slice"):  # drawn without a compiled kernel
+        assert chart_spec(at, key)["data"]
+    assert {key[0] for key in asked} == {"network training", "network predictions", "network maps"}
+    state, _ = network_page.from_query(query)
+    shown = {name: float(text.replace(",", "")) for name, text in
+             zip(state.runs, [row["train loss"] for row in at.dataframe[0].value.to_dict("records")])}
+    monkeypatch.undo()
+    monkeypatch.delenv("LANDSCAPE_NO_WARMUP", raising=False)
+    monkeypatch.setattr(warm_up, "start", lambda: None)
+    exact = {name: training.train(name, state.network(), state.data(), state.steps, lr=state.lr(name)) for name in state.runs}
+    network_page.compile_predictions()
+    network_page.compile_maps()
+    at.run()  # what the page's watcher asks for once the kernels are ready
+    assert not at.exception, at.exception
+    assert network_page.INTERPRETED_NOTE not in [c.value for c in at.caption]
+    for name, run in exact.items():
+        assert shown[name] == pytest.approx(run.train_loss[-1], rel=1e-3)  # the table's four digits, from the twins

@@ -863,3 +863,129 @@ def test_each_optimizer_s_network_learning_rate_trains_every_data_set_without_di
                 assert run.diverged_at is None, (set_name, batch_norm, batch)
                 if set_name != "spirals":
                     assert run.train_loss[-1] < (0.5 if batch is None else 0.69), (set_name, batch_norm, batch)
+
+
+# ----- the interpreted twins: a new server's first view while the kernels compile -------------------------
+def _buffers_of(network: mlp.Network, batch: int) -> tuple:
+    layers = len(network.widths) - 1
+    return (*mlp.buffers(layers, batch), np.zeros(mlp.STATS_SHAPE), np.ones(mlp.STATS_SHAPE))
+
+
+@pytest.mark.parametrize("network", ARCHITECTURES, ids=network_id)
+@pytest.mark.parametrize("given_stats", [False, True], ids=["batch statistics", "given statistics"])
+def test_the_numpy_passes_give_the_kernels_scores_statistics_loss_and_gradient(network, given_stats, data):
+    theta = network.init(4) + np.random.default_rng(4).normal(0.0, 0.3, network.n_params)
+    rows = np.array([3, 0, 7, 12, 5, 21, 9, 14])
+    args = (network.widths, network.offsets, network.relu, network.batch_norm)
+    results = []
+    for forward, mean_loss, backward in [(mlp.forward, mlp.mean_loss, mlp.backward),
+                                         (mlp.forward_in_numpy, mlp.mean_loss_in_numpy, mlp.backward_in_numpy)]:
+        acts, normed, inv_std, delta, upstream, stat_mean, stat_var = _buffers_of(network, len(rows))
+        if given_stats:
+            stat_mean[:] = np.random.default_rng(5).normal(0.0, 0.2, mlp.STATS_SHAPE)
+            stat_var[:] = np.random.default_rng(6).uniform(0.5, 2.0, mlp.STATS_SHAPE)
+        grad = np.empty(network.n_params)
+        forward(theta, *args, given_stats, data.x_train, rows, stat_mean, stat_var, acts, normed, inv_std)
+        loss, accuracy = mean_loss(network.widths, data.y_train, rows, acts)
+        if not given_stats:  # the gradient is the batch's, with its own statistics
+            backward(theta, *args, data.y_train, rows, acts, normed, inv_std, grad, delta, upstream)
+        results.append((acts[-1, 0, :len(rows)].copy(), stat_mean.copy(), stat_var.copy(), loss, accuracy, grad))
+    (scores, mean, var, loss, accuracy, grad), (scores_np, mean_np, var_np, loss_np, accuracy_np, grad_np) = results
+    np.testing.assert_allclose(scores_np, scores, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(mean_np, mean, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(var_np, var, rtol=1e-12, atol=1e-14)
+    assert loss_np == pytest.approx(loss, rel=1e-13) and accuracy_np == accuracy
+    if not given_stats:
+        np.testing.assert_allclose(grad_np, grad, rtol=1e-10, atol=1e-14)
+
+
+TRAINING_SET_RECORDS = ("train_loss", "batch_loss", "grad_norm")
+TEST_SET_RECORDS = ("test_loss", "running_mean", "running_var")
+
+
+def assert_same_training(kernel: training.Training, twin: training.Training, rtol: float, records: tuple):
+    assert twin.interpreted and not kernel.interpreted
+    assert twin.diverged_at == kernel.diverged_at
+    np.testing.assert_array_equal(twin.path_steps, kernel.path_steps)
+    for field in records:
+        np.testing.assert_allclose(getattr(twin, field), getattr(kernel, field), rtol=rtol, atol=1e-12, err_msg=field)
+    for field in ("train_accuracy", "lr") + (("test_accuracy",) if "test_loss" in records else ()):
+        np.testing.assert_array_equal(getattr(twin, field), getattr(kernel, field), err_msg=field)
+
+
+def biases_before_batch_norm(network: mlp.Network) -> np.ndarray:
+    mask = np.zeros(network.n_params, dtype=bool)
+    for layer, (_, bias_at, gamma_at, _) in enumerate(network.offsets):
+        if gamma_at >= 0:
+            mask[bias_at:bias_at + network.hidden[layer]] = True
+    return mask
+
+
+# (network, training options, what is compared, rtol). With batch norm a bias before it has gradient 0 in exact
+# arithmetic, so its gradient is rounding noise, different for the two orders of summing: a rule that divides by the
+# gradient's size (Adam's, AdaGrad's ε) or takes its sign (Rprop, Lion) moves it by up to lr a step, differently in
+# each. The training loss ignores that bias (the batch's own mean removes it), but the running averages follow it,
+# and so do the test loss and the test accuracy: in the kernel itself they depend on rounding there.
+TWIN_SETTINGS = {"full batch, tanh": (mlp.Network((4, 5), "tanh"), {}, TRAINING_SET_RECORDS + TEST_SET_RECORDS, 1e-9),
+                 "minibatches of 8, relu, batch norm, clipped": (mlp.Network((4, 5), "relu", True),
+                                                                 {"batch_size": 8, "clip_norm": 0.5, "clip_value": 0.3},
+                                                                 TRAINING_SET_RECORDS, 1e-7)}
+
+
+@pytest.mark.parametrize("setting", TWIN_SETTINGS)
+@pytest.mark.parametrize("name", training.names())
+def test_every_optimizer_trained_by_the_interpreted_twins_follows_its_kernel(name, setting, data):
+    network, options, records, rtol = TWIN_SETTINGS[setting]
+    lr = LIVELY_LR[optimizers.get(name).step_scale]
+    kernel = training.train(name, network, data, 40, seed=1, schedule="cosine", lr=lr, **options)
+    twin = training.train(name, network, data, 40, seed=1, schedule="cosine", lr=lr, interpreted=True, **options)
+    assert_same_training(kernel, twin, rtol, records)
+    moved_by_rounding = biases_before_batch_norm(network)
+    np.testing.assert_allclose(twin.path[:, ~moved_by_rounding], kernel.path[:, ~moved_by_rounding], rtol=rtol,
+                               atol=1e-10)
+
+
+def test_a_run_that_diverges_stops_at_the_same_step_interpreted(data):
+    network = mlp.Network((3,), "relu")
+    kernel = training.train("sgd", network, data, 200, seed=0, lr=1e6)
+    twin = training.train("sgd", network, data, 200, seed=0, lr=1e6, interpreted=True)
+    assert kernel.diverged_at is not None
+    assert_same_training(kernel, twin, 1e-12, TRAINING_SET_RECORDS + TEST_SET_RECORDS)
+    np.testing.assert_allclose(twin.path, kernel.path, rtol=1e-12)
+
+
+def test_the_network_pages_default_runs_interpreted_agree_with_the_kernels_to_six_digits():
+    """What the page's note says of its first view on a new server (ui.network_page.INTERPRETED_NOTE)."""
+    from ui import network_page
+
+    state = network_page.NetworkState()
+    for name in network_page.DEFAULT_RUNS:
+        kernel = training.train(name, state.network(), state.data(), state.steps, seed=state.seed, lr=state.lr(name))
+        twin = training.train(name, state.network(), state.data(), state.steps, seed=state.seed, lr=state.lr(name),
+                              interpreted=True)
+        assert_same_training(kernel, twin, 1e-6, ("train_loss", "test_loss"))
+        for field in ("train_loss", "test_loss"):  # the table's four significant digits, and two more
+            assert [f"{v:.6g}" for v in getattr(twin, field)] == [f"{v:.6g}" for v in getattr(kernel, field)]
+
+
+@pytest.mark.parametrize("network", [mlp.Network((4, 5), "tanh"), mlp.Network((3, 4, 2), "relu", True)], ids=network_id)
+def test_predictions_and_losses_over_a_span_by_the_twins_are_the_kernels(network, data):
+    theta = network.init(2)
+    run = training.train("adam", network, data, 30, seed=2, lr=0.02)
+    points = np.random.default_rng(0).uniform(-2.0, 2.0, (50, 2))
+    np.testing.assert_allclose(
+        mlp.predict_scores(network, run.final, points, run.running_mean[-1], run.running_var[-1], interpreted=True),
+        mlp.predict_scores(network, run.final, points, run.running_mean[-1], run.running_var[-1]), rtol=1e-12, atol=1e-14)
+    directions = np.random.default_rng(1).normal(0.0, 0.1, (2, network.n_params))
+    coefficients = np.random.default_rng(2).uniform(-1.0, 1.0, (20, 2))
+    np.testing.assert_allclose(mlp.evaluate_span(network, data, theta, directions, coefficients, interpreted=True),
+                               mlp.evaluate_span(network, data, theta, directions, coefficients), rtol=1e-12, atol=1e-14)
+    for view, twin in [(network_views.random_slice(network, data, run.final, resolution=5),
+                        network_views.random_slice(network, data, run.final, resolution=5, interpreted=True)),
+                       (network_views.interpolation(network, data, theta, run.final),
+                        network_views.interpolation(network, data, theta, run.final, interpreted=True))]:
+        np.testing.assert_allclose(twin.train_loss, view.train_loss, rtol=1e-12)
+    plane = network_views.path_plane(network, data, run.path, run.train_loss[run.path_steps], resolution=5)
+    plane_twin = network_views.path_plane(network, data, run.path, run.train_loss[run.path_steps], resolution=5,
+                                          interpreted=True)
+    np.testing.assert_allclose(plane_twin.projected_loss, plane.projected_loss, rtol=1e-12)

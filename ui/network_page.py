@@ -20,7 +20,7 @@ from optimizers import SCHEDULES
 from optimizers import network as training
 from optimizers.kernel_queue import NOW, QUEUE
 
-from . import heavy
+from . import compute, heavy
 from . import query as query_text
 from .controls import number_slider, value_grid
 from .scheduler import Chunk
@@ -308,10 +308,11 @@ def _network_key(state: NetworkState) -> tuple:
 COMPILE_PATIENCE = 180.0  # seconds a page waits for the compile queue before it compiles for itself
 
 
-def _compiled_first(kernels: list, what: str) -> None:
+def _compiled_first(kernels: list, what: str, patience: float | None = None) -> bool:
     """Have the server's compile queue compile these kernels now, ahead of its warm-up list and of any batch
-    kernel (which has a stand-in), and wait for them, saying so. ``kernels``: (ready, key, call) each; one whose
-    ``ready()`` is true needs nothing. All are asked for at once, so that nothing else slips in between.
+    kernel, and wait for them: ``patience`` seconds (None: until done, saying so). Whether all are ready.
+    ``kernels``: (ready, key, call) each; one whose ``ready()`` is true needs nothing. All are asked for at once,
+    so that nothing else slips in between.
 
     The queue compiles in the compile worker's process and this one only loads them: a page that compiled for
     itself would hold this server's interpreter for seconds while other pages wait, and would compile a kernel
@@ -319,12 +320,17 @@ def _compiled_first(kernels: list, what: str) -> None:
     the server's first-use cost, not the student's share of heavy work."""
     wanted = [(key, call) for ready, key, call in kernels if not ready()]
     if not wanted:
-        return
+        return True
+    events = [QUEUE.request(key, call, NOW) for key, call in wanted]
+    if patience is not None:
+        deadline = time.monotonic() + patience
+        return all([event.wait(max(deadline - time.monotonic(), 0.0)) for event in events]) and all(
+            ready() for ready, _, _ in kernels)
     with st.spinner(f"Compiling {what} (once per server)…"):
-        events = [QUEUE.request(key, call, NOW) for key, call in wanted]
         deadline = time.monotonic() + COMPILE_PATIENCE
         for event in events:
             event.wait(max(deadline - time.monotonic(), 0.0))
+    return all(ready() for ready, _, _ in kernels)
 
 
 def _training_compile(name: str):
@@ -349,34 +355,49 @@ def compile_maps() -> None:
     views.interpolation(network, data, theta, theta, np.linspace(0.0, 1.0, 3))
 
 
-def _train(state: NetworkState, name: str, seed: int):
+def _train(state: NetworkState, name: str, seed: int, interpreted: bool = False):
     return training.train(name, state.network(), state.data(), state.steps, seed=seed, batch_size=state.batch or None,
-                          schedule=state.schedule, clip_norm=state.clip_norm or None, lr=state.lr(name))
+                          schedule=state.schedule, clip_norm=state.clip_norm or None, interpreted=interpreted,
+                          lr=state.lr(name))
 
 
 def _work(state: NetworkState, steps: int) -> float:
     return steps * state.data().n_train * state.network().n_params / 1e6
 
 
+INTERPRETED_NOTE = ("First training on this server: the interpreter ran these steps while the compiled kernels load, "
+                    "and the page redraws with the kernels' runs by itself in a few seconds. Same steps, sums taken in "
+                    "another order: the default runs agree to six digits (with batch norm the test loss can differ "
+                    "more, as rounding noise moves the biases before it).")
+
+
 def trainings(state: NetworkState) -> dict:
-    """Every run of the page, by optimizer name, in the scheduler."""
+    """Every run of the page, by optimizer name, in the scheduler.
+
+    On a new server whose training kernels have not compiled within ``compute.first_view_patience()``, the
+    kernels' interpreted twins train meanwhile (``training.train``'s ``interpreted``: seconds where the first
+    compile takes ~11), under their own key so that no session takes them for the kernels' runs, and the page
+    reruns with the kernels' own once they are ready."""
+    compiled = _compiled_first([(lambda name=name: training.kernels_ready(name), *_training_request(name))
+                                for name in state.runs], "the network's training", compute.first_view_patience())
     key = ("network-runs", _network_key(state), state.seed, tuple((n, state.lr(n)) for n in state.runs), state.batch,
-           state.steps, state.schedule, state.clip_norm)
-    _compiled_first([(lambda name=name: training.kernels_ready(name), *_training_request(name)) for name in state.runs]
-                    + [(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)],
-                    "the network's training and predictions")
-    chunks = [Chunk(lambda name=name: (name, _train(state, name, state.seed)), _work(state, state.steps))
-              for name in state.runs]
-    return heavy.compute(key, chunks, dict, "Training the networks")
+           state.steps, state.schedule, state.clip_norm, "kernels" if compiled else "interpreted")
+    chunks = [Chunk(lambda name=name: (name, _train(state, name, state.seed, interpreted=not compiled)),
+                    _work(state, state.steps)) for name in state.runs]
+    runs = heavy.compute(key, chunks, dict, "Training the networks")
+    if not compiled:
+        compute.rerun_when(lambda: all(training.kernels_ready(name) for name in state.runs))
+    return runs
 
 
 def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     """P(class 1) over the input plane for each of ``runs`` at the same ``BOUNDARY_FRAMES`` steps of ``steps``
     (a run that stopped early keeps its last boundary): the input-plane axis, and each run's frames
-    (step, probabilities, the run's losses then in words)."""
+    (step, probabilities, the run's losses then in words). By the kernel's interpreted twin while it compiles."""
     from viz.network import probability_grid
 
-    _compiled_first([(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)], "the network's predictions")
+    compiled = _compiled_first([(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)],
+                               "the network's predictions", compute.first_view_patience())
     axis, points = probability_grid(classification.EXTENT + 0.2, 51)
     chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
     panels = []
@@ -384,36 +405,55 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
         frames = []
         for step in chosen:
             at = run.at(int(step))
-            scores = mlp.predict_scores(run.network, run.path[at], points, run.running_mean[at], run.running_var[at])
+            scores = mlp.predict_scores(run.network, run.path[at], points, run.running_mean[at], run.running_var[at],
+                                        interpreted=not compiled)
             kept = int(run.path_steps[at])
             numbers = f"η = {run.hyperparams['lr']:g}, step {kept}<br>train loss {run.train_loss[kept]:.3g}, test {run.test_loss[kept]:.3g}"
             frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores)), numbers))
         panels.append(frames)
+    if not compiled:
+        compute.rerun_when(lambda: mlp.kernels_ready(predictions_only=True))
     return axis, panels
 
 
 def landscape_view(state: NetworkState, run, view: str):
-    """The chosen view of ``run``'s landscape, computed in the scheduler (a finished one is shared)."""
-    _compiled_first([(mlp.kernels_ready, *_MAPS_REQUEST)]
-                    + ([(lambda: training.kernels_ready("adam", curve=True), *_CURVE_REQUEST)] if view == "modes" else []),
-                    "the landscape's kernels")
+    """The chosen view of ``run``'s landscape, computed in the scheduler (a finished one is shared).
+
+    While the maps kernel compiles on a new server, the slice, the path's plane and the line come from its
+    interpreted twin (1.6 s for the default slice), under their own key, and the page reruns with the kernel's.
+    The two seeds' view trains and fits a curve too: it waits for its kernels."""
+    if view == "modes":
+        compiled = _compiled_first([(mlp.kernels_ready, *_MAPS_REQUEST),
+                                    (lambda: training.kernels_ready(run.optimizer), *_training_request(run.optimizer)),
+                                    (lambda: training.kernels_ready("adam", curve=True), *_CURVE_REQUEST)],
+                                   "the landscape's kernels")
+    else:
+        compiled = _compiled_first([(mlp.kernels_ready, *_MAPS_REQUEST)], "the landscape's kernels",
+                                   compute.first_view_patience())
+    interpreted = not compiled
     network, data = state.network(), state.data()
     base = ("network-view", view, _network_key(state), run.optimizer, state.seed, state.lr(run.optimizer), state.batch,
-            state.steps, state.schedule, state.clip_norm)
+            state.steps, state.schedule, state.clip_norm,
+            # a view of an interpreted run is as provisional as the run: never shared as the kernels' view
+            "interpreted" if interpreted or run.interpreted else "kernels")
     if view == "slice":
-        call = lambda: views.random_slice(network, data, run.final, seed=state.seed, resolution=SLICE_RESOLUTION)  # noqa: E731
+        call = lambda: views.random_slice(network, data, run.final, seed=state.seed, resolution=SLICE_RESOLUTION,  # noqa: E731
+                                          interpreted=interpreted)
         work = SLICE_RESOLUTION ** 2 * data.n_train * network.n_params / 1e6
     elif view == "plane":
         call = lambda: views.path_plane(network, data, run.path, run.train_loss[run.path_steps],  # noqa: E731
-                                        resolution=PLANE_RESOLUTION, steps=run.path_steps)
+                                        resolution=PLANE_RESOLUTION, steps=run.path_steps, interpreted=interpreted)
         work = (PLANE_RESOLUTION ** 2 + len(run.path)) * data.n_train * network.n_params / 1e6
     elif view == "line":
-        call = lambda: views.interpolation(network, data, run.path[0], run.final)  # noqa: E731
+        call = lambda: views.interpolation(network, data, run.path[0], run.final, interpreted=interpreted)  # noqa: E731
         work = 81 * data.n_train * network.n_params / 1e6
     else:
         call = lambda: two_seeds(state, run)  # noqa: E731
         work = (state.steps + CURVE_ITERATIONS) * data.n_train * network.n_params / 1e6
-    return heavy.compute(base, [Chunk(call, work)], lambda results: results[0], "Drawing the landscape")
+    result = heavy.compute(base, [Chunk(call, work)], lambda results: results[0], "Drawing the landscape")
+    if interpreted:
+        compute.rerun_when(mlp.kernels_ready)
+    return result
 
 
 @dataclass
@@ -561,6 +601,6 @@ def warm_up_calls(first: bool):
         yield functools.partial(compile_curve)
 
 
-__all__ = ["BOUNDARY_FRAMES", "COMPILE_PATIENCE", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames", "compile_curve", "compile_maps", "compile_predictions",
+__all__ = ["BOUNDARY_FRAMES", "COMPILE_PATIENCE", "INTERPRETED_NOTE", "MAX_RUNS", "MIRRORED", "NetworkState", "TwoSeeds", "VIEWS", "boundary_frames", "compile_curve", "compile_maps", "compile_predictions",
            "connectivity_sentence", "first_view_requests", "from_query", "landscape_view", "lesson", "lesson_answers", "seed_widgets", "sidebar", "suggested_lr", "to_query", "trainings",
            "warm_up_calls"]
