@@ -13,7 +13,18 @@ Why 512-bit vectors where the CPU has AVX-512: LLVM's tuning for these Xeons pre
 vectors, and the batch kernels are bound by the number of vector instructions, so 8 lanes
 instead of 4 made the 256 x 256 momentum basin map 0.12 -> 0.08 s on this machine
 (benchmarks/bench_explore.py). Other CPUs keep numba's default.
+
+Why a lock around each cache save: the compile queue's two worker processes compile at once, often
+two specializations of one kernel, and numba saves a specialization by reading the kernel's index,
+adding its entry and writing the index back, with no lock between processes. Two workers saving
+together lost an entry (4 of 80 specializations saved by two processes at once, a /tmp probe): the
+server then found no cached kernel and compiled it itself, holding numba's compile lock, and a page
+that needed another kernel meanwhile drew nothing for two minutes (the first-view benchmark's Basins
+page). Both could also pick the same data file for different specializations, so that one kernel's
+entry led to another's code.
 """
+import fcntl
+import functools
 import hashlib
 import os
 import pathlib
@@ -53,4 +64,26 @@ def configure() -> str:
     return cache_dir
 
 
+def save_under_a_lock(save):
+    """numba's ``IndexDataCacheFile.save`` holding an exclusive lock on a file beside the kernel's index, so
+    that processes sharing the cache add their entries one at a time."""
+
+    @functools.wraps(save)
+    def locked(cache_file, key, data):
+        with open(f"{cache_file._index_path}.lock", "a") as lock:  # noqa: SLF001 - numba's, tested
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            return save(cache_file, key, data)
+
+    locked.across_processes = True
+    return locked
+
+
+def lock_cache_saves() -> None:
+    from numba.core import caching
+
+    if not getattr(caching.IndexDataCacheFile.save, "across_processes", False):
+        caching.IndexDataCacheFile.save = save_under_a_lock(caching.IndexDataCacheFile.save)
+
+
 CACHE_DIR = configure()
+lock_cache_saves()

@@ -32,6 +32,47 @@ def test_editing_a_kernel_source_changes_the_cache_directory(tmp_path):
     assert before.stdout.strip() != after.stdout.strip()
 
 
+_SPECIALIZATIONS = """
+import sys
+sys.path.insert(0, {root!r})
+import landscapes  # the project's numba settings: its cache directory, its lock around saves
+import numpy as np
+from numba import literally, njit
+
+
+@njit(cache=True)
+def scaled_sum(k, x):
+    literally(k)
+    total = 0.0
+    for i in range(x.shape[0]):
+        total += x[i] * k
+    return total
+
+
+first, step, count = map(int, sys.argv[1:4])
+for k in range(first, first + step * count, step):
+    assert scaled_sum(k, np.ones(3)) == 3.0 * k
+missed = [str(sig) for sig, n in scaled_sum.stats.cache_misses.items() if n and "Literal" in str(sig)]
+print(len(missed))
+"""
+
+
+def test_processes_saving_kernels_at_once_lose_no_cache_entry_and_mix_up_none(tmp_path):
+    """The compile queue's two workers share numba's cache: without the lock around a save, two processes saving 40
+    specializations each of one kernel at once lost 1 to 4 of the 80 (a server then compiled them itself); three
+    savers here, to make a lost entry likelier."""
+    script = tmp_path / "specializations.py"
+    script.write_text(_SPECIALIZATIONS.format(root=str(ROOT)))
+    env = {**os.environ, "LANDSCAPE_NUMBA_CACHE_BASE": str(tmp_path / "cache")}
+    savers = [subprocess.Popen([sys.executable, str(script), str(first), "3", "40"], env=env, stdout=subprocess.PIPE,
+                               text=True) for first in (0, 1, 2)]
+    assert [saver.wait(300) for saver in savers] == [0, 0, 0]
+    loader = subprocess.run([sys.executable, str(script), "0", "1", "120"], env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert loader.returncode == 0, loader.stderr  # every specialization computes its own k, none another's
+    assert loader.stdout.strip() == "0", "specializations missing from the cache"
+
+
 def test_the_threading_layer_is_safe_for_concurrent_callers():
     optimizers.run_many("momentum", "rosenbrock", np.zeros((4, 2)), steps=2, lr=1e-4)  # start the pool
     from numba import threading_layer
