@@ -311,11 +311,16 @@ def _threshold(value, name) -> float:
 _TRAIN_PASS, _BATCH_STATS = slice(2, 7), slice(10, 12)  # in _step_scratch: a training pass's buffers, its statistics
 
 
+# Allocated by the kernel's Python source: compiling it would cost a new server a second before a training that the
+# interpreted twins run in as long (and would wait for numba's compile lock, which the compile queue's loads take).
+allocate_buffers = buffers.py_func
+
+
 def _step_scratch(network: Network, n_train: int, n_test: int) -> tuple:
     """``network_step``'s working arrays: the rows of both sets, the passes' buffers, batch norm's batch and
     running statistics (mean 0, variance 1 at the start), the previous θ and statistics, the gradient."""
     layers, n = len(network.widths) - 1, network.n_params
-    return (np.arange(n_train), np.arange(n_test), *buffers(layers, n_train), *buffers(layers, n_test)[:3],
+    return (np.arange(n_train), np.arange(n_test), *allocate_buffers(layers, n_train), *allocate_buffers(layers, n_test)[:3],
             np.zeros(STATS_SHAPE), np.ones(STATS_SHAPE), np.zeros(STATS_SHAPE), np.ones(STATS_SHAPE),
             np.empty(n), np.zeros(STATS_SHAPE), np.ones(STATS_SHAPE), np.empty(n))
 
@@ -439,7 +444,7 @@ def fit_curve(network: Network, data, start: np.ndarray, end: np.ndarray, iterat
     packed, oid, lr = spec.pack(values), INDEX_OF[optimizer], float(values["lr"])
     states = rule_states(spec, packed, network.n_params)
     x_train, y_train = (np.ascontiguousarray(a, dtype=np.float64) for a in (data.x_train, data.y_train))
-    scratch = (np.arange(len(y_train)), *buffers(len(network.widths) - 1, len(y_train)), np.zeros(STATS_SHAPE),
+    scratch = (np.arange(len(y_train)), *allocate_buffers(len(network.widths) - 1, len(y_train)), np.zeros(STATS_SHAPE),
                np.ones(STATS_SHAPE))
     network_args = (network.widths, network.offsets, bool(network.relu), bool(network.batch_norm))
     point, grad = np.empty(network.n_params), np.empty(network.n_params)
