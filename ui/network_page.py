@@ -308,11 +308,10 @@ def _network_key(state: NetworkState) -> tuple:
 COMPILE_PATIENCE = 180.0  # seconds a page waits for the compile queue before it compiles for itself
 
 
-def _compiled_first(kernels: list, what: str, patience: float | None = None) -> bool:
+def _compiled_first(kernels: list, what: str) -> bool:
     """Have the server's compile queue compile these kernels now, ahead of its warm-up list and of any batch
-    kernel, and wait for them: ``patience`` seconds (None: until done, saying so). Whether all are ready.
-    ``kernels``: (ready, key, call) each; one whose ``ready()`` is true needs nothing. All are asked for at once,
-    so that nothing else slips in between.
+    kernel, and wait for them, saying so; whether all are ready. ``kernels``: (ready, key, call) each; one whose
+    ``ready()`` is true needs nothing. All are asked for at once, so that nothing else slips in between.
 
     The queue compiles in the compile worker's process and this one only loads them: a page that compiled for
     itself would hold this server's interpreter for seconds while other pages wait, and would compile a kernel
@@ -321,16 +320,32 @@ def _compiled_first(kernels: list, what: str, patience: float | None = None) -> 
     wanted = [(key, call) for ready, key, call in kernels if not ready()]
     if not wanted:
         return True
-    events = [QUEUE.request(key, call, NOW) for key, call in wanted]
-    if patience is not None:
-        deadline = time.monotonic() + patience
-        return all([event.wait(max(deadline - time.monotonic(), 0.0)) for event in events]) and all(
-            ready() for ready, _, _ in kernels)
     with st.spinner(f"Compiling {what} (once per server)…"):
+        events = [QUEUE.request(key, call, NOW) for key, call in wanted]
         deadline = time.monotonic() + COMPILE_PATIENCE
         for event in events:
             event.wait(max(deadline - time.monotonic(), 0.0))
     return all(ready() for ready, _, _ in kernels)
+
+
+def _ready_or_interpreted(kernels: list, what: str) -> bool:
+    """Whether these kernels are ready. On a server that compiles in the background, a page that finds them not
+    ready does not wait: it runs their interpreted twins, then asks for them with ``_compile_after``. Elsewhere
+    (the tests) they are compiled first."""
+    if not compute.background_compiling():
+        _compiled_first(kernels, what)
+        return True  # one the queue could not compile in time compiles on its first call
+    return all(ready() for ready, _, _ in kernels)
+
+
+def _compile_after(kernels: list) -> None:
+    """Ask the compile queue for these kernels, now that their twins have run, and rerun the page once they are
+    ready. Asked after, not before: compiled meanwhile, the training step's kernel took the core the twins ran on
+    (a fresh server's tour of every page drew the Network page's first chart after 13.7-14.3 s)."""
+    for ready, key, call in kernels:
+        if not ready():
+            QUEUE.request(key, call, NOW)
+    compute.rerun_when(lambda: all(ready() for ready, _, _ in kernels))
 
 
 def _training_compile(name: str):
@@ -374,19 +389,18 @@ INTERPRETED_NOTE = ("First training on this server: the interpreter ran these st
 def trainings(state: NetworkState) -> dict:
     """Every run of the page, by optimizer name, in the scheduler.
 
-    On a new server whose training kernels have not compiled within ``compute.first_view_patience()``, the
-    kernels' interpreted twins train meanwhile (``training.train``'s ``interpreted``: seconds where the first
-    compile takes ~11), under their own key so that no session takes them for the kernels' runs, and the page
-    reruns with the kernels' own once they are ready."""
-    compiled = _compiled_first([(lambda name=name: training.kernels_ready(name), *_training_request(name))
-                                for name in state.runs], "the network's training", compute.first_view_patience())
+    On a new server whose training kernels are not ready, the kernels' interpreted twins train (``training.train``'s
+    ``interpreted``: seconds, where the first compile takes ~11), under their own key so that no session takes them
+    for the kernels' runs; the kernels are asked for then, and the page reruns with their runs once they are ready."""
+    kernels = [(lambda name=name: training.kernels_ready(name), *_training_request(name)) for name in state.runs]
+    compiled = _ready_or_interpreted(kernels, "the network's training")
     key = ("network-runs", _network_key(state), state.seed, tuple((n, state.lr(n)) for n in state.runs), state.batch,
            state.steps, state.schedule, state.clip_norm, "kernels" if compiled else "interpreted")
     chunks = [Chunk(lambda name=name: (name, _train(state, name, state.seed, interpreted=not compiled)),
                     _work(state, state.steps)) for name in state.runs]
     runs = heavy.compute(key, chunks, dict, "Training the networks")
     if not compiled:
-        compute.rerun_when(lambda: all(training.kernels_ready(name) for name in state.runs))
+        _compile_after(kernels)
     return runs
 
 
@@ -396,8 +410,8 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     (step, probabilities, the run's losses then in words). By the kernel's interpreted twin while it compiles."""
     from viz.network import probability_grid
 
-    compiled = _compiled_first([(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)],
-                               "the network's predictions", compute.first_view_patience())
+    kernels = [(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)]
+    compiled = _ready_or_interpreted(kernels, "the network's predictions")
     axis, points = probability_grid(classification.EXTENT + 0.2, 51)
     chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
     panels = []
@@ -412,7 +426,7 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
             frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores)), numbers))
         panels.append(frames)
     if not compiled:
-        compute.rerun_when(lambda: mlp.kernels_ready(predictions_only=True))
+        _compile_after(kernels)
     return axis, panels
 
 
@@ -423,13 +437,14 @@ def landscape_view(state: NetworkState, run, view: str):
     interpreted twin (1.6 s for the default slice), under their own key, and the page reruns with the kernel's.
     The two seeds' view trains and fits a curve too: it waits for its kernels."""
     if view == "modes":
-        compiled = _compiled_first([(mlp.kernels_ready, *_MAPS_REQUEST),
-                                    (lambda: training.kernels_ready(run.optimizer), *_training_request(run.optimizer)),
-                                    (lambda: training.kernels_ready("adam", curve=True), *_CURVE_REQUEST)],
-                                   "the landscape's kernels")
+        kernels = [(mlp.kernels_ready, *_MAPS_REQUEST),
+                   (lambda: training.kernels_ready(run.optimizer), *_training_request(run.optimizer)),
+                   (lambda: training.kernels_ready("adam", curve=True), *_CURVE_REQUEST)]
+        _compiled_first(kernels, "the landscape's kernels")
+        compiled = True  # no twin: one the queue could not compile in time compiles on its first call
     else:
-        compiled = _compiled_first([(mlp.kernels_ready, *_MAPS_REQUEST)], "the landscape's kernels",
-                                   compute.first_view_patience())
+        kernels = [(mlp.kernels_ready, *_MAPS_REQUEST)]
+        compiled = _ready_or_interpreted(kernels, "the landscape's kernels")
     interpreted = not compiled
     network, data = state.network(), state.data()
     base = ("network-view", view, _network_key(state), run.optimizer, state.seed, state.lr(run.optimizer), state.batch,
@@ -451,8 +466,8 @@ def landscape_view(state: NetworkState, run, view: str):
         call = lambda: two_seeds(state, run)  # noqa: E731
         work = (state.steps + CURVE_ITERATIONS) * data.n_train * network.n_params / 1e6
     result = heavy.compute(base, [Chunk(call, work)], lambda results: results[0], "Drawing the landscape")
-    if interpreted:
-        compute.rerun_when(mlp.kernels_ready)
+    if not compiled:
+        _compile_after(kernels)
     return result
 
 
