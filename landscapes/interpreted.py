@@ -100,6 +100,60 @@ def twin(function):
     return copy
 
 
+# ----- twins over arrays: one call for many independent scalar problems ----------------------------------
+# A rule of the registry updates one pair of coordinates; the network's kernel applies it to every pair in a
+# loop, and its twin would call the rule once a pair (Adam on the default network: 1.3 s of 500 steps, 8 of 10
+# parts of the interpreted training). An array twin runs the rule's source once on whole arrays: Python's
+# min, max and abs and the math module become NumPy's element-wise functions, and a function that branches on
+# a value raises (an array's truth value is ambiguous), which its caller takes to mean: pair by pair.
+ARRAY_STAND_INS: dict[int, object] = {}
+_ARRAY_TWINS: dict[int, object] = {}
+
+
+class _ArrayMath(pytypes.ModuleType):
+    """The math module's functions, element-wise (NumPy's of the same name or its equivalent)."""
+
+    _RENAMED = {"pow": np.power, "atan2": np.arctan2, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan}
+
+    def __getattr__(self, name):
+        if name in self._RENAMED:
+            return self._RENAMED[name]
+        value = getattr(math, name)
+        return value if isinstance(value, float) else getattr(np, name)
+
+
+ARRAY_MATH = _ArrayMath("array_math")
+_ARRAY_GLOBALS = {"min": np.minimum, "max": np.maximum, "abs": np.abs, "math": ARRAY_MATH}
+
+
+def array_stand_in(numba_only, array_equivalent) -> None:
+    """Register what an array twin calls in place of ``numba_only`` (a scalar helper such as ``flush``)."""
+    ARRAY_STAND_INS[id(numba_only)] = array_equivalent
+
+
+def array_twin(function):
+    """The twin of a jitted function that takes arrays where the kernel takes scalars, element by element."""
+    if id(function) in ARRAY_STAND_INS:
+        return ARRAY_STAND_INS[id(function)]
+    if id(function) in _ARRAY_TWINS:
+        return _ARRAY_TWINS[id(function)]
+    if id(function) in STAND_INS:
+        return STAND_INS[id(function)]
+    if not isinstance(function, Dispatcher):
+        raise TypeError(f"no array twin for {function!r}")
+    source = function.py_func
+    if source.__closure__:  # an overload's implementation: the kernels it captured would be called with arrays
+        raise TypeError(f"no array twin for {function!r}")
+    rebound = {**source.__globals__, **_ARRAY_GLOBALS}
+    copy = pytypes.FunctionType(source.__code__, rebound, source.__name__, source.__defaults__)
+    _ARRAY_TWINS[id(function)] = copy
+    for name in source.__code__.co_names:
+        value = source.__globals__.get(name)
+        if isinstance(value, Dispatcher) or id(value) in STAND_INS or id(value) in ARRAY_STAND_INS:
+            rebound[name] = array_twin(value)
+    return copy
+
+
 def at_point(function, x, y, params):
     """A surface function's twin at one point, as a kernel computes it (float64, IEEE inf and NaN)."""
     with np.errstate(all="ignore"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from landscapes import spec_for_index
 from numba.cpython.unsafe.tuple import tuple_setitem
-from landscapes.interpreted import stand_in, twin
+from landscapes.interpreted import array_stand_in, stand_in, twin
 
 from . import _base, _dispatch, _kernels, _surfaces
 from ._registry import OPTIMIZERS
@@ -50,6 +50,7 @@ stand_in(_dispatch.rule_step, _rule_step)
 stand_in(_kernels.literally, lambda value: value)
 stand_in(_base.llvm_sqrt_intrinsic, np.sqrt)  # correctly rounded, as llvm.sqrt
 stand_in(tuple_setitem, lambda values, index, value: values[:index] + (value,) + values[index + 1:])
+array_stand_in(_base.flush, lambda value: np.where(np.abs(value) > _base.TINY, value, 0.0))
 
 
 def trace(lid, oid, p, hp, x, y, lr, lr_factor, oracle, escape, path, loss, grad_norm, lr_used):

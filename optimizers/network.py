@@ -33,14 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 from landscapes._base import JIT_OPTIONS
 from landscapes.classification import make as make_data_set
-from landscapes.interpreted import twin
+from landscapes.interpreted import array_twin, twin
 from landscapes.mlp import BN_MOMENTUM, STATS_SHAPE, Network, backward, buffers, forward, mean_loss
 from numba import literally, njit
 from numba.cpython.unsafe.tuple import tuple_setitem
 
 from . import INDEX_OF, get
 from . import names as all_names
-from ._base import flush
+from ._base import TINY, flush
 from ._dispatch import rule_init, rule_step
 from ._kernels import call_compiled, call_specialized, is_compiled
 from ._schedules import lr_factors
@@ -249,6 +249,50 @@ def curve_gradient(t, ends, bend, point, widths, offsets, relu, batch_norm, x_tr
     return f
 
 
+def interpreted_rule(spec):
+    """``apply_rule``'s twin for ``spec``'s rule: the rule's step once, on arrays holding every pair's coordinates
+    (``array_twin``: the same arithmetic, element by element), or, for a rule that branches on a value or takes a
+    second gradient, pair by pair. Adam's 500 steps of the default network: 1.3 s pair by pair."""
+    pair_by_pair = twin(apply_rule)
+    if spec.needs_oracle or spec.uses_hessian:
+        return pair_by_pair
+    try:
+        step, init = array_twin(spec.step), twin(spec.init)
+    except TypeError:
+        return pair_by_pair
+    on_arrays = [True]
+
+    def apply(oid, lid, t, theta, grad, f, lr_t, hp, states, points, answers, norm):
+        if on_arrays[0]:
+            try:
+                return _step_every_pair(step, init, t, theta, grad, f, lr_t, hp, states)
+            except (ValueError, TypeError):  # an array's truth value: the rule branches on a value
+                on_arrays[0] = False
+        return pair_by_pair(oid, lid, t, theta, grad, f, lr_t, hp, states, points, answers, norm)
+
+    return apply
+
+
+def _step_every_pair(step, init, t, theta, grad, f, lr_t, hp, states) -> None:
+    """What ``apply_rule`` does pair by pair, with each pair's coordinates an element of an array. Copies in: a
+    rule's ``g += ...`` rebinds a scalar but would change an array in place."""
+    n, pairs = theta.shape[0], states.shape[0]
+    x, gx = theta[0::2].copy(), grad[0::2].copy()
+    y, gy = np.zeros(pairs), np.zeros(pairs)  # an odd last parameter's partner: 0, with gradient 0, never moved
+    y[:n // 2], gy[:n // 2] = theta[1::2], grad[1::2]
+    if t == 1:
+        state = tuple(np.full(pairs, value) for value in init(hp))
+    else:
+        state = tuple(states[:, j].copy() for j in range(states.shape[1]))
+    x, y, state = step(t, x, y, f, gx, gy, (0.0, 0.0, 0.0), lr_t, hp, state)
+    columns = [np.broadcast_to(column, (pairs,)).copy() for column in state]
+    x, y = (np.where(np.abs(v) > TINY, v, 0.0) for v in np.broadcast_arrays(x, y))  # flush, as apply_rule
+    theta[0::2] = x
+    theta[1::2] = y[:n // 2]
+    for j, column in enumerate(columns):
+        states[:, j] = column
+
+
 def rule_states(spec, packed: tuple, n_params: int) -> np.ndarray:
     """One row of a rule's state per pair of parameters."""
     return np.zeros(((n_params + 1) // 2, len(spec.init.py_func(packed))))
@@ -373,7 +417,7 @@ def train(optimizer: str, network: Network, data, steps: int = 500, *, seed: int
     states = rule_states(spec, packed, n)
     if interpreted:  # float64 scalars, as in a kernel: a division by zero gives inf, not an exception
         packed, lr = tuple(np.float64(v) for v in packed), np.float64(lr)
-        run_step, run_rule, run_probe = twin(network_step), twin(apply_rule), twin(gradient_at)
+        run_step, run_rule, run_probe = twin(network_step), interpreted_rule(spec), twin(gradient_at)
     else:
         run_step = functools.partial(call_compiled, network_step)
         run_rule = functools.partial(call_specialized, apply_rule, 2)
