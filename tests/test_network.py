@@ -989,3 +989,31 @@ def test_predictions_and_losses_over_a_span_by_the_twins_are_the_kernels(network
     plane_twin = network_views.path_plane(network, data, run.path, run.train_loss[run.path_steps], resolution=5,
                                           interpreted=True)
     np.testing.assert_allclose(plane_twin.projected_loss, plane.projected_loss, rtol=1e-12)
+
+
+@njit
+def _in_place_rule_init(hp):
+    return (0.0,)
+
+
+@njit
+def _in_place_rule_step(t, x, y, f, gx, gy, h, lr, hp, state):
+    (total,) = state
+    gx += 1.0  # rebinds a scalar in a kernel; on an array it would write into the array
+    total += gx + gy
+    return x - lr * gx, y - lr * gy, (total,)
+
+
+def test_a_rule_run_on_arrays_leaves_the_gradient_and_state_it_was_given_alone():
+    from types import SimpleNamespace
+
+    rule = SimpleNamespace(step=_in_place_rule_step, init=_in_place_rule_init, needs_oracle=False, uses_hessian=False)
+    apply = training.interpreted_rule(rule)
+    theta, grad = np.arange(5.0), np.full(5, 0.5)
+    states = np.zeros((3, 1))
+    for t in (1, 2):
+        apply(0, 0, t, theta, grad, 0.0, 0.1, (), states, None, None, 0.0)
+    np.testing.assert_array_equal(grad, np.full(5, 0.5))
+    # x moves by lr·(g + 1) a step, y by lr·g; the lone last parameter's partner stays at 0 with gradient 0
+    np.testing.assert_allclose(theta, np.arange(5.0) - 2 * 0.1 * np.array([1.5, 0.5, 1.5, 0.5, 1.5]))
+    np.testing.assert_allclose(states[:, 0], 2 * np.array([2.0, 2.0, 1.5]))
