@@ -412,6 +412,9 @@ def trainings(state: NetworkState) -> dict:
     return runs
 
 
+PREDICTIONS_PATIENCE = 1.0
+
+
 def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     """P(class 1) over the input plane for each of ``runs`` at the same ``BOUNDARY_FRAMES`` steps of ``steps``
     (a run that stopped early keeps its last boundary): the input-plane axis, and each run's frames
@@ -419,7 +422,10 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     from viz.network import probability_grid
 
     kernels = [(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)]
-    compiled = _ready_or_interpreted(kernels, "the network's predictions")
+    # asked for before the trainings' twins (``trainings``): worth a second's wait, as the twin takes 0.3 s on an
+    # idle server and 1.5 s on a busy one
+    compiled = (_ready_or_interpreted(kernels, "the network's predictions")
+                or QUEUE.wait(*_PREDICTIONS_REQUEST, PREDICTIONS_PATIENCE, NOW) and kernels[0][0]())
     axis, points = probability_grid(classification.EXTENT + 0.2, 51)
     chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
     panels = []
