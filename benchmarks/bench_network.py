@@ -11,6 +11,9 @@ testing, ``classification.make("moons", n=625, test_share=0.2)``):
      also records θ and the training and test losses);                                  target < 0.5 s
   c. the Bézier curve fit between two seeds' solutions (``optimizers.network.fit_curve`` with its
      defaults: 1,500 Adam iterations, cosine schedule);                                 target < 5 s
+  d. the page's first view on a new server: its three default runs (its own defaults: 500 steps on
+     moons of 500 points) by the kernels' interpreted twins (``train(..., interpreted=True)``), beside
+     the same runs by the kernels;                                                      target < 2 s
 
 each beside the same computation in NumPy (``tests/network_numpy.py``: whole-batch matrix products,
 the slice's 3,721 points broadcast in chunks of 128; written from the published math, and checked
@@ -46,6 +49,7 @@ import network_numpy  # noqa: E402  (the tests' NumPy twin, found through the pa
 TARGET_SLICE_S = 1.0
 TARGET_TRAIN_S = 0.5
 TARGET_CURVE_S = 5.0
+TARGET_INTERPRETED_S = 2.0
 RESOLUTION = 61
 STEPS = 2000
 LR = 0.01
@@ -152,6 +156,20 @@ def main(argv=None) -> int:
                  f"{np.abs(numpy_bend - bend.bend).max():.1e}; the kernel's share of the Numba call {bend.elapsed:.3f} s")
     rows.append((f"[c] Bézier curve fit, {iterations} iterations, tanh", TARGET_CURVE_S, numba_s, numpy_s))
 
+    # ---- d ----
+    from ui import network_page
+
+    state = network_page.NetworkState()
+
+    def page_runs(interpreted):
+        return {name: training.train(name, state.network(), state.data(), state.steps, seed=state.seed,
+                                     lr=state.lr(name), interpreted=interpreted) for name in state.runs}
+
+    kernels_runs = page_runs(False)
+    kernels_s, _ = measured(lambda: page_runs(False), repeats)
+    twins_s, twins_runs = measured(lambda: page_runs(True), repeats)
+    drift = max(float(np.max(np.abs(twins_runs[n].train_loss / kernels_runs[n].train_loss - 1.0))) for n in state.runs)
+
     print("\nfirst call (compiles, or loads from the disk cache), seconds: "
           + ", ".join(f"{what} {seconds:.2f}" for what, seconds in first.items()))
     header = f"{'what':<42} {'target':>8} {'Numba':>9} {'NumPy':>9} {'Numba/NumPy':>12}  met?"
@@ -162,6 +180,9 @@ def main(argv=None) -> int:
               f"{numba_s / numpy_s:>12.3f}  {verdict(numba_s, target)}")
     for note in notes:
         print(note)
+    print(f"[d] the Network page's {len(state.runs)} default runs ({', '.join(state.runs)}), {state.steps} steps: interpreted "
+          f"twins {twins_s:.3f} s (target < {TARGET_INTERPRETED_S:g} s: {verdict(twins_s, TARGET_INTERPRETED_S)}), "
+          f"kernels {kernels_s:.3f} s; largest relative difference of their training losses {drift:.1e}")
     print(f"benchmark wall time {time.perf_counter() - began:.0f} s")
     return 0
 

@@ -12,7 +12,7 @@ Two lanes, each a thread with a compile worker process of its own (``compile_wor
 - the **background lane** takes the rest (SOON, then the warm-up list: LATER), and its worker
   runs at a low CPU priority: on a 2-core machine it compiles on the core that the
   server, the browser and the page lane leave idle. With one lane, the Network page's training
-  pass (the one first view with no stand-in) started ~27 s into a fresh server, behind every page
+  pass (then a first view with no stand-in) started ~27 s into a fresh server, behind every page
   the teacher opened before it.
 """
 from __future__ import annotations

@@ -312,8 +312,9 @@ def test_the_warm_up_list_starts_with_compares_first_view_and_covers_every_pair(
 
 
 def test_the_network_page_s_first_view_is_queued_ahead_of_the_warm_up_list(monkeypatch):
-    """The one page with no stand-in while it compiles: its first view's kernels are queued SOON, before the list,
-    under the keys the page asks by (a page opened while one compiles waits for it instead of compiling it again)."""
+    """The page whose kernels compile longest and whose stand-in is slowest: its first view's kernels are queued SOON,
+    before the list, under the keys the page asks by (a page opened while one compiles waits for it instead of
+    compiling it again)."""
     from ui import network_page, warm_up
 
     queued = []

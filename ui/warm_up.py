@@ -11,8 +11,9 @@ goes to ``optimizers.kernel_queue``'s one thread, behind any kernel a page is wa
 3. the batch kernels of Sweep and Basins (5-12 s each);
 4. every other (landscape, optimizer) pair, and the network training of every other optimizer.
 
-The Network page's first view has no stand-in while it compiles, so its kernels are also queued ahead
-of the list, just behind what a page is waiting for.
+The Network page's first view compiles longest (about 20 s) and its stand-in is the slowest (its
+interpreted trainings take seconds, not milliseconds), so its kernels are also queued ahead of the
+list, just behind what a page is waiting for: a teacher who tours the pages finds them ready.
 """
 from __future__ import annotations
 
@@ -92,9 +93,9 @@ def start() -> None:
 def _queue_every_call() -> None:
     from . import network_page
 
-    # Every page but the Network page draws at once while its kernels compile (the interpreter, runs one at a time);
-    # the Network page has no stand-in, so its first view's kernels (about 20 s) come before the batch kernels that
-    # Sweep and Basins ask for (SOON too, but later): on a fresh server they had held it up for a minute.
+    # Every page draws at once while its kernels compile (the interpreter, runs one at a time); the Network page's
+    # interpreted trainings take seconds, and its kernels about 20 s, so they come before the batch kernels that
+    # Sweep and Basins ask for (SOON too, but later): on a fresh server those had held its kernels up for a minute.
     for key, call in network_page.first_view_requests():
         QUEUE.request(key, call, SOON)
     for number, call in enumerate(_calls()):
