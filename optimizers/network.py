@@ -40,7 +40,7 @@ from numba.cpython.unsafe.tuple import tuple_setitem
 
 from . import INDEX_OF, get
 from . import names as all_names
-from ._base import TINY, flush
+from ._base import flush
 from ._dispatch import rule_init, rule_step
 from ._kernels import call_compiled, call_specialized, is_compiled
 from ._schedules import lr_factors
@@ -252,7 +252,7 @@ def curve_gradient(t, ends, bend, point, widths, offsets, relu, batch_norm, x_tr
 def interpreted_rule(spec):
     """``apply_rule``'s twin for ``spec``'s rule: the rule's step once, on arrays holding every pair's coordinates
     (``array_twin``: the same arithmetic, element by element), or, for a rule that branches on a value or takes a
-    second gradient, pair by pair. Adam's 500 steps of the default network: 1.3 s pair by pair."""
+    second gradient, pair by pair. Adam's 500 steps of the default network: 1.34 s pair by pair, 0.43 s on arrays."""
     pair_by_pair = twin(apply_rule)
     if spec.needs_oracle or spec.uses_hessian:
         return pair_by_pair
@@ -286,9 +286,10 @@ def _step_every_pair(step, init, t, theta, grad, f, lr_t, hp, states) -> None:
         state = tuple(states[:, j].copy() for j in range(states.shape[1]))
     x, y, state = step(t, x, y, f, gx, gy, (0.0, 0.0, 0.0), lr_t, hp, state)
     columns = [np.broadcast_to(column, (pairs,)).copy() for column in state]
-    x, y = (np.where(np.abs(v) > TINY, v, 0.0) for v in np.broadcast_arrays(x, y))  # flush, as apply_rule
-    theta[0::2] = x
-    theta[1::2] = y[:n // 2]
+    flush_all = array_twin(flush)
+    x, y = np.broadcast_arrays(x, y)
+    theta[0::2] = flush_all(x)
+    theta[1::2] = flush_all(y)[:n // 2]
     for j, column in enumerate(columns):
         states[:, j] = column
 
