@@ -382,8 +382,8 @@ def _work(state: NetworkState, steps: int) -> float:
 
 INTERPRETED_NOTE = ("First training on this server: the interpreter ran these steps while the compiled kernels load, "
                     "and the page redraws with the kernels' runs by itself in a few seconds. Same steps, sums taken in "
-                    "another order: the default runs agree to six digits (with batch norm the test loss can differ "
-                    "more, as rounding noise moves the biases before it).")
+                    "another order: the losses agree with the kernels' to five significant digits (with batch norm the "
+                    "test loss can differ more, as rounding noise moves the biases before it).")
 
 
 def trainings(state: NetworkState) -> dict:
