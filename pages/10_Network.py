@@ -40,7 +40,7 @@ for name, run in runs.items():
     if run.diverged_at is not None:
         st.error(f"{titles[name]} diverged at step {run.diverged_at}: lower its learning rate.")
 
-axis, panels = network_page.boundary_frames(list(runs.values()), state.steps)
+axis, panels = network_page.boundary_frames(state, runs)
 charts.plotly_chart(network_viz.boundary_figure(data, axis, [(titles[n], frames)
                                                              for n, frames in zip(runs, panels)],
                                                 presentation, height=(620 if presentation else 440)),

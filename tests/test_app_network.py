@@ -193,7 +193,7 @@ def test_a_page_s_kernels_not_yet_compiled_are_asked_of_the_compile_queue_ahead_
     monkeypatch.setattr(mlp, "kernels_ready", lambda predictions_only=False: False)
     state, _ = network_page.from_query({**QUICK, "opts": "rmsprop", "steps": "20", "seed": "7"})
     run = network_page.trainings(state)["rmsprop"]
-    network_page.boundary_frames([run], state.steps)
+    network_page.boundary_frames(state, {"rmsprop": run})
     network_page.landscape_view(state, run, "modes")  # the other seed's training is the same optimizer's: ready by then
     # the training's kernels first (the long compile), then the boundary's; the two seeds' view trains again and fits
     # a curve: it asks for those kernels beside the maps', all at once (nothing slips in between)

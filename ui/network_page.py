@@ -386,6 +386,11 @@ INTERPRETED_NOTE = ("First training on this server: the interpreter ran these st
                     "test loss can differ more, as rounding noise moves the biases before it).")
 
 
+def _runs_key(state: NetworkState, compiled: bool) -> tuple:
+    return ("network-runs", _network_key(state), state.seed, tuple((n, state.lr(n)) for n in state.runs), state.batch,
+            state.steps, state.schedule, state.clip_norm, "kernels" if compiled else "interpreted")
+
+
 def trainings(state: NetworkState) -> dict:
     """Every run of the page, by optimizer name, in the scheduler.
 
@@ -398,8 +403,7 @@ def trainings(state: NetworkState) -> dict:
         # asked for before the twins train, unlike the others: it compiles in 0.4 s, and its twin would draw the
         # boundaries' 90 frames in 0.9 s on a busy server
         QUEUE.request(*_PREDICTIONS_REQUEST, NOW)
-    key = ("network-runs", _network_key(state), state.seed, tuple((n, state.lr(n)) for n in state.runs), state.batch,
-           state.steps, state.schedule, state.clip_norm, "kernels" if compiled else "interpreted")
+    key = _runs_key(state, compiled)
     if compiled:
         chunks = [Chunk(lambda name=name: [(name, _train(state, name, state.seed))], _work(state, state.steps))
                   for name in state.runs]
@@ -415,10 +419,13 @@ def trainings(state: NetworkState) -> dict:
 PREDICTIONS_PATIENCE = 1.0
 
 
-def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
-    """P(class 1) over the input plane for each of ``runs`` at the same ``BOUNDARY_FRAMES`` steps of ``steps``
-    (a run that stopped early keeps its last boundary): the input-plane axis, and each run's frames
-    (step, probabilities, the run's losses then in words). By the kernel's interpreted twin while it compiles."""
+def boundary_frames(state: NetworkState, runs: dict) -> tuple[np.ndarray, list]:
+    """P(class 1) over the input plane for each of ``runs`` (``trainings(state)``) at the same ``BOUNDARY_FRAMES``
+    steps (a run that stopped early keeps its last boundary): the input-plane axis, and each run's frames (step,
+    probabilities, the run's losses then in words). By the kernel's interpreted twin while it compiles.
+
+    In the scheduler, under the runs' key: a class opening the page with the same settings computes them once
+    (0.19 s a visit, a third of the page's warm script)."""
     from viz.network import probability_grid
 
     kernels = [(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)]
@@ -427,21 +434,27 @@ def boundary_frames(runs: list, steps: int) -> tuple[np.ndarray, list]:
     compiled = (_ready_or_interpreted(kernels, "the network's predictions")
                 or QUEUE.wait(*_PREDICTIONS_REQUEST, PREDICTIONS_PATIENCE, NOW) and kernels[0][0]())
     axis, points = probability_grid(classification.EXTENT + 0.2, 51)
-    chosen = np.unique(np.linspace(0, steps, min(BOUNDARY_FRAMES, steps + 1)).round().astype(int))
-    panels = []
-    for run in runs:
-        frames = []
-        for step in chosen:
-            at = run.at(int(step))
-            scores = mlp.predict_scores(run.network, run.path[at], points, run.running_mean[at], run.running_var[at],
-                                        interpreted=not compiled)
-            kept = int(run.path_steps[at])
-            numbers = f"η = {run.hyperparams['lr']:g}, step {kept}<br>train loss {run.train_loss[kept]:.3g}, test {run.test_loss[kept]:.3g}"
-            frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores)), numbers))
-        panels.append(frames)
+    chosen = np.unique(np.linspace(0, state.steps, min(BOUNDARY_FRAMES, state.steps + 1)).round().astype(int))
+    runs_compiled = not any(run.interpreted for run in runs.values())
+    key = ("network-boundaries", _runs_key(state, runs_compiled), "kernels" if compiled else "interpreted")
+    work = len(chosen) * len(points) * state.network().n_params / 1e6
+    chunks = [Chunk(lambda run=run: _run_frames(run, chosen, points, not compiled), work) for run in runs.values()]
+    panels = heavy.compute(key, chunks, list, "Drawing the boundaries")
     if not compiled:
         _compile_after(kernels)
     return axis, panels
+
+
+def _run_frames(run, chosen: np.ndarray, points: np.ndarray, interpreted: bool) -> list:
+    frames = []
+    for step in chosen:
+        at = run.at(int(step))
+        scores = mlp.predict_scores(run.network, run.path[at], points, run.running_mean[at], run.running_var[at],
+                                    interpreted=interpreted)
+        kept = int(run.path_steps[at])
+        numbers = f"η = {run.hyperparams['lr']:g}, step {kept}<br>train loss {run.train_loss[kept]:.3g}, test {run.test_loss[kept]:.3g}"
+        frames.append((int(step), 0.5 * (1.0 + np.tanh(0.5 * scores)), numbers))
+    return frames
 
 
 def landscape_view(state: NetworkState, run, view: str):
