@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from ui import live_chart, strip
 
-from app_kit import run_page
+from app_kit import chart_spec, run_page
 from viz import figures
 from viz.numbers import readable
 from viz.surface_image import evaluate
@@ -219,6 +219,19 @@ def test_the_race_curves_panel_titles_grow_on_a_projector():
     small = figures.curves_figure(tracks, 0.0).to_dict()["layout"]["annotations"]
     large = figures.curves_figure(tracks, 0.0, presentation=True).to_dict()["layout"]["annotations"]
     assert all(b["font"]["size"] > a["font"]["size"] for a, b in zip(small, large))
+
+
+def test_the_network_boundaries_keep_their_projector_titles_while_they_play():
+    """Each frame names its step and losses in the panel titles; on a projector those titles must stay at the
+    enlarged size as the animation plays (frames built with the builder's 16 px shrank them back)."""
+    at = _page("pages/10_Network.py", {"steps": "60", "n": "200", "opts": "sgd,adam", "pres": "1"})
+    assert not at.exception, at.exception
+    boundary = chart_spec(at, "net_boundary")
+    sizes = {a["font"]["size"] for a in boundary["layout"]["annotations"]}
+    assert len(sizes) == 1 and sizes.pop() > 16
+    for frame in boundary["frames"]:
+        assert [a["font"] for a in frame["layout"]["annotations"]] == [a["font"] for a in boundary["layout"]["annotations"]]
+        assert [a["text"].split("<br>")[0] for a in frame["layout"]["annotations"]] == ["Gradient descent (SGD)", "Adam"]
 
 
 # ----- the 3-D view ----------------------------------------------------------------------------------

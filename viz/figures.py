@@ -641,7 +641,7 @@ def surface3d_figure(landscape, grid: SurfaceGrid, tracks: list[Track], presenta
     height = height or (780 if presentation else 600)
     xs, ys, heights, height_of = surface_heights(landscape, grid, tracks)
     lift = 0.0 if grid.log_scale else 0.01 * (grid.z_high - grid.z_low)  # a hair above the surface, to stay visible
-    shown = [dict(type="surface", x=typed_array(xs), y=typed_array(ys), z=_typed_grid(heights),
+    shown = [dict(type="surface", x=typed_array(xs), y=typed_array(ys), z=typed_grid(heights),
                   colorscale="Viridis", showscale=False, opacity=0.92, name="surface",
                   contours=dict(z=dict(show=True, usecolormap=True, project_z=True)),
                   hovertemplate="(%{x:.3g}, %{y:.3g})<extra></extra>")]
@@ -682,7 +682,7 @@ def surface3d_figure(landscape, grid: SurfaceGrid, tracks: list[Track], presenta
     return PrebuiltFigure({"data": shown, "layout": layout, "frames": frames})
 
 
-def _typed_grid(values) -> dict:
+def typed_grid(values) -> dict:
     """A 2-D float32 array in plotly.js's typed form (a surface's z)."""
     array = np.ascontiguousarray(values, dtype=np.float32)
     return {"dtype": "f4", "bdata": base64.b64encode(array.tobytes()).decode("ascii"),

@@ -5,11 +5,14 @@ Loss values span many decades near a solution, so the maps are drawn in log10 of
 """
 from __future__ import annotations
 
+import functools
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import FONT, enlarge_text, player, typed_array
+from .figures import FONT, PrebuiltFigure, enlarge_text, player, typed_array, typed_grid
 from .palette import colour as optimizer_colour
 
 FLOOR = 1e-12  # losses below this are drawn at it (a log scale cannot show 0)
@@ -33,16 +36,52 @@ def probability_grid(extent: float = 2.2, resolution: int = 81) -> tuple[np.ndar
     return axis, np.column_stack([a.ravel(), b.ravel()])
 
 
-def _probability_map(axis: np.ndarray, z: np.ndarray, showscale: bool) -> go.Contour:
+def _probability_map(axis: np.ndarray, z: np.ndarray, showscale: bool, column: int) -> dict:
     """P(class 1) in colour and its ½ line in black: one contour trace (colouring as a heatmap), so that each
     frame sends the map once, in float32 (90 frames of three runs: 1.9 MB of JSON; a heatmap and a contour
     trace of float64 each sent it four times over, 7.7 MB, and the page took 3.3 s to draw it)."""
-    return go.Contour(x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=z.astype(np.float32), zmin=0.0, zmax=1.0,
-                      colorscale=_PROBABILITY_SCALE, showscale=showscale,
-                      contours=dict(start=0.5, end=0.5, size=1.0, coloring="heatmap", showlines=True),
-                      line=dict(color="black", width=2.5), name="boundary (P = ½)", showlegend=False,
-                      colorbar=dict(title=dict(text="P(class 1)", side="right"), thickness=14, len=0.8),
-                      hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(class 1) = %{z:.3f}<extra></extra>")
+    return dict(type="contour", x=typed_array(axis, "f8"), y=typed_array(axis, "f8"), z=typed_grid(z), zmin=0.0, zmax=1.0,
+                colorscale=_PROBABILITY_SCALE, showscale=showscale,
+                contours=dict(start=0.5, end=0.5, size=1.0, coloring="heatmap", showlines=True),
+                line=dict(color="black", width=2.5), name="boundary (P = ½)", showlegend=False,
+                colorbar=dict(title=dict(text="P(class 1)", side="right"), thickness=14, len=0.8),
+                hovertemplate="x₁ %{x:.2f}, x₂ %{y:.2f}<br>P(class 1) = %{z:.3f}<extra></extra>",
+                **_panel_axes(column))
+
+
+def _panel_axes(column: int) -> dict:
+    suffix = "" if column == 1 else str(column)
+    return dict(xaxis="x" + suffix, yaxis="y" + suffix)
+
+
+@functools.lru_cache(maxsize=8)
+def _panels_layout(count: int, extent: float) -> str:
+    """The layout of ``count`` square panels side by side over [-extent, extent]², validated once (JSON): through
+    plotly's validators with the points' traces, the figure took a third of the page's warm script."""
+    figure = make_subplots(rows=1, cols=count, subplot_titles=["·"] * count, horizontal_spacing=0.04)
+    for column in range(1, count + 1):
+        suffix = "" if column == 1 else str(column)
+        # no axis titles: the player sits under the panels where x₁'s would go (the caption names the inputs)
+        figure.update_xaxes(range=[-extent, extent], constrain="domain", row=1, col=column)
+        figure.update_yaxes(range=[-extent, extent], scaleanchor="x" + suffix, constrain="domain",
+                            showticklabels=column == 1, row=1, col=column)
+    return json.dumps(figure.to_dict()["layout"])
+
+
+def _points(data, column: int) -> list[dict]:
+    """The data on one panel: training points filled, test points open, a trace per class and part."""
+    traces = []
+    for label, colour in enumerate(_CLASS_COLOURS):
+        for part, x, y, symbol in (("train", data.x_train, data.y_train, "circle"),
+                                   ("test", data.x_test, data.y_test, "circle-open")):
+            chosen = x[y == label]
+            traces.append(dict(
+                type="scatter", x=typed_array(chosen[:, 0], "f8"), y=typed_array(chosen[:, 1], "f8"), mode="markers",
+                name=f"class {label}, {part}", showlegend=False,
+                marker=dict(symbol=symbol, size=6 if part == "train" else 8, color=colour,
+                            line=dict(width=1.0 if part == "train" else 2.0, color="white" if part == "train" else colour)),
+                hovertemplate=f"class {label} ({part})<extra></extra>", **_panel_axes(column)))
+    return traces
 
 
 def boundary_figure(data, axis: np.ndarray, panels: list[tuple[str, list[tuple[int, np.ndarray]]]],
@@ -50,54 +89,43 @@ def boundary_figure(data, axis: np.ndarray, panels: list[tuple[str, list[tuple[i
     """P(class 1) over the input plane, one panel per run side by side (``panels``: (title, frames), each frame a
     (step, probabilities, words): every run has the same frame steps), animated together, with the data: training
     points filled, test points open. Each panel's title carries the frame's words (its losses then), so the
-    numbers play with the boundary."""
+    numbers play with the boundary.
+
+    Built as the dict plotly.js receives (``PrebuiltFigure``) around a layout validated once: through plotly's
+    validators the traces, frames and player took 0.3 s of the page's 0.65 s warm script."""
     count = len(panels)
 
     def titles(index):
         return [f"{title}<br><span style='font-size:0.85em'>{frames[index][2]}</span>" for title, frames in panels]
 
-    figure = make_subplots(rows=1, cols=count, subplot_titles=titles(-1), horizontal_spacing=0.04)
     side = len(axis)
-    for column, (_, frames) in enumerate(panels, start=1):
-        figure.add_trace(_probability_map(axis, frames[-1][1].reshape(side, -1), showscale=column == count), 1, column)
-    animated = list(range(count))
-    for column in range(1, count + 1):
-        for label, colour in enumerate(_CLASS_COLOURS):
-            for part, x, y, symbol in (("train", data.x_train, data.y_train, "circle"),
-                                       ("test", data.x_test, data.y_test, "circle-open")):
-                chosen = x[y == label]
-                figure.add_trace(go.Scatter(
-                    x=typed_array(chosen[:, 0], "f8"), y=typed_array(chosen[:, 1], "f8"), mode="markers",
-                    name=f"class {label}, {part}", showlegend=False,
-                    marker=dict(symbol=symbol, size=6 if part == "train" else 8, color=colour,
-                                line=dict(width=1.0 if part == "train" else 2.0,
-                                          color="white" if part == "train" else colour)),
-                    hovertemplate=f"class {label} ({part})<extra></extra>"), 1, column)
+    layout = json.loads(_panels_layout(count, float(axis[-1])))
+    for annotation, text in zip(layout["annotations"], titles(-1)):
+        annotation["text"] = text
     steps = [frame[0] for frame in panels[0][1]]
-    frame_list = []
-    annotations = [annotation.to_plotly_json() for annotation in figure.layout.annotations]
-    for index, step in enumerate(steps):
-        traces = []
-        for _, frames in panels:
-            traces.append(dict(type="contour", z=frames[index][1].reshape(side, -1).astype(np.float32)))
-        words = [dict(annotation, text=text) for annotation, text in zip(annotations, titles(index))]
-        frame_list.append(go.Frame(name=str(step), data=traces, traces=animated, layout=dict(annotations=words)))
-    figure.frames = frame_list
     slider_steps = [dict(method="animate", label=str(step),
                          args=[[str(step)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                                  transition=dict(duration=0))]) for step in steps]
-    for column in range(1, count + 1):
-        suffix = "" if column == 1 else str(column)
-        # no axis titles: the player sits under the panels where x₁'s would go (the caption names the inputs)
-        figure.update_xaxes(range=[axis[0], axis[-1]], constrain="domain", row=1, col=column)
-        figure.update_yaxes(range=[axis[0], axis[-1]], scaleanchor="x" + suffix, constrain="domain",
-                            showticklabels=column == 1, row=1, col=column)
-    figure.update_layout(title=dict(text="Decision boundary of each run, over training", x=0.01, y=0.98, yanchor="top"),
-                         # on a projector every text is larger (enlarge_text): more room above for the titles
-                         # and below for the player, which live_chart draws under the panels
-                         margin=dict(l=10, r=10, t=150 if presentation else 110, b=110 if presentation else 70),
-                         **player(steps, slider_steps, presentation, redraw=True, below=0.1, frame_ms=150))
-    return _layout(figure, height, presentation)
+    layout.update(title=dict(text="Decision boundary of each run, over training", x=0.01, y=0.98, yanchor="top"),
+                  # on a projector every text is larger (enlarge_text): more room above for the titles
+                  # and below for the player, which live_chart draws under the panels
+                  margin=dict(l=10, r=10, t=150 if presentation else 110, b=110 if presentation else 70),
+                  height=height, font=dict(FONT, size=13), plot_bgcolor="#fafafa", paper_bgcolor="white",
+                  **player(steps, slider_steps, presentation, redraw=True, below=0.1, frame_ms=150))
+    maps = [_probability_map(axis, frames[-1][1].reshape(side, -1), column == count, column)
+            for column, (_, frames) in enumerate(panels, start=1)]
+    finished = {"data": maps + [trace for column in range(1, count + 1) for trace in _points(data, column)],
+                "layout": layout}
+    if presentation:
+        finished = enlarge_text(finished)
+    # each frame's titles in the finished layout's fonts: with the builder's, a projector's titles shrank on play
+    annotations = finished["layout"]["annotations"]
+    finished["frames"] = [
+        dict(name=str(step), traces=list(range(count)),
+             data=[dict(type="contour", z=typed_grid(frames[index][1].reshape(side, -1))) for _, frames in panels],
+             layout=dict(annotations=[dict(annotation, text=text) for annotation, text in zip(annotations, titles(index))]))
+        for index, step in enumerate(steps)]
+    return PrebuiltFigure(finished)
 
 
 def loss_curves_figure(runs: list[tuple[str, str, object]], presentation: bool = False, height: int = 420) -> go.Figure:
