@@ -107,16 +107,25 @@ MARK_OLD_CHARTS = ("document.querySelectorAll('.js-plotly-plot, .live-chart')"
 NEW_CHART_DRAWN = ", ".join(f'.js-plotly-plot:not([data-bench-old]):not([data-stale="true"] *) {layer}' for layer in (
     ".scatterlayer .trace", ".heatmaplayer .hm", ".imagelayer image", ".contourlayer .contour"))
 # Nor a chart of the previous page mounted anew: after a click, Streamlit sometimes mounts charts of the
-# previous page again in new elements (Compare's curves and stability chart, unmarked and not stale) before the
-# new page's arrive, and their redraw counted as the new page's first chart: the "0.2 s" and "0.6-0.9 s" Network
-# figures (a probe logging every chart's mount, its element's key and its draw: the boundary drawn 1.2-2.5 s after
-# the click). Every chart is drawn under its key (``ui.charts``), and Streamlit names its element ``st-key-<key>``:
-# WATCH_JS notes when a chart was first drawn under each key since the click, and once the new page has settled,
-# its first chart is the earliest of the charts it shows.
-PAGE_CHART_KEYS = """[...document.querySelectorAll('.js-plotly-plot')]
-  .filter(chart => !chart.closest('[data-stale="true"]'))
-  .map(chart => chart.closest('[data-testid="stElementContainer"]'))
-  .flatMap(element => element ? [...element.classList].filter(name => name.startsWith('st-key-')) : [])"""
+# previous page again in new elements (Compare's curves and stability chart, the Data page's four charts;
+# unmarked and not stale) while the new page computes, and their redraw counted as the new page's first chart:
+# the "0.2 s", "0.6-0.9 s" and "1.1 s" Network figures (probes logging each chart's element key and draw time).
+# Every chart is drawn under its key (``ui.charts``) and Streamlit names its element ``st-key-<key>``, so a
+# page's first chart is the first drawn under one of its own keys (WATCH_JS notes each key's first drawing).
+PAGE_CHART_KEYS = {
+    "Compare": ("st-key-map_", "st-key-surface3d", "st-key-curves", "st-key-stability"),
+    "Lessons": ("st-key-lesson",),
+    "Gallery": ("st-key-card-", "st-key-gal"),
+    "Anatomy": ("st-key-anatomy",),
+    "Sweep": ("st-key-sweep", "st-key-lr_curves", "st-key-search"),
+    "Basins": ("st-key-basin",),
+    "Your_landscape": ("st-key-yours",),
+    "Data_landscape": ("st-key-data_",),
+    "Network": ("st-key-net_",),
+}
+FIRST_OWN_CHART = """(prefixes) => { const own = Object.entries(window.__benchDrawn || {})
+  .filter(([key]) => prefixes.some(prefix => key.startsWith(prefix))).map(([, at]) => at);
+  return own.length ? Math.min(...own) : null; }"""
 
 
 # When a chart is drawn, read in the page: a MutationObserver notes performance.now() the moment a
@@ -185,18 +194,18 @@ def new_tab(browser_or_context, url: str, since: float | None = None, timeout_s:
 
 
 def by_link(page, link, timeout_s: float = 120) -> float:
-    """Seconds from clicking ``link`` (a locator in the page) until the new page's first chart is drawn (see
-    ``PAGE_CHART_KEYS``); returns once that page has settled."""
+    """Seconds from clicking ``link`` (a locator in the page) until the new page's first chart is drawn: the first
+    under one of its own keys (``PAGE_CHART_KEYS``), or for a page not listed, the first new chart."""
     began, began_epoch = time.perf_counter(), time.time()
+    prefixes = PAGE_CHART_KEYS.get((link.get_attribute("href") or "").strip("/").split("?")[0])
     page.evaluate(f"{MARK_OLD_CHARTS}; window.__benchDrawn = {{}}; window.__benchWatch && window.__benchWatch({NEW_CHART_DRAWN!r})")
     try:
         link.click()
-        page.wait_for_selector(NEW_CHART_DRAWN, timeout=timeout_s * 1000, state="attached")
-        fallback = time.perf_counter() - began
-        settle(page, timeout_s)
-        drawn = page.evaluate(f"(() => {{ const keys = {PAGE_CHART_KEYS}; "
-                              "return keys.map(key => window.__benchDrawn[key]).filter(at => at !== undefined); })()")
-        return min(drawn) / 1000 - began_epoch if drawn else fallback
+        if prefixes is None:
+            page.wait_for_selector(NEW_CHART_DRAWN, timeout=timeout_s * 1000, state="attached")
+            return _seen_seconds(page, NEW_CHART_DRAWN, began_epoch, time.perf_counter() - began)
+        page.wait_for_function(FIRST_OWN_CHART, arg=list(prefixes), timeout=timeout_s * 1000)
+        return page.evaluate(FIRST_OWN_CHART, list(prefixes)) / 1000 - began_epoch
     except PlaywrightError as error:
         return _failed(page, page.url, timeout_s, error)
 
