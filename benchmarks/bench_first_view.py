@@ -112,6 +112,7 @@ NEW_CHART_DRAWN = ", ".join(f'.js-plotly-plot:not([data-bench-old]):not([data-st
 # the "0.2 s", "0.6-0.9 s" and "1.1 s" Network figures (probes logging each chart's element key and draw time).
 # Every chart is drawn under its key (``ui.charts``) and Streamlit names its element ``st-key-<key>``, so a
 # page's first chart is the first drawn under one of its own keys (WATCH_JS notes each key's first drawing).
+# A page whose chart keys change without this table shows "no chart" (inf) here, never a wrong figure.
 PAGE_CHART_KEYS = {
     "Compare": ("st-key-map_", "st-key-surface3d", "st-key-curves", "st-key-stability"),
     "Lessons": ("st-key-lesson",),

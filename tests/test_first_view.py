@@ -421,3 +421,19 @@ def test_the_network_page_on_a_new_server_draws_the_interpreters_runs_then_the_k
     assert network_page.INTERPRETED_NOTE not in [c.value for c in at.caption]
     for name, run in exact.items():
         assert shown[name] == pytest.approx(run.train_loss[-1], rel=1e-3)  # the table's four digits, from the twins
+
+
+def test_the_first_view_benchmark_knows_every_pages_own_chart_keys():
+    """bench_first_view counts a page's first chart by its element keys; a page missing from its table would fall
+    back to "any new chart", which counted the previous page's charts (the suspect 0.2 s Network figure)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_first_view", ROOT / "benchmarks" / "bench_first_view.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    pages = {path.strip("/") for path in (bench.COMPARE.split("?")[0], *bench.OTHER_PAGES)}
+    assert pages <= set(bench.PAGE_CHART_KEYS)
+    for key in ("net_boundary", "map_overlay", "sweep_map", "basin_map", "yours_map", "data_curves", "anatomy_map",
+                "lesson_race", "card-rosenbrock"):
+        assert sum(any(f"st-key-{key}".startswith(prefix) for prefix in prefixes)
+                   for prefixes in bench.PAGE_CHART_KEYS.values()) == 1, key
