@@ -10,7 +10,8 @@ the queue.
 
 Protocol: the server writes a pickled ``(kernel name, arguments)`` (a call with no steps, a
 few small arrays) and reads back ``b"ok"`` or the error's text; each message is preceded by its
-length in 4 bytes. The child ends when the server closes its end of the pipe.
+length in 4 bytes. The child ends when the server closes its end of the pipe, or as soon as the
+server is gone (``end_with_the_server``): a compile under way is not finished for nobody.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 
 from .kernel_queue import in_background_lane
 
@@ -96,8 +98,29 @@ def stop_all() -> None:
     BACKGROUND_WORKER.stop()
 
 
+def end_with_the_server(poll_seconds: float = 0.25) -> threading.Thread:
+    """End this process as soon as its parent has gone, even in the middle of a compile.
+
+    A closed pipe is seen only between two compiles: a server stopped (Ctrl-C) or restarted during its
+    warm-up left its two children compiling for up to ~12 s more, on the cores a restarted server and
+    its first view needed (measured: three orphaned workers, two cores, while a new server's first Compare
+    view was timed). Numba's compile is mostly Python code, which lets this thread run between its steps.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(0)
+
+    watcher = threading.Thread(target=watch, name="end-with-the-server", daemon=True)
+    watcher.start()
+    return watcher
+
+
 def serve(requests=None, replies=None, niceness: int = 0) -> None:
-    """The child's loop: compile each requested call, answer, until the server closes the pipe."""
+    """The child's loop: compile each requested call, answer, until the server closes the pipe or ends."""
+    end_with_the_server()
     if niceness:
         os.nice(niceness)
     from optimizers import _kernels, minibatch, network  # configures numba exactly as the server did: the same cache directory

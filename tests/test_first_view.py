@@ -263,6 +263,68 @@ def test_the_compile_worker_compiles_into_the_disk_cache_and_survives_bad_reques
         worker.stop()
 
 
+SERVER_THAT_WARMS_UP = """
+import sys, time
+import optimizers
+from optimizers.kernel_queue import LATER, QUEUE
+from ui import warm_up
+
+batch = next(call for call in warm_up._calls() if getattr(call, "func", None) is optimizers.run_many)
+QUEUE.request(("a batch kernel",), batch, LATER)  # 5-12 s to compile, in the background lane's child
+time.sleep(600)
+"""
+
+
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_a_compile_worker_ends_with_its_server_even_in_the_middle_of_a_compile(tmp_path):
+    """Ctrl-C (or a crash) during the warm-up: the children must not go on compiling on a restarted server's cores."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LANDSCAPE_NUMBA_CACHE_BASE": str(tmp_path)}  # an empty cache: the batch kernel compiles for seconds
+    env.pop("LANDSCAPE_NO_WARMUP", None)
+    env.pop("LANDSCAPE_COMPILE_IN_PROCESS", None)
+    server = subprocess.Popen([sys.executable, "-c", SERVER_THAT_WARMS_UP], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (workers := _children_of(server.pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert workers, "the compile worker never started"
+        time.sleep(2.0)  # the child has imported numba and is compiling the batch kernel
+        assert all(_alive(worker) for worker in workers), "the child ended before it was asked to"
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        gone_by = time.monotonic() + 3.0
+        while any(_alive(worker) for worker in workers) and time.monotonic() < gone_by:
+            time.sleep(0.05)
+        assert not any(_alive(worker) for worker in workers), "a compile worker outlived its server by 3 s"
+    finally:
+        server.kill()
+        for worker in _children_of(server.pid):
+            os.kill(worker, signal.SIGKILL)
+
+
 def test_the_background_lane_s_compile_worker_runs_at_a_low_cpu_priority_and_the_page_lane_s_does_not():
     import os
 
