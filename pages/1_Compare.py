@@ -6,7 +6,7 @@ preload_plotly()  # first: a new browser fetches and compiles plotly.js while th
 import plotly.io as pio
 import streamlit as st
 
-from ui import chart_first, compare, compute, live_class, shell
+from ui import chart_first, compare, compute, shell
 from ui.live_chart import live_chart
 from ui import state as page_state
 from viz import figures, tables
@@ -90,6 +90,9 @@ right.download_button("Download the animation (offline HTML)",
                       file_name=f"{surface.name}-race.html", mime="text/html", on_click="ignore")
 
 compare.video_export(surface, grid, tracks, state)
+# imported here, after the chart: the live class brings its database layer (~0.35 s of a fresh server's first view)
+from ui import live_class  # noqa: E402
+
 live_class.start_compare_button(state)
 
 st.query_params.from_dict(page_state.to_query(state))
