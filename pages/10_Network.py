@@ -7,7 +7,7 @@ import optimizers
 import streamlit as st
 from landscapes import network_views as views
 
-from ui import charts, network_page, shell, strip
+from ui import chart_first, charts, network_page, shell, strip
 from viz import network as network_viz
 
 shell.page_header("A real network's landscape",
@@ -45,6 +45,7 @@ charts.plotly_chart(network_viz.boundary_figure(data, axis, [(titles[n], frames)
                                                              for n, frames in zip(runs, panels)],
                                                 presentation, height=(620 if presentation else 440)),
                     key="net_boundary", filename=f"network-{state.data_set}-boundaries")
+chart_first.head_start()  # the browser draws the boundaries alone before the rest of the page arrives
 st.caption("Each panel is the input plane (x₁ across, x₂ up). The colour is the network's probability of class 1 "
            "(orange) against class 0 (blue); the black line is where it is ½. Filled dots: training points; open circles: test points. ▶ plays the training of every run "
            "at once.")
