@@ -3,6 +3,8 @@ from ui.plotly_js import preload_plotly
 
 preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
 
+import functools
+
 import optimizers
 import streamlit as st
 from landscapes import network_views as views
@@ -22,11 +24,15 @@ for warning in st.session_state.get("net_warnings", []):
     st.warning(warning, icon="⚠️")
 
 presentation = shell.presentation_on()
-controls = strip.sidebar(network_page.MIRRORED, presentation)
+# The boundaries before the sidebar: its ~20 controls, sent first, held the chart back (warm, by the sidebar's link:
+# median 0.96 -> 0.67 s); they are drawn right after it, or before the page shows that it waits (ui/chart_first.py).
+sidebar = chart_first.DrawnLater()
+controls = strip.sidebar(network_page.MIRRORED, presentation, container=sidebar)
 state = network_page.sidebar(controls)
 controls.draw(columns=4)
 network, data = state.network(), state.data()
-runs = network_page.trainings(state)
+draw_the_sidebar = functools.partial(sidebar.draw_into, st.sidebar)
+runs = network_page.trainings(state, on_wait=draw_the_sidebar)
 titles = {name: optimizers.get(name).title for name in state.runs}
 colours = {name: network_viz.run_colour(name) for name in state.runs}
 
@@ -40,12 +46,13 @@ for name, run in runs.items():
     if run.diverged_at is not None:
         st.error(f"{titles[name]} diverged at step {run.diverged_at}: lower its learning rate.")
 
-axis, panels = network_page.boundary_frames(state, runs)
+axis, panels = network_page.boundary_frames(state, runs, on_wait=draw_the_sidebar)
 charts.plotly_chart(network_viz.boundary_figure(data, axis, [(titles[n], frames)
                                                              for n, frames in zip(runs, panels)],
                                                 presentation, height=(620 if presentation else 440)),
                     key="net_boundary", filename=f"network-{state.data_set}-boundaries")
 chart_first.head_start()  # the browser draws the boundaries alone before the rest of the page arrives
+draw_the_sidebar()
 st.caption("Each panel is the input plane (x₁ across, x₂ up). The colour is the network's probability of class 1 "
            "(orange) against class 0 (blue); the black line is where it is ½. Filled dots: training points; open circles: test points. ▶ plays the training of every run "
            "at once.")

@@ -72,6 +72,42 @@ def test_a_control_whose_key_holds_no_valid_value_is_refused_not_drawn_with_anot
     assert not at.sidebar.slider and not at.sidebar.selectbox
 
 
+def _script_with_the_network_pages_controls():
+    import streamlit as st
+
+    from ui.chart_first import DrawnLater
+
+    ss = st.session_state
+    later = DrawnLater()
+    later.subheader("Training")
+    ss.setdefault("runs", ["sgd", "adam"])
+    ss.setdefault("act", "relu")
+    ss.setdefault("bn", False)
+    runs = later.multiselect("Optimizers", ["sgd", "momentum", "adam"], key="runs")
+    act = later.radio("Activation", ["relu", "tanh"], key="act", horizontal=True)
+    bn = later.toggle("Batch normalization", key="bn")
+    ss["bad"] = ["sgd", "lion"]
+    try:
+        later.multiselect("Bad", ["sgd", "adam"], key="bad")
+    except LookupError as error:
+        st.text(f"refused: {error}")
+    st.markdown(f"read {'+'.join(runs)} {act} {bn}")
+    later.draw_into(st.sidebar)
+    later.draw_into(st.sidebar)  # drawn once: a page that drew them early calls it again at its end
+
+
+def test_toggles_radios_multiselects_and_subheaders_are_drawn_later_once_and_a_stray_choice_is_refused():
+    at = AppTest.from_function(_script_with_the_network_pages_controls).run()
+    assert not at.exception
+    assert at.markdown[0].value == "read sgd+adam relu False"
+    assert "'bad'" in at.text[0].value and "not one of its options" in at.text[0].value
+    assert [s.value for s in at.sidebar.subheader] == ["Training"]
+    assert len(at.sidebar.multiselect) == 1 and len(at.sidebar.radio) == 1 and len(at.sidebar.toggle) == 1
+    at.sidebar.multiselect(key="runs").set_value(["momentum"]).run()
+    at.sidebar.toggle(key="bn").set_value(True).run()
+    assert not at.exception and at.markdown[0].value == "read momentum relu True"
+
+
 def test_a_control_in_a_with_block_is_refused_because_it_would_be_drawn_at_once():
     from ui.chart_first import DrawnLater
 
@@ -141,17 +177,44 @@ def test_the_preload_module_imports_nothing_of_the_engine():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_network_page_sends_its_boundaries_alone_for_a_moment_when_it_is_entered(monkeypatch):
+def test_the_network_page_sends_its_boundaries_first_and_alone_for_a_moment_when_it_is_entered(monkeypatch):
     """Without the pause the loss curves, the table and the slice's map arrived with the boundaries and were drawn beside
     them: warm, by the sidebar's link, 0.74-1.85 s (median 1.23 s, 10 visits) to the boundaries; with it 0.87-1.52 s
-    (median 0.96 s) (a /tmp probe doing bench_first_view.py's warm-by-link count)."""
+    (median 0.96 s); with the sidebar after them too, 0.54-1.07 s (median 0.67 s, 6 visits) (a /tmp probe doing
+    bench_first_view.py's warm-by-link count)."""
     monkeypatch.setenv("LANDSCAPE_HEAD_START", "1")
     sent = _sent(monkeypatch)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.switch_page("pages/10_Network.py")
+    at.query_params.update({"steps": "150", "n": "200"})
     at.run()
     assert not at.exception
     boundary = next(i for i, (root, name, _) in enumerate(sent) if root == "main" and name.endswith("net_boundary"))
     following = sent[boundary + 1]
     assert following[2] - sent[boundary][2] >= 0.9 * chart_first.ENTRY_HEAD_START_S, sent[boundary:boundary + 2]
     assert any(name.endswith("net_curves") for _, name, _ in sent[boundary + 1:]), "the rest of the page never came"
+    controls = [i for i, (root, name, _) in enumerate(sent) if root == "sidebar" and name in ("selectbox", "slider")]
+    assert controls and boundary < min(controls), "the sidebar's controls came before the boundaries"
+    # and they are the page's working controls, holding what the page computed from
+    assert at.sidebar.slider(key="net.steps").value == 150 and at.sidebar.selectbox(key="net.set").value
+    at.sidebar.slider(key="net.steps").set_value(200).run()
+    assert not at.exception and "200 steps" in " ".join(c.value for c in at.caption)
+
+
+def test_a_network_page_that_must_wait_or_stop_draws_its_sidebar_first(monkeypatch):
+    """The sidebar comes after the chart only when nothing keeps the page waiting: over its share of heavy work,
+    the session gets the message and the controls to ask for less, not a page without them."""
+    from ui import heavy
+    from ui.scheduler import OverBudget
+
+    def over_budget(*args, **kwargs):
+        raise OverBudget(used=61.0, budget=60.0, wait=12.0)
+
+    monkeypatch.setattr(heavy.SCHEDULER, "submit", over_budget)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page("pages/10_Network.py")
+    at.query_params.update({"steps": "150", "n": "200"})
+    at.run()
+    assert not at.exception
+    assert any("heavy computing" in w.value for w in at.warning)
+    assert at.sidebar.slider(key="net.steps").value == 150 and at.sidebar.multiselect(key="net.runs").value

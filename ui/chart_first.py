@@ -38,7 +38,7 @@ import time
 import streamlit as st
 
 # A choice widget's session value must be one of its options (its second positional argument or ``options=``).
-_CHOICES = ("selectbox", "select_slider")
+_CHOICES = ("selectbox", "select_slider", "radio")
 
 
 class NotInSession(LookupError):
@@ -48,14 +48,15 @@ class NotInSession(LookupError):
 class DrawnLater:
     """A container whose controls return their session values now and are drawn by ``draw_into``.
 
-    Widgets: selectbox, select_slider, slider, number_input, checkbox, text_input. Elements (drawn
-    later, returning None): caption, code, error, warning. Layout: ``columns`` returns one
-    ``DrawnLater`` a column, ``expander`` one for its body (use it as an object, not in a ``with``:
-    calls made on ``st`` inside a ``with`` would be drawn at once, before the chart).
+    Widgets: selectbox, select_slider, slider, number_input, checkbox, toggle, radio, multiselect,
+    text_input. Elements (drawn later, returning None): subheader, caption, code, error, warning.
+    Layout: ``columns`` returns one ``DrawnLater`` a column, ``expander`` one for its body (use it as an
+    object, not in a ``with``: calls made on ``st`` inside a ``with`` would be drawn at once, before the chart).
     """
 
     def __init__(self) -> None:
         self._calls: list[tuple[str, tuple, dict, list[DrawnLater]]] = []
+        self.drawn = False
 
     def _add_widget(self, name: str, *args, **kwargs):
         key = kwargs.get("key")
@@ -63,9 +64,10 @@ class DrawnLater:
             raise NotInSession(f"{name} {key!r}: put its value in st.session_state before adding it, so the "
                                "control drawn later shows the value the page reads now")
         value = st.session_state[key]
-        if name in _CHOICES:
-            options = kwargs["options"] if "options" in kwargs else args[1]
-            if value not in list(options):
+        if name in _CHOICES or name == "multiselect":
+            options = list(kwargs["options"] if "options" in kwargs else args[1])
+            chosen = value if name == "multiselect" else [value]
+            if not isinstance(chosen, (list, tuple)) or any(item not in options for item in chosen):
                 raise NotInSession(f"{name} {key!r}: the session holds {value!r}, which is not one of its options")
         self._calls.append((name, args, kwargs, []))
         return value
@@ -78,8 +80,12 @@ class DrawnLater:
     slider = functools.partialmethod(_add_widget, "slider")
     number_input = functools.partialmethod(_add_widget, "number_input")
     checkbox = functools.partialmethod(_add_widget, "checkbox")
+    toggle = functools.partialmethod(_add_widget, "toggle")
+    radio = functools.partialmethod(_add_widget, "radio")
+    multiselect = functools.partialmethod(_add_widget, "multiselect")
     text_input = functools.partialmethod(_add_widget, "text_input")
 
+    subheader = functools.partialmethod(_add_element, "subheader")
     caption = functools.partialmethod(_add_element, "caption")
     code = functools.partialmethod(_add_element, "code")
     error = functools.partialmethod(_add_element, "error")
@@ -97,7 +103,12 @@ class DrawnLater:
         return body
 
     def draw_into(self, container) -> None:
-        """Make every call, in the order it was added, on ``container`` (e.g. ``st.sidebar``)."""
+        """Make every call, in the order it was added, on ``container`` (e.g. ``st.sidebar``); once: a page
+        that drew them early (before it waited for a computation, ``ui.heavy.compute``'s ``on_wait``) draws
+        nothing at its end."""
+        if self.drawn:
+            return
+        self.drawn = True
         for name, args, kwargs, children in self._calls:
             made = getattr(container, name)(*args, **kwargs)
             for child, part in zip(children, made if name == "columns" else [made]):

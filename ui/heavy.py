@@ -39,19 +39,24 @@ def owner() -> Hashable:
 
 
 def compute(key: Hashable, work: Sequence[Chunk] | Callable[[], Sequence[Chunk]], combine: Callable[[list], object],
-            what: str):
+            what: str, on_wait: Callable[[], object] | None = None):
     """The result of ``work`` (its chunks, or a call that makes them), computed in the scheduler's lanes.
 
     ``key`` names the work (a finished result is shared by every session asking for the same).
     While it waits, the page shows the queue and the seconds left; a session over its share of
-    heavy work gets a message and the page stops there.
+    heavy work gets a message and the page stops there. ``on_wait`` is called first in both cases
+    (a page that draws its controls after its chart draws them then: ``ui.chart_first``).
     """
     try:
         job = SCHEDULER.submit(owner(), key, work, combine)
     except OverBudget as budget:
+        if on_wait is not None:
+            on_wait()
         st.warning(str(budget), icon=":material/hourglass_top:")
         st.stop()
     if not job.wait(STATUS_INTERVAL):
+        if on_wait is not None:
+            on_wait()
         status = st.empty()
         while not job.wait(STATUS_INTERVAL):
             # each update is also where Streamlit stops this run when the student changes a setting:

@@ -391,8 +391,8 @@ def _runs_key(state: NetworkState, compiled: bool) -> tuple:
             state.steps, state.schedule, state.clip_norm, "kernels" if compiled else "interpreted")
 
 
-def trainings(state: NetworkState) -> dict:
-    """Every run of the page, by optimizer name, in the scheduler.
+def trainings(state: NetworkState, on_wait=None) -> dict:
+    """Every run of the page, by optimizer name, in the scheduler (``on_wait``: see ``heavy.compute``).
 
     On a new server whose training kernels are not ready, the kernels' interpreted twins train (``training.train``'s
     ``interpreted``: seconds, where the first compile takes ~11), under their own key so that no session takes them
@@ -410,7 +410,8 @@ def trainings(state: NetworkState) -> dict:
     else:  # one after another in one lane: the twins hold the interpreter, and two lanes at once took 3-4x as long
         chunks = [Chunk(lambda: [(name, _train(state, name, state.seed, interpreted=True)) for name in state.runs],
                         _work(state, state.steps) * len(state.runs))]
-    runs = heavy.compute(key, chunks, lambda parts: dict(pair for part in parts for pair in part), "Training the networks")
+    runs = heavy.compute(key, chunks, lambda parts: dict(pair for part in parts for pair in part), "Training the networks",
+                         on_wait)
     if not compiled:
         _compile_after(kernels)
     return runs
@@ -419,13 +420,13 @@ def trainings(state: NetworkState) -> dict:
 PREDICTIONS_PATIENCE = 1.0
 
 
-def boundary_frames(state: NetworkState, runs: dict) -> tuple[np.ndarray, list]:
+def boundary_frames(state: NetworkState, runs: dict, on_wait=None) -> tuple[np.ndarray, list]:
     """P(class 1) over the input plane for each of ``runs`` (``trainings(state)``) at the same ``BOUNDARY_FRAMES``
     steps (a run that stopped early keeps its last boundary): the input-plane axis, and each run's frames (step,
     probabilities, the run's losses then in words). By the kernel's interpreted twin while it compiles.
 
     In the scheduler, under the runs' key: a class opening the page with the same settings computes them once
-    (0.19 s a visit, a third of the page's warm script)."""
+    (0.19 s a visit, a third of the page's warm script). ``on_wait``: see ``heavy.compute``."""
     from viz.network import probability_grid
 
     kernels = [(lambda: mlp.kernels_ready(predictions_only=True), *_PREDICTIONS_REQUEST)]
@@ -439,7 +440,7 @@ def boundary_frames(state: NetworkState, runs: dict) -> tuple[np.ndarray, list]:
     key = ("network-boundaries", _runs_key(state, runs_compiled), "kernels" if compiled else "interpreted")
     work = len(chosen) * len(points) * state.network().n_params / 1e6
     chunks = [Chunk(lambda run=run: _run_frames(run, chosen, points, not compiled), work) for run in runs.values()]
-    panels = heavy.compute(key, chunks, list, "Drawing the boundaries")
+    panels = heavy.compute(key, chunks, list, "Drawing the boundaries", on_wait)
     if not compiled:
         _compile_after(kernels)
     return axis, panels

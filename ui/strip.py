@@ -153,10 +153,11 @@ class _ChildContext:
         return getattr(self._child, name)
 
 
-def sidebar(wanted, presentation: bool):
+def sidebar(wanted, presentation: bool, container=None):
     """What a page draws its sidebar with: a ``MirroredSidebar`` recording ``wanted`` in presentation
-    mode, a plain pass-through one otherwise (nothing recorded, nothing to draw)."""
-    return MirroredSidebar(wanted if presentation else ())
+    mode, a plain pass-through one otherwise (nothing recorded, nothing to draw); ``container``: where
+    its calls go (default ``st.sidebar``; a ``ui.chart_first.DrawnLater`` to draw them after the chart)."""
+    return MirroredSidebar(wanted if presentation else (), container)
 
 
 __all__ = ["MirroredSidebar", "PREFIX", "WIDGETS", "mirrored", "sidebar"]
