@@ -140,14 +140,20 @@ def _map_before_controls(sent: list[tuple[str, str, float]], pause: float) -> No
     assert sent[map_at + 1][2] - sent[map_at][2] >= 0.9 * pause, sent[map_at:map_at + 2]
 
 
+def _opened(page: str, query: dict):
+    """The app opened on ``page`` with ``query`` in its link, as a shared link opens it."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.switch_page(page)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception
+    return at
+
+
 def test_compare_sends_its_map_first_and_alone_on_a_first_view_and_after_a_slider_move(monkeypatch):
     monkeypatch.setenv("LANDSCAPE_HEAD_START", "1")  # the tests' conftest turns the pauses off
     sent = _sent(monkeypatch)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page("pages/1_Compare.py")
-    at.query_params.update({"land": "himmelblau", "runs": "adam,sgd"})
-    at.run()
-    assert not at.exception
+    at = _opened("pages/1_Compare.py", {"land": "himmelblau", "runs": "adam,sgd"})
     _map_before_controls(sent, chart_first.ENTRY_HEAD_START_S)  # the page's entry: a longer pause
     sent.clear()
     next(s for s in at.select_slider if s.label == "learning rate").set_value(0.02).run()
@@ -184,11 +190,7 @@ def test_the_network_page_sends_its_boundaries_first_and_alone_for_a_moment_when
     bench_first_view.py's warm-by-link count)."""
     monkeypatch.setenv("LANDSCAPE_HEAD_START", "1")
     sent = _sent(monkeypatch)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page("pages/10_Network.py")
-    at.query_params.update({"steps": "150", "n": "200"})
-    at.run()
-    assert not at.exception
+    at = _opened("pages/10_Network.py", {"steps": "150", "n": "200"})
     boundary = next(i for i, (root, name, _) in enumerate(sent) if root == "main" and name.endswith("net_boundary"))
     following = sent[boundary + 1]
     assert following[2] - sent[boundary][2] >= 0.9 * chart_first.ENTRY_HEAD_START_S, sent[boundary:boundary + 2]
@@ -211,10 +213,6 @@ def test_a_network_page_that_must_wait_or_stop_draws_its_sidebar_first(monkeypat
         raise OverBudget(used=61.0, budget=60.0, wait=12.0)
 
     monkeypatch.setattr(heavy.SCHEDULER, "submit", over_budget)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.switch_page("pages/10_Network.py")
-    at.query_params.update({"steps": "150", "n": "200"})
-    at.run()
-    assert not at.exception
+    at = _opened("pages/10_Network.py", {"steps": "150", "n": "200"})
     assert any("heavy computing" in w.value for w in at.warning)
     assert at.sidebar.slider(key="net.steps").value == 150 and at.sidebar.multiselect(key="net.runs").value
