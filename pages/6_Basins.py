@@ -3,6 +3,8 @@ from ui.plotly_js import preload_plotly
 
 preload_plotly()  # first: a new browser fetches and compiles plotly.js while the imports below run
 
+import functools
+
 import optimizers
 import streamlit as st
 
@@ -24,14 +26,19 @@ for warning in st.session_state.get("basins_warnings", []):
     st.warning(warning, icon="⚠️")
 
 presentation = shell.presentation_on()
-controls = strip.sidebar(basins.MIRRORED, presentation)  # on a projector, the demo's controls come on the page too
+# The map before the sidebar, drawn right after it or before the page shows that it waits (ui/chart_first.py); on a
+# projector, the demo's controls come on the page too (ui/strip.py)
+sidebar = chart_first.DrawnLater()
+controls = strip.sidebar(basins.MIRRORED, presentation, container=sidebar)
 state = basins.sidebar(controls)
+draw_the_sidebar = functools.partial(sidebar.draw_into, st.sidebar)
 shell.keep_in_link(basins.to_query(state))
 state, cut_note = basins.capped(state)
 if cut_note:
     st.warning(cut_note, icon="✂️")
 surface = state.surface()
 if not surface.minima:
+    draw_the_sidebar()
     st.warning(f"{surface.title} has no known minimum to colour by; pick another landscape.", icon="⚠️")
     st.stop()
 state = basins.first_view(state)  # coarser on a new server whose batch kernels are still compiling
@@ -41,7 +48,7 @@ radius = ex.capture_radius(surface)
 params_json = compute.cache_key(state.landscape_params)
 panels = []
 with st.spinner(f"Running {state.resolution ** 2:,} start points × {state.steps} steps for each optimizer…"):
-    for name, outcome in zip(state.optimizers, basins.outcomes(state)):
+    for name, outcome in zip(state.optimizers, basins.outcomes(state, on_wait=draw_the_sidebar)):
         labels = ex.basin_labels(outcome, surface, radius)
         panels.append(dict(optimizer=name, title=f"{optimizers.get(name).title} · lr {state.lrs[name]:g}",
                            labels=labels, outcome=outcome))
@@ -59,6 +66,7 @@ charts.plotly_chart(figure, key="basin_map", on_click=basins.take_click("basin_m
                     config={"scrollZoom": True}, filename=f"basins-{state.landscape}-{'-'.join(state.optimizers)}",
                     fit_screen=presentation)
 chart_first.head_start()  # the browser draws the map alone before the rest of the page arrives
+draw_the_sidebar()
 
 rows = []
 for panel in panels:

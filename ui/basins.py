@@ -198,8 +198,8 @@ def batch_kernels_ready(state: BasinState) -> bool:
     return all(optimizers.batch_kernel_ready(name, surface) for name in state.optimizers)
 
 
-def outcomes(state: BasinState) -> list[ex.Outcome]:
-    """Every panel's map, as one job in the server's scheduler (``ui.heavy``)."""
+def outcomes(state: BasinState, on_wait=None) -> list[ex.Outcome]:
+    """Every panel's map, as one job in the server's scheduler (``ui.heavy``; ``on_wait``: see ``heavy.compute``)."""
     surface = state.surface()
     _, _, starts = ex.start_grid(surface, state.resolution)
     target = ex.target_loss_for(surface, 1e-6)
@@ -207,7 +207,7 @@ def outcomes(state: BasinState) -> list[ex.Outcome]:
            tuple(float(state.lrs[name]) for name in state.optimizers), state.resolution, state.steps)
     chunks, combine = ex.several([ex.outcome_chunks(name, surface, starts, state.steps, {"lr": float(state.lrs[name])}, {},
                                                     target, patience=first_view_patience()) for name in state.optimizers])
-    return heavy.compute(key, chunks, combine, f"The {state.resolution}×{state.resolution} basin maps")
+    return heavy.compute(key, chunks, combine, f"The {state.resolution}×{state.resolution} basin maps", on_wait)
 
 
 def take_click(chart_key: str, xs: np.ndarray, ys: np.ndarray, panels: int):
